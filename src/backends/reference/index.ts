@@ -1,0 +1,40 @@
+import type { Backend, KernelTable, Storage } from '../backend.js';
+import { conv2d, conv2dGradFilter, conv2dGradInput } from './conv.js';
+import { binary, fill, unary } from './elementwise.js';
+import { concat, flip, slice, squeeze, unsqueeze } from './layout.js';
+import { matmul } from './matmul.js';
+import { reduce } from './reduce.js';
+import { solve, solveTranspose } from './solve.js';
+import { RefStorage } from './storage.js';
+
+const kernels: KernelTable = {
+  conv2d, conv2dGradInput, conv2dGradFilter, matmul, unary, binary, reduce,
+  concat, slice, flip, squeeze, unsqueeze, fill, solve, solveTranspose,
+};
+
+/** Plain TypeScript, float64 storage and accumulation: the oracle every other backend is tested against. */
+export function createReferenceBackend(): Backend {
+  const live = new Set<RefStorage>();
+  return {
+    name: 'reference',
+    kernels,
+    alloc(numel) {
+      const s = new RefStorage(numel);
+      live.add(s);
+      return s;
+    },
+    free(s) { live.delete(s as RefStorage); },
+    write(s, data) { (s as RefStorage).data.set(data); },
+    read: async (s: Storage) => Float32Array.from((s as RefStorage).data),
+    readSync: (s) => Float32Array.from((s as RefStorage).data),
+    read64: (s) => (s as RefStorage).data.slice(),
+    memory() {
+      let bytes = 0;
+      for (const s of live) bytes += s.numel * 8;
+      return { buffers: live.size, bytes };
+    },
+    info: () => ({ name: 'reference', details: { precision: 'float64' } }),
+    flush() {},
+    dispose() { live.clear(); },
+  };
+}

@@ -1,0 +1,82 @@
+import type { SolveAttrs, View } from '../backend.js';
+import { buf } from './storage.js';
+
+/**
+ * Pixels of an H×W image in an order that respects the TL dependency (every pixel after all
+ * pixels above-left of it). The wavefront order visits anti-diagonals h + w = d; the raster
+ * order visits rows. Both are valid; reversed, both are valid for the transposed solve.
+ */
+export function solveOrder(H: number, W: number, algorithm: SolveAttrs['algorithm']): Array<[number, number]> {
+  const order: Array<[number, number]> = [];
+  if (algorithm === 'raster') {
+    for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) order.push([h, w]);
+  } else {
+    for (let d = 0; d <= H + W - 2; d++)
+      for (let h = Math.max(0, d - W + 1); h <= Math.min(d, H - 1); h++) order.push([h, d - h]);
+  }
+  return order;
+}
+
+interface SolveGeometry {
+  N: number; C: number; H: number; W: number; Cg: number; k: number;
+}
+
+function geometry(y: View, K: View, attrs: SolveAttrs): SolveGeometry {
+  const [N, C, H, W] = y.shape as [number, number, number, number];
+  return { N, C, H, W, Cg: C / attrs.groups, k: K.shape[2]! };
+}
+
+/** x = F T⁻¹ F y per channel group (see the kernel contract in backend.ts). */
+export function solve(inputs: readonly View[], out: View, attrs: SolveAttrs): void {
+  const [y, kern] = inputs as [View, View];
+  const Y = buf(y), Kw = buf(kern), X = buf(out);
+  const { N, C, H, W, Cg, k } = geometry(y, kern, attrs);
+  const order = solveOrder(H, W, attrs.algorithm);
+  for (let g = 0; g < attrs.groups; g++) {
+    const fw = (attrs.flips[g]! & 1) !== 0, fh = (attrs.flips[g]! & 2) !== 0;
+    const ph = (h: number) => (fh ? H - 1 - h : h), pw = (w: number) => (fw ? W - 1 - w : w);
+    for (let n = 0; n < N; n++) {
+      const at = (c: number, h: number, w: number) => ((n * C + g * Cg + c) * H + ph(h)) * W + pw(w);
+      for (const [h, w] of order) {
+        for (let c = 0; c < Cg; c++) {
+          const row = g * Cg + c;
+          let acc = Y[at(c, h, w)]!;
+          for (let u = 0; u < k && h - u >= 0; u++)
+            for (let v = 0; v < k && w - v >= 0; v++)
+              for (let i = 0; i < Cg; i++) {
+                if (u === 0 && v === 0 && i >= c) continue;
+                acc -= Kw[((row * Cg + i) * k + k - 1 - u) * k + k - 1 - v]! * X[at(i, h - u, w - v)]!;
+              }
+          X[at(c, h, w)] = attrs.unitDiag ? acc : acc / Kw[((row * Cg + c) * k + k - 1) * k + k - 1]!;
+        }
+      }
+    }
+  }
+}
+
+/** gy = F T⁻ᵀ F g per channel group: the reverse sweep with the transposed kernel. */
+export function solveTranspose(inputs: readonly View[], out: View, attrs: SolveAttrs): void {
+  const [g0, kern] = inputs as [View, View];
+  const G = buf(g0), Kw = buf(kern), GY = buf(out);
+  const { N, C, H, W, Cg, k } = geometry(g0, kern, attrs);
+  const order = solveOrder(H, W, attrs.algorithm).reverse();
+  for (let g = 0; g < attrs.groups; g++) {
+    const fw = (attrs.flips[g]! & 1) !== 0, fh = (attrs.flips[g]! & 2) !== 0;
+    const ph = (h: number) => (fh ? H - 1 - h : h), pw = (w: number) => (fw ? W - 1 - w : w);
+    for (let n = 0; n < N; n++) {
+      const at = (c: number, h: number, w: number) => ((n * C + g * Cg + c) * H + ph(h)) * W + pw(w);
+      for (const [h, w] of order) {
+        for (let c = Cg - 1; c >= 0; c--) {
+          let acc = G[at(c, h, w)]!;
+          for (let u = 0; u < k && h + u < H; u++)
+            for (let v = 0; v < k && w + v < W; v++)
+              for (let o = 0; o < Cg; o++) {
+                if (u === 0 && v === 0 && o <= c) continue;
+                acc -= Kw[(((g * Cg + o) * Cg + c) * k + k - 1 - u) * k + k - 1 - v]! * GY[at(o, h + u, w + v)]!;
+              }
+          GY[at(c, h, w)] = attrs.unitDiag ? acc : acc / Kw[(((g * Cg + c) * Cg + c) * k + k - 1) * k + k - 1]!;
+        }
+      }
+    }
+  }
+}

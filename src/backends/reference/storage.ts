@@ -1,0 +1,22 @@
+import type { Storage, View } from '../backend.js';
+
+/** Reference storage holds float64 so the oracle accumulates and stores in double precision. */
+export class RefStorage implements Storage {
+  readonly data: Float64Array;
+  constructor(readonly numel: number) {
+    this.data = new Float64Array(numel);
+  }
+}
+
+export const buf = (v: View): Float64Array => (v.storage as RefStorage).data;
+
+/** Row-major strides of a shape. */
+export function strides(shape: readonly number[]): number[] {
+  const s = new Array<number>(shape.length);
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    s[i] = acc;
+    acc *= shape[i]!;
+  }
+  return s;
+}
