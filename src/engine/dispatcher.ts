@@ -1,0 +1,97 @@
+import type { Backend, BackendName } from '../backends/backend.js';
+import { createReferenceBackend } from '../backends/reference/index.js';
+import { Engine, type Resolution } from './engine.js';
+import { fail } from './errors.js';
+
+export interface EngineOptions {
+  /** 'auto' (default) tries webgpu, then wasm, then reference, keeping every reason. */
+  backend?: 'auto' | BackendName;
+  /** The WebGPU entry point: `create([])` from the `webgpu` package in Node, navigator.gpu in browsers. */
+  gpu?: GPU;
+  /** Worker threads for wasm (default: all cores; 1 disables threads). */
+  threads?: number;
+  /** Use a software WebGPU adapter (SwiftShader, llvmpipe) even under 'auto'. Default false: wasm is far faster on a CPU. */
+  allowSoftwareGPU?: boolean;
+}
+
+const backendNames: readonly BackendName[] = ['webgpu', 'wasm', 'reference'];
+
+/** Creates an engine on the requested backend, or under 'auto' on the best one this machine has. */
+export async function createEngine(opts: EngineOptions = {}): Promise<Engine> {
+  const requested = opts.backend ?? 'auto';
+  if (requested !== 'auto' && !backendNames.includes(requested))
+    fail('createEngine', `unknown backend '${String(requested)}' (use auto, webgpu, wasm or reference)`);
+  if (opts.threads !== undefined && (!Number.isInteger(opts.threads) || opts.threads < 1))
+    fail('createEngine', `threads = ${opts.threads} must be a positive integer`);
+  const rejected: Resolution['rejected'] = {};
+  const order = requested === 'auto' ? backendNames : [requested];
+  for (const name of order) {
+    try {
+      const made = await makeBackend(name, opts, requested === 'auto');
+      if (typeof made === 'string') {
+        rejected[name] = made;
+        continue;
+      }
+      const why = requested === 'auto' ? `auto: first usable of ${order.join(' → ')}` : `requested '${name}'`;
+      return new Engine(made, { chosen: name, why, rejected });
+    } catch (e) {
+      rejected[name] = e instanceof Error ? e.message : String(e);
+    }
+  }
+  const reasons = Object.entries(rejected).map(([n, r]) => `${n}: ${r}`).join('; ');
+  fail('createEngine', `no backend could be created (${reasons})`);
+}
+
+/** A backend, or the reason it was passed over. */
+async function makeBackend(name: BackendName, opts: EngineOptions, auto: boolean): Promise<Backend | string> {
+  switch (name) {
+    case 'reference':
+      return createReferenceBackend();
+    case 'wasm': {
+      const { createWasmBackend } = await import('../backends/wasm/index.js');
+      return createWasmBackend(opts.threads === undefined ? {} : { threads: opts.threads });
+    }
+    case 'webgpu': {
+      const found = await findGPU(opts.gpu);
+      if (typeof found === 'string') return found;
+      if (found.software && auto && !opts.allowSoftwareGPU)
+        return `only a software adapter (${found.description}) is available: wasm is much faster on a CPU`;
+      const { createWebGPUBackend } = await import('../backends/webgpu/index.js');
+      return createWebGPUBackend({ gpu: found.gpu, adapter: found.adapter });
+    }
+  }
+}
+
+interface FoundGPU {
+  gpu: GPU;
+  adapter: GPUAdapter;
+  software: boolean;
+  description: string;
+}
+
+/** An injected GPU, else Node's `webgpu` package, else navigator.gpu — read only now, never at import. */
+async function findGPU(injected: GPU | undefined): Promise<FoundGPU | string> {
+  let gpu = injected;
+  if (!gpu) {
+    if (typeof process !== 'undefined' && process.versions?.node) {
+      const { acquireNodeGPU } = await import('../../bindings/webgpu-node.js');
+      const got = await acquireNodeGPU();
+      if ('error' in got) return got.error;
+      return { gpu: got.gpu, adapter: got.adapter, software: got.software, description: describe(got.adapter) };
+    }
+    gpu = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
+    if (!gpu) return 'this browser has no navigator.gpu (WebGPU not available or not enabled)';
+  }
+  const adapter = await gpu.requestAdapter();
+  if (!adapter) return 'requestAdapter() returned null: no WebGPU adapter';
+  return { gpu, adapter, software: isSoftwareAdapter(adapter), description: describe(adapter) };
+}
+
+export function isSoftwareAdapter(adapter: GPUAdapter): boolean {
+  const info = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
+  const text = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`.toLowerCase();
+  return !!info.isFallbackAdapter || /swiftshader|llvmpipe|lavapipe|software/.test(text);
+}
+
+const describe = (a: GPUAdapter): string =>
+  [a.info.vendor, a.info.architecture, a.info.description].filter(Boolean).join(' ') || 'unknown adapter';

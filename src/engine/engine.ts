@@ -1,0 +1,257 @@
+import type { Backend, BackendInfo, KernelAttrs, KernelName, MemoryInfo } from '../backends/backend.js';
+import { valueAndGrads, type ValueAndGrads } from './autograd.js';
+import { fail, shapeStr } from './errors.js';
+import { runWithFallback } from './fallback.js';
+import { checkShape, numel, type Shape } from './shape.js';
+import { StorageRef, Tensor } from './tensor.js';
+
+/** Gradients of an op's inputs given the gradient of its output; null where an input gets none. */
+export type GradFn = (dy: Tensor, inputs: readonly Tensor[], output: Tensor) => Array<Tensor | null>;
+
+export interface TapeNode {
+  inputIds: number[];
+  outputId: number;
+  /** Aliases of the inputs and output, holding their memory until the tape is released. */
+  inputs: Tensor[];
+  output: Tensor;
+  grad: GradFn;
+}
+
+export interface Resolution {
+  chosen: Backend['name'];
+  why: string;
+  /** Why each other backend was not chosen. */
+  rejected: Partial<Record<Backend['name'], string>>;
+}
+
+export interface EngineInfo {
+  backend: Backend['name'];
+  why: string;
+  rejected: Resolution['rejected'];
+  details: BackendInfo['details'];
+  /** Kernels that ran on the reference backend because this backend declared it could not take them. */
+  fallbacks: string[];
+}
+
+export interface KernelCall<K extends KernelName> {
+  inputs: readonly Tensor[];
+  outShape: Shape;
+  attrs: KernelAttrs[K];
+  /** Normalised shapes the kernel sees (rank 4 for elementwise kernels); defaults to the tensors' own. */
+  kernelInputShapes?: readonly Shape[];
+  kernelOutShape?: Shape;
+  grad?: GradFn;
+}
+
+/**
+ * Owns one backend and every tensor on it: creation, scopes, memory accounting and the gradient tape.
+ * Ops (src/engine/ops) validate their arguments and call run(); the backend only computes.
+ */
+export class Engine {
+  private readonly scopes: Set<Tensor>[] = [];
+  private readonly tapes: TapeNode[][] = [];
+  private recordingPaused = 0;
+  private liveTensors = 0;
+  private readonly fallbackLog = new Set<string>();
+  private disposedEngine = false;
+
+  constructor(readonly backend: Backend, readonly resolution: Resolution) {}
+
+  get name(): Backend['name'] { return this.backend.name; }
+
+  // ---- creation -------------------------------------------------------------------------------
+
+  /** Wraps freshly allocated storage in a tensor tracked by the innermost scope. */
+  adopt(shape: Shape, ref: StorageRef): Tensor {
+    const t = new Tensor(this, shape, ref);
+    this.liveTensors++;
+    this.scopes[this.scopes.length - 1]?.add(t);
+    return t;
+  }
+
+  alloc(op: string, shape: Shape): Tensor {
+    if (this.disposedEngine) fail(op, 'the engine was disposed');
+    checkShape(op, shape);
+    return this.adopt(shape, new StorageRef(this.backend, this.backend.alloc(numel(shape))));
+  }
+
+  tensor(data: ArrayLike<number>, shape: Shape = [data.length]): Tensor {
+    checkShape('tensor', shape);
+    if (data.length !== numel(shape))
+      fail('tensor', `${data.length} values do not fill shape ${shapeStr(shape)} (${numel(shape)} elements)`);
+    const t = this.alloc('tensor', shape);
+    const src = data instanceof Float32Array || data instanceof Float64Array ? data : Float64Array.from(data);
+    this.backend.write(t.ref.storage, src);
+    return t;
+  }
+
+  scalar(value: number): Tensor { return this.tensor([value], []); }
+  fill(shape: Shape, value: number): Tensor { return this.run('fill', { inputs: [], outShape: shape, attrs: { value } }); }
+  zeros(shape: Shape): Tensor { return this.fill(shape, 0); }
+  ones(shape: Shape): Tensor { return this.fill(shape, 1); }
+
+  /** A new tensor sharing this one's memory under another shape (no copy). */
+  share(t: Tensor, shape: Shape): Tensor {
+    t.ref.retain();
+    return this.adopt(shape, t.ref);
+  }
+
+  // ---- running kernels ------------------------------------------------------------------------
+
+  run<K extends KernelName>(op: K, call: KernelCall<K>): Tensor {
+    for (const t of call.inputs) {
+      t.assertLive(op);
+      if (t.engine !== this) fail(op, `${t} belongs to another engine (${t.engine.name}); move it with engine.adoptFrom()`);
+    }
+    const out = this.alloc(op, call.outShape);
+    const inViews = call.inputs.map((t, i) => t.view(call.kernelInputShapes?.[i] ?? t.shape));
+    const outView = out.view(call.kernelOutShape ?? call.outShape);
+    const reason = this.backend.supports?.(op, inViews, outView, call.attrs) ?? null;
+    if (reason === null) {
+      this.backend.kernels[op](inViews, outView, call.attrs);
+    } else {
+      runWithFallback(this.backend, op, inViews, outView, call.attrs, reason);
+      this.fallbackLog.add(`${op}: ${reason}`);
+    }
+    if (call.grad && this.isRecording()) this.record(call.inputs, out, call.grad);
+    return out;
+  }
+
+  // ---- scopes and memory ----------------------------------------------------------------------
+
+  /**
+   * Runs fn and disposes every tensor created inside it, except what fn returns (a tensor, or
+   * tensors inside arrays / plain objects) and what was kept. Returned tensors belong to the outer scope.
+   */
+  scope<T>(fn: () => T): T {
+    const created = new Set<Tensor>();
+    this.scopes.push(created);
+    let result: T;
+    try {
+      result = fn();
+    } finally {
+      this.scopes.pop();
+    }
+    if (result instanceof Promise) fail('scope', 'the function returned a Promise: scopes are synchronous (await outside the scope)');
+    const survivors = new Set<Tensor>();
+    collectTensors(result, survivors);
+    const outer = this.scopes[this.scopes.length - 1];
+    for (const t of created) {
+      if (survivors.has(t)) outer?.add(t);
+      else if (!t.kept) t.dispose();
+    }
+    return result;
+  }
+
+  keep(t: Tensor): void {
+    t.kept = true;
+    for (const s of this.scopes) s.delete(t);
+  }
+
+  /** Called by Tensor.dispose. */
+  untrack(t: Tensor): void {
+    this.liveTensors--;
+    this.scopes[this.scopes.length - 1]?.delete(t);
+  }
+
+  memory(): MemoryInfo & { backend: Backend['name']; tensors: number } {
+    return { backend: this.backend.name, tensors: this.liveTensors, ...this.backend.memory() };
+  }
+
+  info(): EngineInfo {
+    return {
+      backend: this.backend.name,
+      why: this.resolution.why,
+      rejected: this.resolution.rejected,
+      details: this.backend.info().details,
+      fallbacks: [...this.fallbackLog],
+    };
+  }
+
+  /** Waits until queued work has been submitted (webgpu); reading any tensor also does this. */
+  flush(): void { this.backend.flush(); }
+
+  dispose(): void {
+    this.disposedEngine = true;
+    this.backend.dispose();
+  }
+
+  /** Gradients of the scalar f() with respect to xs (see autograd.ts). */
+  valueAndGrads(f: () => Tensor, xs: readonly Tensor[]): ValueAndGrads {
+    return valueAndGrads(this, f, xs);
+  }
+
+  // ---- gradient tape --------------------------------------------------------------------------
+
+  isRecording(): boolean {
+    return this.tapes.length > 0 && this.recordingPaused === 0;
+  }
+
+  /** Aliases share memory but belong to no scope, so scopes inside a recorded function cannot free what backward needs. */
+  private alias(t: Tensor): Tensor {
+    t.ref.retain();
+    const a = new Tensor(this, t.shape, t.ref);
+    this.liveTensors++;
+    return a;
+  }
+
+  /** Records an op that made its output without a kernel (a reshape sharing memory). */
+  recordView(input: Tensor, output: Tensor, grad: GradFn): void {
+    if (this.isRecording()) this.record([input], output, grad);
+  }
+
+  private record(inputs: readonly Tensor[], output: Tensor, grad: GradFn): void {
+    this.tapes[this.tapes.length - 1]!.push({
+      inputIds: inputs.map((t) => t.id),
+      outputId: output.id,
+      inputs: inputs.map((t) => this.alias(t)),
+      output: this.alias(output),
+      grad,
+    });
+  }
+
+  /** Runs fn with a fresh tape; returns its result and the tape (release it with releaseTape). */
+  withTape<T>(fn: () => T): { result: T; tape: TapeNode[] } {
+    const tape: TapeNode[] = [];
+    this.tapes.push(tape);
+    try {
+      return { result: fn(), tape };
+    } finally {
+      this.tapes.pop();
+    }
+  }
+
+  releaseTape(tape: TapeNode[]): void {
+    for (const n of tape) {
+      for (const t of n.inputs) t.dispose();
+      n.output.dispose();
+    }
+    tape.length = 0;
+  }
+
+  /** Runs fn without recording (gradient computations themselves are not differentiated). */
+  noGrad<T>(fn: () => T): T {
+    this.recordingPaused++;
+    try {
+      return fn();
+    } finally {
+      this.recordingPaused--;
+    }
+  }
+}
+
+function collectTensors(value: unknown, into: Set<Tensor>, depth = 0): void {
+  if (depth > 8 || value === null || typeof value !== 'object') return;
+  if (value instanceof Tensor) {
+    into.add(value);
+    return;
+  }
+  if (Array.isArray(value)) {
+    for (const v of value) collectTensors(v, into, depth + 1);
+    return;
+  }
+  if (Object.getPrototypeOf(value) === Object.prototype || value instanceof Map) {
+    const values = value instanceof Map ? [...value.values()] : Object.values(value);
+    for (const v of values) collectTensors(v, into, depth + 1);
+  }
+}
