@@ -1,0 +1,174 @@
+import { partStart } from './common';
+
+/*
+ * Convolutions as implicit GEMM over a padded, flattened image. With the input zero-padded to
+ * Hp×Wp and laid out plane by plane (plane stride ps), output (p, q) reads xp[p·Wp + q + a·Wp + b]
+ * for tap (a, b): every tap is one constant offset, so a tile of 8 consecutive flattened
+ * positions s is two plain f32x4 loads per (channel, tap), whatever the padding. Positions with
+ * q ≥ Wo are computed and thrown away (Wp − Wo wasted columns per row).
+ */
+
+/**
+ * Packs weights as [g][rowBlock][col][tap][4]: four output rows interleaved, so the micro-kernel
+ * splats four consecutive floats. Element (g, r, c, t) comes from
+ * w[g·gs + r·rs + c·cs + (flip ? taps − 1 − t : t)]; rows past rowsPerGroup are zero.
+ * The strides let conv2dGradInput reuse the forward kernel with transposed, flipped weights.
+ */
+export function convPack(w: usize, dst: usize, G: i32, rowsPerGroup: i32, colsPerGroup: i32, taps: i32,
+  gs: i32, rs: i32, cs: i32, flip: i32, tid: i32, nt: i32): void {
+  const rb = (rowsPerGroup + 3) >> 2;
+  const total = G * rb;
+  const end = partStart(total, tid + 1, nt);
+  for (let task = partStart(total, tid, nt); task < end; task++) {
+    const g = task / rb, r0 = (task % rb) << 2;
+    let d = dst + (<usize>(task * colsPerGroup * taps) << 4);
+    for (let c = 0; c < colsPerGroup; c++)
+      for (let t = 0; t < taps; t++) {
+        const tt = flip ? taps - 1 - t : t;
+        for (let j = 0; j < 4; j++) {
+          const r = r0 + j;
+          store<f32>(d + (<usize>j << 2), r < rowsPerGroup ? load<f32>(w + (<usize>(g * gs + r * rs + c * cs + tt) << 2)) : 0);
+        }
+        d += 16;
+      }
+  }
+}
+
+/**
+ * dst[pl][hp][wp] = src[pl][hp − top][wp − left], zero outside src (negative pads crop); the
+ * plane tail from Hp·Wp to the plane stride is zeroed so over-reads stay finite.
+ */
+export function convPad(src: usize, dst: usize, planes: i32, H: i32, W: i32, Hp: i32, Wp: i32,
+  top: i32, left: i32, ps: i32, tid: i32, nt: i32): void {
+  const end = partStart(planes, tid + 1, nt);
+  const w0 = max(0, left), w1 = min(Wp, W + left);
+  for (let pl = partStart(planes, tid, nt); pl < end; pl++) {
+    const d = dst + (<usize>(pl * ps) << 2);
+    memory.fill(d, 0, <usize>ps << 2);
+    if (w1 <= w0) continue;
+    const s = src + (<usize>(pl * H * W) << 2);
+    for (let hp = max(0, top); hp < min(Hp, H + top); hp++)
+      memory.copy(d + (<usize>(hp * Wp + w0) << 2), s + (<usize>((hp - top) * W + w0 - left) << 2), <usize>(w1 - w0) << 2);
+  }
+}
+
+/** Element offsets of every (input channel, tap) relative to the tile start: the GEMM's K axis. */
+export function convOffsets(dst: usize, cols: i32, kh: i32, kw: i32, ps: i32, Wp: i32): void {
+  let d = dst;
+  for (let c = 0; c < cols; c++)
+    for (let a = 0; a < kh; a++)
+      for (let b = 0; b < kw; b++) {
+        store<i32>(d, c * ps + a * Wp + b);
+        d += 4;
+      }
+}
+
+/**
+ * y (N, G·rows, Ho, Wo) = conv of xp (N, G·cols planes of stride ps, width Wp) with packed weights.
+ * Threads split (image, group, 4-row block) tasks; each task fills a private scratch of 4 rows ×
+ * ceil8(Ho·Wp) and copies the valid columns out, adding the bias (bias = 0: none).
+ */
+export function convForward(xp: usize, ps: i32, Wp: i32, wpk: usize, offs: usize, y: usize, bias: usize,
+  scratch: usize, N: i32, G: i32, cols: i32, rows: i32, taps: i32, Ho: i32, Wo: i32, tid: i32, nt: i32): void {
+  const rb = (rows + 3) >> 2;
+  const K = cols * taps;
+  const L = Ho * Wp;
+  const Lr = (L + 7) & ~7;
+  const tile = scratch + (<usize>(tid * 4 * Lr) << 2);
+  const rowBytes = <usize>Lr << 2;
+  const total = N * G * rb;
+  const end = partStart(total, tid + 1, nt);
+  const Co = G * rows;
+  for (let task = partStart(total, tid, nt); task < end; task++) {
+    const n = task / (G * rb), g = (task / rb) % G, r0 = (task % rb) << 2;
+    const xg = xp + (<usize>((n * G + g) * cols * ps) << 2);
+    const wg = wpk + (<usize>((g * rb + (r0 >> 2)) * K) << 4);
+    for (let s = 0; s < Lr; s += 8) {
+      let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+      let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+      const xs = xg + (<usize>s << 2);
+      let pw = wg, po = offs;
+      const poEnd = offs + (<usize>K << 2);
+      while (po < poEnd) {
+        const px = xs + (<usize>load<i32>(po) << 2);
+        const x0 = v128.load(px), x1 = v128.load(px, 16);
+        let w = v128.load32_splat(pw);
+        c00 = f32x4.add(c00, f32x4.mul(w, x0)); c01 = f32x4.add(c01, f32x4.mul(w, x1));
+        w = v128.load32_splat(pw, 4);
+        c10 = f32x4.add(c10, f32x4.mul(w, x0)); c11 = f32x4.add(c11, f32x4.mul(w, x1));
+        w = v128.load32_splat(pw, 8);
+        c20 = f32x4.add(c20, f32x4.mul(w, x0)); c21 = f32x4.add(c21, f32x4.mul(w, x1));
+        w = v128.load32_splat(pw, 12);
+        c30 = f32x4.add(c30, f32x4.mul(w, x0)); c31 = f32x4.add(c31, f32x4.mul(w, x1));
+        pw += 16; po += 4;
+      }
+      const pt = tile + (<usize>s << 2);
+      v128.store(pt, c00); v128.store(pt, c01, 16);
+      v128.store(pt + rowBytes, c10); v128.store(pt + rowBytes, c11, 16);
+      v128.store(pt + 2 * rowBytes, c20); v128.store(pt + 2 * rowBytes, c21, 16);
+      v128.store(pt + 3 * rowBytes, c30); v128.store(pt + 3 * rowBytes, c31, 16);
+    }
+    const nr = min(4, rows - r0);
+    for (let j = 0; j < nr; j++) {
+      const o = g * rows + r0 + j;
+      const bv: f32 = bias ? load<f32>(bias + (<usize>o << 2)) : 0;
+      const bvec = f32x4.splat(bv);
+      const src = tile + <usize>j * rowBytes;
+      const dst = y + (<usize>((n * Co + o) * Ho * Wo) << 2);
+      for (let p = 0; p < Ho; p++) {
+        const sr = src + (<usize>(p * Wp) << 2), dr = dst + (<usize>(p * Wo) << 2);
+        let q = 0;
+        for (; q + 4 <= Wo; q += 4) v128.store(dr + (<usize>q << 2), f32x4.add(v128.load(sr + (<usize>q << 2)), bvec));
+        for (; q < Wo; q++) store<f32>(dr + (<usize>q << 2), load<f32>(sr + (<usize>q << 2)) + bv);
+      }
+    }
+  }
+}
+
+/**
+ * dw (G·rows, cols, kh, kw) = Σ_n Σ_s dyp[n, o, s] · xp[n, c, s + offset(tap)]: dy embedded in
+ * the padded width Wp with zero columns, so every tap is a dot product of two contiguous runs of
+ * L4 = ceil4(Ho·Wp) floats. Threads split output rows o; the n, s order is fixed.
+ */
+export function convGradFilter(xp: usize, xps: i32, dyp: usize, dyps: i32, dw: usize, N: i32, G: i32,
+  cols: i32, rows: i32, kh: i32, kw: i32, Wp: i32, L4: i32, tid: i32, nt: i32): void {
+  const taps = kh * kw;
+  const total = G * rows;
+  const end = partStart(total, tid + 1, nt);
+  for (let o = partStart(total, tid, nt); o < end; o++) {
+    const g = o / rows;
+    for (let c = 0; c < cols; c++) {
+      const dwo = dw + (<usize>((o * cols + c) * taps) << 2);
+      for (let t0 = 0; t0 < taps; t0 += 4) {
+        const nt4 = min(4, taps - t0);
+        // Taps past the end repeat the last one: computed, never stored.
+        const t1 = t0 + min(1, nt4 - 1), t2 = t0 + min(2, nt4 - 1), t3 = t0 + min(3, nt4 - 1);
+        const o0 = <usize>((t0 / kw) * Wp + t0 % kw) << 2, o1 = <usize>((t1 / kw) * Wp + t1 % kw) << 2;
+        const o2 = <usize>((t2 / kw) * Wp + t2 % kw) << 2, o3 = <usize>((t3 / kw) * Wp + t3 % kw) << 2;
+        let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+        for (let n = 0; n < N; n++) {
+          const pd = dyp + (<usize>((n * G * rows + o) * dyps) << 2);
+          const px = xp + (<usize>((n * G * cols + g * cols + c) * xps) << 2);
+          for (let s = 0; s < L4; s += 4) {
+            const so = <usize>s << 2;
+            const d = v128.load(pd + so);
+            const xs = px + so;
+            a0 = f32x4.add(a0, f32x4.mul(d, v128.load(xs + o0)));
+            a1 = f32x4.add(a1, f32x4.mul(d, v128.load(xs + o1)));
+            a2 = f32x4.add(a2, f32x4.mul(d, v128.load(xs + o2)));
+            a3 = f32x4.add(a3, f32x4.mul(d, v128.load(xs + o3)));
+          }
+        }
+        store<f32>(dwo + (<usize>t0 << 2), hsum(a0));
+        if (nt4 > 1) store<f32>(dwo + (<usize>t1 << 2), hsum(a1));
+        if (nt4 > 2) store<f32>(dwo + (<usize>t2 << 2), hsum(a2));
+        if (nt4 > 3) store<f32>(dwo + (<usize>t3 << 2), hsum(a3));
+      }
+    }
+  }
+}
+
+@inline
+function hsum(v: v128): f32 {
+  return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
+}

@@ -1,0 +1,8 @@
+// One wasm module exports every kernel family; TypeScript owns all allocation.
+export { heapBase } from './common';
+export { unary, binary, fill } from './elementwise';
+export { reduce } from './reduce';
+export { copyRows, flip, squeeze, unsqueeze } from './layout';
+export { matmul, transpose2d } from './matmul';
+export { convPack, convPad, convOffsets, convForward, convGradFilter } from './conv';
+export { solve, solveScratchBytes } from './solve';
