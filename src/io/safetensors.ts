@@ -28,7 +28,7 @@ export function encodeSafetensors(tensors: ReadonlyMap<string, NamedArray>, meta
   }
   let json = JSON.stringify(header);
   // Pad the header with spaces so the data starts 8-byte aligned (the format allows trailing spaces).
-  json += ' '.repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8);
+  json += " ".repeat((8 - ((8 + new TextEncoder().encode(json).length) % 8)) % 8);
   const headerBytes = new TextEncoder().encode(json);
   const out = new Uint8Array(8 + headerBytes.length + offset);
   new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
