@@ -5,15 +5,17 @@ export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
 const driverVariables = ['VK_ICD_FILENAMES', 'VK_DRIVER_FILES', 'VK_ADD_DRIVER_FILES'] as const;
 
-const icdFolders = ['/usr/share/vulkan/icd.d', '/etc/vulkan/icd.d', '/usr/local/share/vulkan/icd.d'];
-
-/** True when the machine has a Vulkan driver of its own other than Mesa's software lavapipe. */
-export function hasHardwareVulkanDriver(): boolean {
-  for (const dir of icdFolders) {
-    if (!existsSync(dir)) continue;
-    if (readdirSync(dir).some((f) => f.endsWith('.json') && !/lvp|lavapipe/i.test(f))) return true;
+/**
+ * True when the kernel exposes a GPU device node (NVIDIA, DRM render node, AMD KFD). Installed Vulkan
+ * manifests prove nothing: Mesa ships intel / radeon manifests on machines without that hardware.
+ */
+export function hasGpuDeviceNode(): boolean {
+  if (existsSync('/dev/nvidia0') || existsSync('/dev/kfd')) return true;
+  try {
+    return readdirSync('/dev/dri').some((f) => f.startsWith('renderD'));
+  } catch {
+    return false;
   }
-  return false;
 }
 
 /**
@@ -25,7 +27,7 @@ export function useSoftwareVulkanIfNeeded(): string | null {
   if (typeof process === 'undefined' || !process.env) return null;
   process.env.XDG_RUNTIME_DIR ??= '/tmp';
   if (driverVariables.some((v) => process.env[v])) return null;
-  if (hasHardwareVulkanDriver() || !existsSync(SWIFTSHADER_ICD)) return null;
+  if (hasGpuDeviceNode() || !existsSync(SWIFTSHADER_ICD)) return null;
   process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
   return SWIFTSHADER_ICD;
 }

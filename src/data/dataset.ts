@@ -1,0 +1,33 @@
+/** Images as 0…255 integers, N × C × H × W, with optional integer labels. */
+export interface ImageDataset {
+  name: string;
+  images: Uint8Array;
+  labels: Int32Array | null;
+  count: number;
+  shape: [channels: number, height: number, width: number];
+}
+
+export const imageSize = (d: ImageDataset): number => d.shape[0] * d.shape[1] * d.shape[2];
+
+/** The rows at `indices`, as a new dataset (used for splits and batches). */
+export function subset(d: ImageDataset, indices: readonly number[], name = d.name): ImageDataset {
+  const size = imageSize(d);
+  const images = new Uint8Array(indices.length * size);
+  const labels = d.labels ? new Int32Array(indices.length) : null;
+  indices.forEach((src, i) => {
+    images.set(d.images.subarray(src * size, (src + 1) * size), i * size);
+    if (labels) labels[i] = d.labels![src]!;
+  });
+  return { name, images, labels, count: indices.length, shape: d.shape };
+}
+
+/** Float values (still 0…255) of the images at `indices`, ready for dequantization. */
+export function batchValues(d: ImageDataset, indices: readonly number[]): Float32Array {
+  const size = imageSize(d);
+  const out = new Float32Array(indices.length * size);
+  indices.forEach((src, i) => {
+    const img = d.images.subarray(src * size, (src + 1) * size);
+    for (let j = 0; j < size; j++) out[i * size + j] = img[j]!;
+  });
+  return out;
+}
