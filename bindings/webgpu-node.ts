@@ -1,0 +1,86 @@
+/** Acquiring a WebGPU adapter in Node through dawn.node (the `webgpu` package). */
+import { type AcquiredGPU, isSoftwareAdapter } from './webgpu-browser.js';
+import { existsSync } from 'node:fs';
+import { SWIFTSHADER_ICD, useSoftwareVulkanIfNeeded } from './vulkan-driver.js';
+
+/**
+ * Every GPU object create() ever returned. dawn.node crashes (SIGSEGV in its event loop) when this
+ * object is garbage-collected while a device made from it is still alive, and we cannot know when
+ * the last device dies, so they are kept for the life of the process. A GPU that gave an adapter is
+ * reused by later calls, so there are at most two.
+ */
+const keptAlive: GPU[] = [];
+let working: GPU | undefined;
+
+/**
+ * Tries the user's own Vulkan setup first; when that yields no adapter, points the loader at
+ * Debian's SwiftShader (bindings/vulkan-driver.ts) and tries again: a second create() re-reads the
+ * environment. Must run on the main thread (worker threads do not pass process.env to getenv).
+ */
+export async function acquireNodeGPU(): Promise<AcquiredGPU> {
+  let mod: { create: (options: string[]) => GPU; globals: object };
+  try {
+    mod = (await import('webgpu')) as unknown as typeof mod;
+  } catch (e) {
+    return { error: `the webgpu package (dawn.node) could not be loaded: ${(e as Error).message}` };
+  }
+  installGlobals(mod.globals);
+  if (working) return requestFrom(working);
+  const first = await tryCreate(mod.create);
+  if ('adapter' in first) return first;
+  const manifest = useSoftwareVulkanIfNeeded() ?? forceSoftwareVulkan();
+  if (!manifest) return { error: `no WebGPU adapter (${first.error}; no SwiftShader fallback available or a Vulkan driver is already configured)` };
+  const second = await tryCreate(mod.create);
+  if ('adapter' in second) return second;
+  return { error: `no WebGPU adapter, even with VK_ICD_FILENAMES=${manifest} (${second.error})` };
+}
+
+/**
+ * useSoftwareVulkanIfNeeded() declines when any ICD manifest other than lavapipe is installed, but
+ * Mesa's intel / radeon manifests are installed on machines without that hardware. Here the user's
+ * setup has just failed, so unless they chose a driver explicitly, SwiftShader is the better bet.
+ */
+function forceSoftwareVulkan(): string | null {
+  const env = process.env;
+  if (env.VK_ICD_FILENAMES || env.VK_DRIVER_FILES || env.VK_ADD_DRIVER_FILES || !existsSync(SWIFTSHADER_ICD)) return null;
+  env.XDG_RUNTIME_DIR ??= '/tmp';
+  env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+  return SWIFTSHADER_ICD;
+}
+
+/** GPUBufferUsage, GPUMapMode, ...: Node has none of them; a browser-like host keeps its own. */
+function installGlobals(globals: object): void {
+  const g = globalThis as Record<string, unknown>;
+  for (const [name, value] of Object.entries(globals)) if (!(name in g)) g[name] = value;
+}
+
+/**
+ * Dawn zero-fills workgroup memory at the start of every workgroup, and SwiftShader compiles that
+ * fill element by element: a pipeline with a 32 KiB tile took 6–13 s to build, 40 ms without it.
+ * Every inflow kernel writes its workgroup memory before reading it, so the fill is pure cost.
+ */
+const dawnFlags = ['enable-dawn-features=disable_workgroup_init'];
+
+async function tryCreate(create: (options: string[]) => GPU): Promise<AcquiredGPU> {
+  let gpu: GPU;
+  try {
+    gpu = create(dawnFlags);
+  } catch (e) {
+    return { error: `webgpu create() failed: ${(e as Error).message}` };
+  }
+  keptAlive.push(gpu);
+  const result = await requestFrom(gpu);
+  if ('adapter' in result) working = gpu;
+  return result;
+}
+
+async function requestFrom(gpu: GPU): Promise<AcquiredGPU> {
+  let adapter: GPUAdapter | null;
+  try {
+    adapter = await gpu.requestAdapter();
+  } catch (e) {
+    return { error: `requestAdapter() failed: ${(e as Error).message}` };
+  }
+  if (!adapter) return { error: 'requestAdapter() returned null' };
+  return { gpu, adapter, software: isSoftwareAdapter(adapter) };
+}

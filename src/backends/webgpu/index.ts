@@ -1,0 +1,141 @@
+import type { Backend, KernelName, KernelTable, Storage, View } from '../backend.js';
+import { acquireDevice, adapterFacts } from './device.js';
+import { conv2d, conv2dGradFilter, conv2dGradInput } from './kernels/conv.js';
+import { allBinaryShaders, allUnaryShaders, binary, fill, unary } from './kernels/elementwise.js';
+import { concat, flip, slice, squeeze, unsqueeze } from './kernels/layout.js';
+import { matmul } from './kernels/matmul.js';
+import { allReduceShaders, reduce } from './kernels/reduce.js';
+import { allSolveShaders, solve, type SolvePath } from './kernels/solve.js';
+import { Runtime, WebGPUStorage } from './runtime.js';
+import { shader } from './shaders.js';
+import { supports } from './supports.js';
+import { isSoftwareAdapter } from '../../../bindings/webgpu-browser.js';
+
+export interface WebGPUBackendOptions {
+  gpu?: GPU;
+  adapter?: GPUAdapter;
+  device?: GPUDevice;
+  /** 'diagonal' forces the one-dispatch-per-diagonal solve even when the tile fits (tests, benchmarks). */
+  solvePath?: SolvePath;
+}
+
+export interface WebGPUBackend extends Backend {
+  readonly device: GPUDevice;
+  /** Compiles, asynchronously, every shape-independent pipeline variant of these kernels (all by default). */
+  warmup(kernels?: readonly KernelName[]): Promise<void>;
+}
+
+/** Every pipeline source a kernel can use, as far as it does not depend on shapes. */
+function variants(op: KernelName, device: GPUDevice): string[] {
+  switch (op) {
+    case 'unary': return allUnaryShaders();
+    case 'binary': return allBinaryShaders();
+    case 'reduce': return allReduceShaders();
+    case 'solve':
+    case 'solveTranspose': return allSolveShaders(device);
+    default: return [shader(op)];
+  }
+}
+
+const kernelNames: readonly KernelName[] = ['conv2d', 'conv2dGradInput', 'conv2dGradFilter', 'matmul', 'unary', 'binary',
+  'reduce', 'concat', 'slice', 'flip', 'squeeze', 'unsqueeze', 'fill', 'solve', 'solveTranspose'];
+
+/**
+ * The WebGPU backend: WGSL kernels from wgsl/, one command encoder batching many dispatches, a
+ * size-bucketed buffer pool. Throws, naming the reason, when no adapter or device can be had.
+ */
+export async function createWebGPUBackend(opts: WebGPUBackendOptions): Promise<WebGPUBackend> {
+  const { adapter, device } = await acquireDevice(opts);
+  const rt = new Runtime(device);
+  const software = adapter ? isSoftwareAdapter(adapter) : false;
+  const solvePath = opts.solvePath ?? 'auto';
+  const live = new Set<WebGPUStorage>();
+
+  const table: KernelTable = {
+    conv2d: (i, o, a) => conv2d(rt, i, o, a),
+    conv2dGradInput: (i, o, a) => conv2dGradInput(rt, i, o, a),
+    conv2dGradFilter: (i, o, a) => conv2dGradFilter(rt, i, o, a),
+    matmul: (i, o, a) => matmul(rt, i, o, a),
+    unary: (i, o, a) => unary(rt, i, o, a),
+    binary: (i, o, a) => binary(rt, i, o, a),
+    reduce: (i, o, a) => reduce(rt, i, o, a),
+    concat: (i, o, a) => concat(rt, i, o, a),
+    slice: (i, o, a) => slice(rt, i, o, a),
+    flip: (i, o, a) => flip(rt, i, o, a),
+    squeeze: (i, o) => squeeze(rt, i, o),
+    unsqueeze: (i, o) => unsqueeze(rt, i, o),
+    fill: (i, o, a) => fill(rt, i, o, a),
+    solve: (i, o, a) => solve(rt, solvePath, false, i, o, a),
+    solveTranspose: (i, o, a) => solve(rt, solvePath, true, i, o, a),
+  };
+  // Every kernel first refuses to run on a lost or disposed device, with the reason.
+  const kernels = Object.fromEntries(Object.entries(table).map(([name, fn]) => [name,
+    (i: readonly View[], o: View, a: never) => { rt.check(); (fn as (i: readonly View[], o: View, a: never) => void)(i, o, a); }],
+  )) as unknown as KernelTable;
+
+  return {
+    name: 'webgpu',
+    device,
+    kernels,
+    supports: (op, inputs, output, attrs) => supports(device, op, inputs, output, attrs),
+    alloc(numel) {
+      const bytes = numel * 4;
+      if (bytes > device.limits.maxBufferSize) {
+        throw new Error(`WebGPU backend: ${bytes} bytes exceed this device's maxBufferSize (${device.limits.maxBufferSize})`);
+      }
+      const s = rt.alloc(numel);
+      live.add(s);
+      return s;
+    },
+    free(s: Storage) {
+      const g = s as WebGPUStorage;
+      live.delete(g);
+      rt.free(g);
+    },
+    write(s, data) {
+      rt.write(s as WebGPUStorage, data instanceof Float32Array ? data : Float32Array.from(data));
+    },
+    read: (s) => rt.read(s as WebGPUStorage),
+    memory() {
+      let bytes = 0;
+      for (const s of live) bytes += s.numel * 4;
+      return { buffers: live.size, bytes };
+    },
+    info() {
+      const l = device.limits;
+      return {
+        name: 'webgpu',
+        details: {
+          adapter: adapterFacts(adapter),
+          software,
+          lost: rt.lostReason,
+          pendingErrors: [...rt.pendingErrors()],
+          limits: {
+            maxStorageBufferBindingSize: l.maxStorageBufferBindingSize, maxBufferSize: l.maxBufferSize,
+            maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
+          },
+          pipelines: rt.pipelineCount,
+          submits: rt.submits,
+          dispatches: { ...rt.dispatchCounts },
+          pooledBytes: rt.storagePool.pooledBytes,
+          solvePath,
+        },
+      };
+    },
+    flush() {
+      rt.check();
+      rt.submit();
+    },
+    async warmup(names = kernelNames) {
+      rt.check();
+      const sources = new Map<string, string>();
+      for (const op of names) for (const src of variants(op, device)) sources.set(src, op);
+      await Promise.all([...sources].map(([src, op]) => rt.compile(src, op)));
+      rt.throwRecordedErrors();
+    },
+    dispose() {
+      live.clear();
+      rt.dispose();
+    },
+  };
+}

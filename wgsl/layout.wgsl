@@ -1,0 +1,104 @@
+// Data movement: concat (one dispatch per input), slice, flip, squeeze / unsqueeze (space-to-depth).
+// One invocation per element; every index is flattened row-major.
+
+fn flatIndex(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
+  return (wid.y * nwg.x + wid.x) * 64u + lid;
+}
+
+// @kernel concat
+// Copies one input into its slot: x is (outer, len·inner), y is (outer, total·inner).
+struct P { n: u32, lenInner: u32, totalInner: u32, offsetInner: u32 }
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let i = flatIndex(wid, nwg, lid);
+  if (i >= p.n) { return; }
+  y[(i / p.lenInner) * p.totalInner + p.offsetInner + i % p.lenInner] = x[i];
+}
+
+// @kernel slice
+struct P { n: u32, lenInner: u32, totalInner: u32, startInner: u32 }
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let i = flatIndex(wid, nwg, lid);
+  if (i >= p.n) { return; }
+  y[i] = x[(i / p.lenInner) * p.totalInner + p.startInner + i % p.lenInner];
+}
+
+// @kernel flip
+struct P { n: u32, H: u32, W: u32, fh: u32, fw: u32 }
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let i = flatIndex(wid, nwg, lid);
+  if (i >= p.n) { return; }
+  let w = i % p.W;
+  let t = i / p.W;
+  let h = t % p.H;
+  let plane = t / p.H;
+  let sh = select(h, p.H - 1u - h, p.fh != 0u);
+  let sw = select(w, p.W - 1u - w, p.fw != 0u);
+  y[i] = x[(plane * p.H + sh) * p.W + sw];
+}
+
+// @kernel squeeze
+// C, H, W: the unsqueezed (input) shape. One invocation per output element (N, 4C, H/2, W/2).
+struct P { n: u32, C: u32, H: u32, W: u32 }
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let i = flatIndex(wid, nwg, lid);
+  if (i >= p.n) { return; }
+  let h2 = p.H / 2u;
+  let w2 = p.W / 2u;
+  let j = i % w2;
+  var t = i / w2;
+  let r = t % h2;
+  t = t / h2;
+  let cc = t % (4u * p.C);
+  let nn = t / (4u * p.C);
+  let c = cc / 4u;
+  let dy = (cc % 4u) / 2u;
+  let dx = cc % 2u;
+  y[i] = x[((nn * p.C + c) * p.H + 2u * r + dy) * p.W + 2u * j + dx];
+}
+
+// @kernel unsqueeze
+// C, H, W: the unsqueezed (output) shape. One invocation per output element (N, C, H, W).
+struct P { n: u32, C: u32, H: u32, W: u32 }
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let i = flatIndex(wid, nwg, lid);
+  if (i >= p.n) { return; }
+  let w = i % p.W;
+  var t = i / p.W;
+  let h = t % p.H;
+  t = t / p.H;
+  let c = t % p.C;
+  let nn = t / p.C;
+  let h2 = p.H / 2u;
+  let w2 = p.W / 2u;
+  y[i] = x[((nn * 4u * p.C + 4u * c + 2u * (h % 2u) + w % 2u) * h2 + h / 2u) * w2 + w / 2u];
+}
