@@ -6,3 +6,5 @@ export { Tensor } from './engine/tensor.js';
 export type { ValueAndGrads } from './engine/autograd.js';
 export * as ops from './engine/ops/index.js';
 export * from './engine/ops/index.js';
+export * as layers from './layers/index.js';
+export * as models from './models/index.js';

@@ -1,0 +1,43 @@
+import type { Engine } from '../engine/engine.js';
+import { affine, conv2d, exp, mul, relu } from '../engine/ops/index.js';
+import type { Tensor } from '../engine/tensor.js';
+import { Module } from './module.js';
+import type { Param } from './param.js';
+import { HostRng } from './rng.js';
+
+export interface CouplingNetConfig { inChannels: number; outChannels: number; width: number }
+
+/** Parameters of the coupling network, counted without building it. */
+export const couplingNetParams = ({ inChannels: i, outChannels: o, width: w }: CouplingNetConfig): number =>
+  i * w * 9 + w + w * w + w + w * o * 9 + 2 * o;
+
+/**
+ * conv3×3 → ReLU → conv1×1 → ReLU → zero-initialised conv3×3 whose output is scaled by exp(3·logs)
+ * (spec §b.6/§b.8, Glow's Conv2dZero): each coupling starts as the identity.
+ */
+export class CouplingNet extends Module {
+  private readonly w1: Param; private readonly b1: Param;
+  private readonly w2: Param; private readonly b2: Param;
+  private readonly w3: Param; private readonly b3: Param; private readonly logs: Param;
+
+  constructor(engine: Engine, readonly config: CouplingNetConfig, rng = new HostRng(0)) {
+    super(engine);
+    const { inChannels: ci, outChannels: co, width: w } = config;
+    const uniform = (n: number, fanIn: number) => rng.uniforms(n, -1 / Math.sqrt(fanIn), 1 / Math.sqrt(fanIn));
+    this.w1 = this.param('conv1.weight', engine.tensor(uniform(w * ci * 9, ci * 9), [w, ci, 3, 3]));
+    this.b1 = this.param('conv1.bias', engine.tensor(uniform(w, ci * 9), [w]));
+    this.w2 = this.param('conv2.weight', engine.tensor(uniform(w * w, w), [w, w, 1, 1]));
+    this.b2 = this.param('conv2.bias', engine.tensor(uniform(w, w), [w]));
+    this.w3 = this.param('out.weight', engine.zeros([co, w, 3, 3]));
+    this.b3 = this.param('out.bias', engine.zeros([co]));
+    this.logs = this.param('out.logs', engine.zeros([1, co, 1, 1]));
+  }
+
+  forward(x: Tensor): Tensor {
+    const h1 = relu(conv2d(x, this.w1.value, { bias: this.b1.value, pad: 'same' }));
+    const h2 = relu(conv2d(h1, this.w2.value, { bias: this.b2.value }));
+    const out = conv2d(h2, this.w3.value, { bias: this.b3.value, pad: 'same' });
+    return mul(out, exp(affine(this.logs.value, 3, 0)));
+  }
+}
+

@@ -1,0 +1,34 @@
+import type { Engine } from '../engine/engine.js';
+import { add, mul } from '../engine/ops/index.js';
+import type { Tensor } from '../engine/tensor.js';
+import { centreDiagonal, freeMask, randomKernel } from './pcb.js';
+import { FlowLayer } from './layer.js';
+import type { Param } from './param.js';
+import type { HostRng } from './rng.js';
+
+/**
+ * A layer holding a masked k×k kernel V [C, Cg, k, k] whose effective kernel is built by
+ * construction, K_eff = V ⊙ M + E (DESIGN numerics): the masked centre entries and the unit
+ * diagonal are exact under any optimiser or weight decay, and receive zero gradient.
+ */
+export abstract class MaskedKernelLayer extends FlowLayer {
+  readonly weight: Param;
+  protected readonly mask: Tensor;
+  protected readonly unit: Tensor;
+
+  constructor(engine: Engine, C: number, Cg: number, k: number, rng: HostRng, scale: number) {
+    super(engine);
+    this.weight = this.param('weight', randomKernel(engine, rng, C, Cg, k, scale));
+    this.mask = freeMask(engine, C, Cg, k).keep();
+    this.unit = centreDiagonal(engine, C, Cg, k).keep();
+  }
+
+  /** V ⊙ M + E, in TL orientation. */
+  kernel(): Tensor { return add(mul(this.weight.value, this.mask), this.unit); }
+
+  override dispose(): void {
+    super.dispose();
+    this.mask.dispose();
+    this.unit.dispose();
+  }
+}

@@ -1,0 +1,74 @@
+import { fail } from '../engine/errors.js';
+
+export type ModelKind = 'finc' | 'cinc' | 'inverse' | 'glow';
+
+/** Everything that determines a model's architecture (spec §e). */
+export interface ModelConfig {
+  kind: ModelKind;
+  /** [C, H, W] of the data. */
+  inputShape: [number, number, number];
+  /** L: levels (squeezes). */
+  levels: number;
+  /** K: flow steps per level. */
+  steps: number;
+  /** Hidden width of every coupling network (and of SplitPrior's coupling). */
+  width: number;
+  /** k of the FInC / CInC / Inverse-Flow convolutions. */
+  kernelSize: number;
+  /** 'affine' uses the model's own form (FInC 2·tanh(h/2) for finc/inverse, σ(h+2) for glow/cinc). */
+  coupling: 'affine' | 'quad' | 'additive';
+  /** 'prior' = SNF/FInC SplitPrior (coupling + N(0, I)); 'glow' = conditional split. */
+  split: 'prior' | 'glow';
+  /** The step's invertible 1×1 (finc, inverse, glow). */
+  conv1x1: 'dense' | 'lu';
+  /** α of the logit preprocessing. */
+  alpha: number;
+}
+
+const defaults: Record<ModelKind, Omit<ModelConfig, 'inputShape' | 'levels' | 'steps'>> = {
+  finc: { kind: 'finc', width: 512, kernelSize: 3, coupling: 'affine', split: 'prior', conv1x1: 'dense', alpha: 1e-6 },
+  inverse: { kind: 'inverse', width: 512, kernelSize: 3, coupling: 'affine', split: 'prior', conv1x1: 'dense', alpha: 1e-6 },
+  cinc: { kind: 'cinc', width: 512, kernelSize: 3, coupling: 'quad', split: 'glow', conv1x1: 'lu', alpha: 1e-6 },
+  glow: { kind: 'glow', width: 512, kernelSize: 3, coupling: 'affine', split: 'glow', conv1x1: 'lu', alpha: 1e-6 },
+};
+
+type PresetShape = Pick<ModelConfig, 'inputShape' | 'levels' | 'steps'> & Partial<ModelConfig>;
+
+/**
+ * The papers' configurations (spec §e.1/e.2) and small ones that train on a 2-core CPU in minutes.
+ * 'cifar10' is K 32 (code, Alg-1/2 table, CInC); 'cifar10-k28' the MaCow comparison's [28, 28, 28].
+ */
+export const presets: Record<string, PresetShape> = {
+  mnist: { inputShape: [1, 28, 28], levels: 2, steps: 16, width: 512 },
+  cifar10: { inputShape: [3, 32, 32], levels: 3, steps: 32, width: 512 },
+  'cifar10-k28': { inputShape: [3, 32, 32], levels: 3, steps: 28, width: 512 },
+  'cifar10-k32': { inputShape: [3, 32, 32], levels: 3, steps: 32, width: 512 },
+  imagenet32: { inputShape: [3, 32, 32], levels: 3, steps: 48, width: 512 },
+  imagenet64: { inputShape: [3, 64, 64], levels: 4, steps: 48, width: 512 },
+  'mnist-small': { inputShape: [1, 28, 28], levels: 2, steps: 4, width: 32 },
+  'cifar10-small': { inputShape: [3, 32, 32], levels: 2, steps: 4, width: 32 },
+  /** The whole-model Jacobian test size (spec §g.1.5). */
+  tiny: { inputShape: [1, 8, 8], levels: 2, steps: 2, width: 8 },
+};
+
+/** A preset name or a partial config, completed with the kind's defaults and checked. */
+export function resolveConfig(kind: ModelKind, cfg: string | Partial<ModelConfig>): ModelConfig {
+  let base: Partial<ModelConfig>;
+  if (typeof cfg === 'string') {
+    const p = presets[cfg];
+    if (!p) fail(`models.${kind}`, `unknown preset '${cfg}' (known: ${Object.keys(presets).join(', ')})`);
+    base = p;
+  } else base = cfg;
+  const out = { ...defaults[kind], ...base, kind } as ModelConfig;
+  const where = `models.${kind}`;
+  if (!Array.isArray(out.inputShape) || out.inputShape.length !== 3) fail(where, 'inputShape must be [C, H, W]');
+  const [, H, W] = out.inputShape;
+  for (const [name, v] of [['levels', out.levels], ['steps', out.steps], ['width', out.width], ['kernelSize', out.kernelSize]] as const)
+    if (!Number.isInteger(v) || v < 1) fail(where, `${name} = ${String(v)} must be a positive integer`);
+  if (H % 2 ** out.levels || W % 2 ** out.levels)
+    fail(where, `input ${H}×${W} cannot be squeezed ${out.levels} times (H and W must be divisible by 2^levels)`);
+  if (!['affine', 'quad', 'additive'].includes(out.coupling)) fail(where, `coupling '${out.coupling}' must be affine, quad or additive`);
+  if (!['prior', 'glow'].includes(out.split)) fail(where, `split '${out.split}' must be prior or glow`);
+  if (!['dense', 'lu'].includes(out.conv1x1)) fail(where, `conv1x1 '${out.conv1x1}' must be dense or lu`);
+  return out;
+}
