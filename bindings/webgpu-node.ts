@@ -36,9 +36,10 @@ export async function acquireNodeGPU(): Promise<AcquiredGPU> {
 }
 
 /**
- * useSoftwareVulkanIfNeeded() declines when any ICD manifest other than lavapipe is installed, but
- * Mesa's intel / radeon manifests are installed on machines without that hardware. Here the user's
- * setup has just failed, so unless they chose a driver explicitly, SwiftShader is the better bet.
+ * useSoftwareVulkanIfNeeded() declines when the machine has a GPU device node, but a device node
+ * whose driver gives no adapter (missing ICD, a container without the user-space driver) is no
+ * better. The user's setup has just failed here, so unless they chose a driver explicitly,
+ * SwiftShader is the better bet.
  */
 function forceSoftwareVulkan(): string | null {
   const env = process.env;

@@ -25,6 +25,13 @@ export interface Dispatch {
   workgroups: number;
 }
 
+/**
+ * GPUBufferUsage / GPUMapMode bits (fixed by the WebGPU spec), so that a GPU object injected from
+ * dawn.node works even when its globals were never installed.
+ */
+const usage = { MAP_READ: 0x1, COPY_SRC: 0x4, COPY_DST: 0x8, UNIFORM: 0x40, STORAGE: 0x80 } as const;
+const MAP_MODE_READ = 0x1;
+
 /** Dispatches per command encoder before it is submitted anyway, bounding queued uniform buffers. */
 const DISPATCHES_PER_SUBMIT = 256;
 
@@ -71,7 +78,6 @@ export class Runtime {
   readonly dispatchCounts: Record<string, number> = {};
 
   constructor(readonly device: GPUDevice) {
-    const usage = GPUBufferUsage;
     this.storagePool = new BufferPool(device, usage.STORAGE | usage.COPY_SRC | usage.COPY_DST, 'inflow storage');
     this.uniformPool = new BufferPool(device, usage.UNIFORM | usage.COPY_DST, 'inflow uniform');
     this.stagingPool = new BufferPool(device, usage.MAP_READ | usage.COPY_DST, 'inflow staging');
@@ -139,9 +145,9 @@ export class Runtime {
   }
 
   private recordScope(label: string): void {
-    void this.device.popErrorScope().then((e) => {
+    this.device.popErrorScope().then((e) => {
       if (e) this.errors.push(`${label}: ${e.message}`);
-    });
+    }, () => { /* the device is gone; lostReason already says so */ });
   }
 
   private getEncoder(): GPUCommandEncoder {
@@ -239,7 +245,7 @@ export class Runtime {
     this.touch(s);
     this.submit();
     try {
-      await staging.mapAsync(GPUMapMode.READ, 0, bytes);
+      await staging.mapAsync(MAP_MODE_READ, 0, bytes);
     } catch (e) {
       this.check();
       this.throwRecordedErrors();
