@@ -17,13 +17,16 @@ export abstract class Module {
 
   /** Dotted path from the root ("levels.0.steps.3.conv"), used to name a layer in errors. */
   get path(): string {
-    if (!this.parent) return this.constructor.name;
-    const up = this.parent.parent ? `${this.parent.path}.` : '';
-    return up + this.nameInParent;
+    return this.parent ? this.prefix.slice(0, -1) : this.constructor.name;
+  }
+
+  /** '' at the root, else the dotted path and a trailing dot. */
+  get prefix(): string {
+    return this.parent ? `${this.parent.prefix}${this.nameInParent}.` : '';
   }
 
   protected param(name: string, value: Tensor): Param {
-    const p = new Param(name, value);
+    const p = new Param(name, value, () => this.prefix);
     this.own.set(name, p);
     return p;
   }

@@ -8,9 +8,13 @@ export class Param {
   private current: Tensor;
   version = 0;
 
-  constructor(readonly name: string, value: Tensor) {
+  /** `prefix` gives the owner's dotted path, so `name` is unique in the whole model (optimizers key state by it). */
+  constructor(readonly localName: string, value: Tensor, private readonly prefix: () => string = () => '') {
     this.current = value.keep();
   }
+
+  /** Full dotted name from the root module, the key of namedParameters(). */
+  get name(): string { return this.prefix() + this.localName; }
 
   get value(): Tensor { return this.current; }
 
