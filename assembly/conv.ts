@@ -41,15 +41,34 @@ export function convPack(w: usize, dst: usize, G: i32, rowsPerGroup: i32, colsPe
 export function convPad(src: usize, dst: usize, planes: i32, H: i32, W: i32, Hp: i32, Wp: i32,
   top: i32, left: i32, ps: i32, tid: i32, nt: i32): void {
   const end = partStart(planes, tid + 1, nt);
-  const w0 = max(0, left), w1 = min(Wp, W + left);
+  const w0 = min(Wp, max(0, left)), w1 = max(w0, min(Wp, W + left));
   for (let pl = partStart(planes, tid, nt); pl < end; pl++) {
     const d = dst + (<usize>(pl * ps) << 2);
-    memory.fill(d, 0, <usize>ps << 2);
-    if (w1 <= w0) continue;
     const s = src + (<usize>(pl * H * W) << 2);
-    for (let hp = max(0, top); hp < min(Hp, H + top); hp++)
-      memory.copy(d + (<usize>(hp * Wp + w0) << 2), s + (<usize>((hp - top) * W + w0 - left) << 2), <usize>(w1 - w0) << 2);
+    // Rows are short (7–32 floats on flow shapes): explicit loops beat memory.copy/fill calls here.
+    for (let hp = 0; hp < Hp; hp++) {
+      const dr = d + (<usize>(hp * Wp) << 2);
+      const h = hp - top;
+      if (h < 0 || h >= H) { zeroRun(dr, Wp); continue; }
+      zeroRun(dr, w0);
+      const sr = s + (<usize>(h * W + w0 - left) << 2);
+      const dc = dr + (<usize>w0 << 2);
+      const n = w1 - w0;
+      let j = 0;
+      for (; j + 4 <= n; j += 4) v128.store(dc + (<usize>j << 2), v128.load(sr + (<usize>j << 2)));
+      for (; j < n; j++) store<f32>(dc + (<usize>j << 2), load<f32>(sr + (<usize>j << 2)));
+      zeroRun(dr + (<usize>w1 << 2), Wp - w1);
+    }
+    zeroRun(d + (<usize>(Hp * Wp) << 2), ps - Hp * Wp);
   }
+}
+
+@inline
+function zeroRun(p: usize, n: i32): void {
+  const z = f32x4.splat(0);
+  let j = 0;
+  for (; j + 4 <= n; j += 4) v128.store(p + (<usize>j << 2), z);
+  for (; j < n; j++) store<f32>(p + (<usize>j << 2), 0);
 }
 
 /** Element offsets of every (input channel, tap) relative to the tile start: the GEMM's K axis. */
@@ -69,7 +88,7 @@ export function convOffsets(dst: usize, cols: i32, kh: i32, kw: i32, ps: i32, Wp
  * ceil8(Ho·Wp) and copies the valid columns out, adding the bias (bias = 0: none).
  */
 export function convForward(xp: usize, ps: i32, Wp: i32, wpk: usize, offs: usize, y: usize, bias: usize,
-  scratch: usize, N: i32, G: i32, cols: i32, rows: i32, taps: i32, Ho: i32, Wo: i32, tid: i32, nt: i32): void {
+  scratch: usize, N: i32, G: i32, cols: i32, rows: i32, taps: i32, Ho: i32, Wo: i32, chunk: i32, tid: i32, nt: i32): void {
   const rb = (rows + 3) >> 2;
   const K = cols * taps;
   const L = Ho * Wp;
@@ -83,30 +102,43 @@ export function convForward(xp: usize, ps: i32, Wp: i32, wpk: usize, offs: usize
     const n = task / (G * rb), g = (task / rb) % G, r0 = (task % rb) << 2;
     const xg = xp + (<usize>((n * G + g) * cols * ps) << 2);
     const wg = wpk + (<usize>((g * rb + (r0 >> 2)) * K) << 4);
-    for (let s = 0; s < Lr; s += 8) {
-      let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-      let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-      const xs = xg + (<usize>s << 2);
-      let pw = wg, po = offs;
-      const poEnd = offs + (<usize>K << 2);
-      while (po < poEnd) {
-        const px = xs + (<usize>load<i32>(po) << 2);
-        const x0 = v128.load(px), x1 = v128.load(px, 16);
-        let w = v128.load32_splat(pw);
-        c00 = f32x4.add(c00, f32x4.mul(w, x0)); c01 = f32x4.add(c01, f32x4.mul(w, x1));
-        w = v128.load32_splat(pw, 4);
-        c10 = f32x4.add(c10, f32x4.mul(w, x0)); c11 = f32x4.add(c11, f32x4.mul(w, x1));
-        w = v128.load32_splat(pw, 8);
-        c20 = f32x4.add(c20, f32x4.mul(w, x0)); c21 = f32x4.add(c21, f32x4.mul(w, x1));
-        w = v128.load32_splat(pw, 12);
-        c30 = f32x4.add(c30, f32x4.mul(w, x0)); c31 = f32x4.add(c31, f32x4.mul(w, x1));
-        pw += 16; po += 4;
+    // K is walked in chunks, all tiles per chunk, so a chunk's input planes stay in L1 across tiles.
+    // Each output still sums k = 0 … K−1 in order: chunking never changes a result.
+    for (let k0 = 0; k0 < K; k0 += chunk) {
+      const k1 = min(K, k0 + chunk);
+      for (let s = 0; s < Lr; s += 8) {
+        const pt = tile + (<usize>s << 2);
+        let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+        let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+        if (k0 > 0) {
+          c00 = v128.load(pt); c01 = v128.load(pt, 16);
+          c10 = v128.load(pt + rowBytes); c11 = v128.load(pt + rowBytes, 16);
+          c20 = v128.load(pt + 2 * rowBytes); c21 = v128.load(pt + 2 * rowBytes, 16);
+          c30 = v128.load(pt + 3 * rowBytes); c31 = v128.load(pt + 3 * rowBytes, 16);
+        }
+        const xs = xg + (<usize>s << 2);
+        let pw = wg + (<usize>k0 << 4), po = offs + (<usize>k0 << 2);
+        const poEnd = offs + (<usize>k1 << 2);
+        // One K step per iteration: V8 hoists every load of a block to its top, so unrolling
+        // doubles the live registers and spills accumulators (seen in --print-wasm-code).
+        while (po < poEnd) {
+          const px = xs + (<usize>load<i32>(po) << 2);
+          const x0 = v128.load(px), x1 = v128.load(px, 16);
+          let w = v128.load32_splat(pw);
+          c00 = f32x4.add(c00, f32x4.mul(w, x0)); c01 = f32x4.add(c01, f32x4.mul(w, x1));
+          w = v128.load32_splat(pw, 4);
+          c10 = f32x4.add(c10, f32x4.mul(w, x0)); c11 = f32x4.add(c11, f32x4.mul(w, x1));
+          w = v128.load32_splat(pw, 8);
+          c20 = f32x4.add(c20, f32x4.mul(w, x0)); c21 = f32x4.add(c21, f32x4.mul(w, x1));
+          w = v128.load32_splat(pw, 12);
+          c30 = f32x4.add(c30, f32x4.mul(w, x0)); c31 = f32x4.add(c31, f32x4.mul(w, x1));
+          pw += 16; po += 4;
+        }
+        v128.store(pt, c00); v128.store(pt, c01, 16);
+        v128.store(pt + rowBytes, c10); v128.store(pt + rowBytes, c11, 16);
+        v128.store(pt + 2 * rowBytes, c20); v128.store(pt + 2 * rowBytes, c21, 16);
+        v128.store(pt + 3 * rowBytes, c30); v128.store(pt + 3 * rowBytes, c31, 16);
       }
-      const pt = tile + (<usize>s << 2);
-      v128.store(pt, c00); v128.store(pt, c01, 16);
-      v128.store(pt + rowBytes, c10); v128.store(pt + rowBytes, c11, 16);
-      v128.store(pt + 2 * rowBytes, c20); v128.store(pt + 2 * rowBytes, c21, 16);
-      v128.store(pt + 3 * rowBytes, c30); v128.store(pt + 3 * rowBytes, c31, 16);
     }
     const nr = min(4, rows - r0);
     for (let j = 0; j < nr; j++) {

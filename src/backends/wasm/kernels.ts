@@ -18,6 +18,27 @@ const numel = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
 const ceil4 = (n: number): number => Math.ceil(n / 4) * 4;
 const ceil8 = (n: number): number => Math.ceil(n / 8) * 8;
 
+/**
+ * Row stride of the padded, flattened image. A row's right padding and the next row's left padding
+ * are both zeros, so they can share columns: reads past the row end land in the next row's left
+ * zeros. Sharing m = min(left, right, kw − 1) columns keeps Wo ≤ Wp (rows of outputs never overlap)
+ * and saves m wasted output columns per row (7×7 with pad 1: 8 instead of 9).
+ */
+function paddedWidth(W: number, left: number, right: number, kw: number): number {
+  const m = left >= 0 && right >= 0 ? Math.min(left, right, kw - 1) : 0;
+  return W + left + right - m;
+}
+
+/**
+ * K steps per chunk of convForward: enough input planes to fill about 16 KiB (half of a small L1),
+ * so they stay cached while every tile of the image passes over them; at least 64 steps so the
+ * accumulator reloads between chunks stay cheap.
+ */
+function kChunk(ps: number, taps: number, K: number): number {
+  const planes = Math.max(1, Math.floor(16384 / (ps * 4)));
+  return Math.min(K, Math.max(64, planes * taps));
+}
+
 /** Runs fn with scratch blocks of the given float counts, freeing them afterwards. */
 function withScratch(ctx: KernelContext, floats: readonly number[], fn: (ptrs: number[]) => void): void {
   const ptrs = floats.map((f) => ctx.scratch(f * 4));
@@ -42,7 +63,7 @@ function convForward(ctx: KernelContext, j: ConvJob): void {
   const Hp = j.H + j.top + j.bottom, Wp0 = j.W + j.left + j.right;
   const Ho = Hp - j.kh + 1, Wo = Wp0 - j.kw + 1;
   const padded = j.top !== 0 || j.left !== 0 || j.bottom !== 0 || j.right !== 0;
-  const Wp = padded ? Wp0 : j.W;
+  const Wp = padded ? paddedWidth(j.W, j.left, j.right, j.kw) : j.W;
   const ps = padded ? ceil4(Hp * Wp + j.kw + 8) : j.H * j.W;
   const planes = j.N * j.G * j.cols;
   const rb = Math.ceil(j.rows / 4);
@@ -52,7 +73,8 @@ function convForward(ctx: KernelContext, j: ConvJob): void {
     if (padded) ctx.run('convPad', [j.x, xp!, planes, j.H, j.W, Hp, Wp, j.top, j.left, ps], planes * ps);
     ctx.run('convPack', [j.w, wpk!, j.G, j.rows, j.cols, taps, j.gs, j.rs, j.cs, j.flip], j.G * rb * 4 * j.cols * taps);
     ctx.run('convOffsets', [offs!, j.cols, j.kh, j.kw, ps, Wp], 0);
-    ctx.run('convForward', [padded ? xp! : j.x, ps, Wp, wpk!, offs!, j.y, j.bias, tile!, j.N, j.G, j.cols, j.rows, taps, Ho, Wo], flops);
+    ctx.run('convForward', [padded ? xp! : j.x, ps, Wp, wpk!, offs!, j.y, j.bias, tile!, j.N, j.G, j.cols, j.rows, taps, Ho, Wo,
+      kChunk(ps, taps, j.cols * taps)], flops);
   });
 }
 
@@ -94,7 +116,7 @@ export function wasmKernels(ctx: KernelContext): KernelTable {
       const [, , Ho, Wo] = dy.shape as [number, number, number, number];
       const G = attrs.groups, Cog = Co / G;
       const { top, left, bottom, right } = attrs.pad;
-      const Hp = H + top + bottom, Wp = W + left + right;
+      const Hp = H + top + bottom, Wp = paddedWidth(W, left, right, kw);
       const ps = ceil4(Hp * Wp + kw + 8);
       const L4 = ceil4(Ho * Wp);
       const flops = 2 * N * Co * Cig * kh * kw * L4;
