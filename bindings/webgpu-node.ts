@@ -25,6 +25,8 @@ export async function acquireNodeGPU(): Promise<AcquiredGPU> {
     return { error: `the webgpu package (dawn.node) could not be loaded: ${(e as Error).message}` };
   }
   installGlobals(mod.globals);
+  // Only silences the Vulkan loader's "XDG_RUNTIME_DIR is invalid" lines on stderr.
+  process.env.XDG_RUNTIME_DIR ??= '/tmp';
   if (working) return requestFrom(working);
   const first = await tryCreate(mod.create);
   if ('adapter' in first) return first;
@@ -66,8 +68,13 @@ async function tryCreate(create: (options: string[]) => GPU): Promise<AcquiredGP
   let gpu: GPU;
   try {
     gpu = create(dawnFlags);
-  } catch (e) {
-    return { error: `webgpu create() failed: ${(e as Error).message}` };
+  } catch {
+    // A dawn.node that does not know the toggle: the plain instance still works, only compiles slower.
+    try {
+      gpu = create([]);
+    } catch (e) {
+      return { error: `webgpu create() failed: ${(e as Error).message}` };
+    }
   }
   keptAlive.push(gpu);
   const result = await requestFrom(gpu);
