@@ -17,7 +17,8 @@ export function solveScratchBytes(Cg: i32, H: i32, W: i32, k: i32): i32 {
   const cb = (Cg + 3) >> 2;
   const kp = cb * Cg * (k * k - 1) * 16;
   const tile = Cg * (H + 2 * k - 2) * (W + 2 * k - 2) * 16;
-  return ((kp + Cg * Cg * 4 + 15) & ~15) + tile;
+  const offs = Cg * (k * k - 1) * 4;
+  return ((kp + Cg * Cg * 4 + offs + 15) & ~15) + tile;
 }
 
 export function solve(y: usize, K: usize, x: usize, flips: usize, scratch: usize, N: i32, C: i32, H: i32, W: i32,
@@ -34,7 +35,19 @@ export function solve(y: usize, K: usize, x: usize, flips: usize, scratch: usize
   const mine = scratch + <usize>tid * <usize>solveScratchBytes(Cg, H, W, k);
   const kp = mine;
   const centre = kp + (<usize>(cbs * Cg * ntap) << 4);
-  const tile = (centre + (<usize>(Cg * Cg) << 2) + 15) & ~15;
+  const offt = centre + (<usize>(Cg * Cg) << 2);
+  const tile = (offt + (<usize>(Cg * ntap) << 2) + 15) & ~15;
+  // Byte offset of every off-centre (input channel, tap) from a pixel's slot: the solve reads up-left,
+  // the transpose down-right. Same for every task, so built once.
+  {
+    let d = offt;
+    for (let i = 0; i < Cg; i++)
+      for (let t = 1; t < kk; t++) {
+        const o = <i32>((t / k) * Wt + t % k) << 4;
+        store<i32>(d, i * <i32>planeT + (transpose ? o : -o));
+        d += 4;
+      }
+  }
   const taps = <usize>(k - 1) * 16; // lane-vector bytes: tile offset of the first interior pixel column
   for (let task = partStart(total, tid, nt); task < end; task++) {
     const n0 = (task / G) << 2, g = task % G;
@@ -95,8 +108,9 @@ export function solve(y: usize, K: usize, x: usize, flips: usize, scratch: usize
         h = m / W; w = m % W;
       }
       const base = tile + (<usize>((h + k - 1) * Wt) << 4) + taps + (<usize>w << 4);
-      if (transpose) solvePixelT(base, planeT, kp, centre, Cg, k, Wt, unitDiag);
-      else solvePixel(base, planeT, kp, centre, Cg, k, Wt, unitDiag);
+      if (k > 1) offCentre(base, planeT, kp, offt, Cg * ntap, Cg);
+      if (transpose) solvePixelT(base, planeT, centre, Cg, unitDiag);
+      else solvePixel(base, planeT, centre, Cg, unitDiag);
     }
 
     for (let j = 0; j < lanes; j++)
@@ -112,11 +126,13 @@ export function solve(y: usize, K: usize, x: usize, flips: usize, scratch: usize
   }
 }
 
-/** Sums the off-centre taps into the pixel's slots for 4 channels; dir −1 reads up-left, +1 down-right. */
-@inline
-function offCentre(base: usize, planeT: usize, kp: usize, Cg: i32, k: i32, Wt: i32, down: bool): void {
+/**
+ * Subtracts the off-centre taps from the pixel's slots for 4 channels at a time: each x load feeds
+ * four multiply-adds. One flat loop over (input channel, tap) with a table of offsets keeps the
+ * loop short and its registers few (V8 hoists every load of a block).
+ */
+function offCentre(base: usize, planeT: usize, kp: usize, offt: usize, nk: i32, Cg: i32): void {
   const cbs = (Cg + 3) >> 2;
-  const ntap = k * k - 1;
   for (let cb = 0; cb < cbs; cb++) {
     const c0 = cb << 2;
     const nc = min(4, Cg - c0);
@@ -125,29 +141,23 @@ function offCentre(base: usize, planeT: usize, kp: usize, Cg: i32, k: i32, Wt: i
     const p2 = base + <usize>(c0 + min(2, nc - 1)) * planeT;
     const p3 = base + <usize>(c0 + min(3, nc - 1)) * planeT;
     let a0 = v128.load(p0), a1 = v128.load(p1), a2 = v128.load(p2), a3 = v128.load(p3);
-    let pk = kp + (<usize>(cb * Cg * ntap) << 4);
-    for (let i = 0; i < Cg; i++) {
-      const pi = base + <usize>i * planeT;
-      for (let u = 0; u < k; u++) {
-        const rowOff = <isize>(u * Wt) << 4;
-        for (let v = u == 0 ? 1 : 0; v < k; v++) {
-          const off = rowOff + (<isize>v << 4);
-          const xv = v128.load(down ? pi + off : pi - off);
-          a0 = f32x4.sub(a0, f32x4.mul(v128.load32_splat(pk), xv));
-          a1 = f32x4.sub(a1, f32x4.mul(v128.load32_splat(pk, 4), xv));
-          a2 = f32x4.sub(a2, f32x4.mul(v128.load32_splat(pk, 8), xv));
-          a3 = f32x4.sub(a3, f32x4.mul(v128.load32_splat(pk, 12), xv));
-          pk += 16;
-        }
-      }
+    let pk = kp + (<usize>(cb * nk) << 4);
+    let po = offt;
+    const poEnd = offt + (<usize>nk << 2);
+    while (po < poEnd) {
+      const xv = v128.load(base + <usize>load<i32>(po));
+      a0 = f32x4.sub(a0, f32x4.mul(v128.load32_splat(pk), xv));
+      a1 = f32x4.sub(a1, f32x4.mul(v128.load32_splat(pk, 4), xv));
+      a2 = f32x4.sub(a2, f32x4.mul(v128.load32_splat(pk, 8), xv));
+      a3 = f32x4.sub(a3, f32x4.mul(v128.load32_splat(pk, 12), xv));
+      pk += 16; po += 4;
     }
     // Stores in reverse so duplicated slots (past Cg) end with the real channel's value.
     v128.store(p3, a3); v128.store(p2, a2); v128.store(p1, a1); v128.store(p0, a0);
   }
 }
 
-function solvePixel(base: usize, planeT: usize, kp: usize, centre: usize, Cg: i32, k: i32, Wt: i32, unitDiag: i32): void {
-  if (k > 1) offCentre(base, planeT, kp, Cg, k, Wt, false);
+function solvePixel(base: usize, planeT: usize, centre: usize, Cg: i32, unitDiag: i32): void {
   for (let c = 0; c < Cg; c++) {
     const pc = base + <usize>c * planeT;
     let r = v128.load(pc);
@@ -159,8 +169,7 @@ function solvePixel(base: usize, planeT: usize, kp: usize, centre: usize, Cg: i3
   }
 }
 
-function solvePixelT(base: usize, planeT: usize, kp: usize, centre: usize, Cg: i32, k: i32, Wt: i32, unitDiag: i32): void {
-  if (k > 1) offCentre(base, planeT, kp, Cg, k, Wt, true);
+function solvePixelT(base: usize, planeT: usize, centre: usize, Cg: i32, unitDiag: i32): void {
   for (let c = Cg - 1; c >= 0; c--) {
     const pc = base + <usize>c * planeT;
     let r = v128.load(pc);
