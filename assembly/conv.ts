@@ -160,44 +160,62 @@ export function convForward(xp: usize, ps: i32, Wp: i32, wpk: usize, offs: usize
 /**
  * dw (G·rows, cols, kh, kw) = Σ_n Σ_s dyp[n, o, s] · xp[n, c, s + offset(tap)]: dy embedded in
  * the padded width Wp with zero columns, so every tap is a dot product of two contiguous runs of
- * L4 = ceil4(Ho·Wp) floats. Threads split output rows o; the n, s order is fixed.
+ * L4 = ceil4(Ho·Wp) floats. A 4-row × 2-column register tile (4 dy runs, 2 shifted x runs, 8
+ * accumulators); images outermost so one image's planes stay in L2 while all columns pass.
+ * Threads split 4-row blocks; each dw element sums n, then s, in a fixed order.
  */
 export function convGradFilter(xp: usize, xps: i32, dyp: usize, dyps: i32, dw: usize, N: i32, G: i32,
   cols: i32, rows: i32, kh: i32, kw: i32, Wp: i32, L4: i32, tid: i32, nt: i32): void {
   const taps = kh * kw;
-  const total = G * rows;
+  const K = cols * taps;
+  const rb = (rows + 3) >> 2;
+  const total = G * rb;
   const end = partStart(total, tid + 1, nt);
-  for (let o = partStart(total, tid, nt); o < end; o++) {
-    const g = o / rows;
-    for (let c = 0; c < cols; c++) {
-      const dwo = dw + (<usize>((o * cols + c) * taps) << 2);
-      for (let t0 = 0; t0 < taps; t0 += 4) {
-        const nt4 = min(4, taps - t0);
-        // Taps past the end repeat the last one: computed, never stored.
-        const t1 = t0 + min(1, nt4 - 1), t2 = t0 + min(2, nt4 - 1), t3 = t0 + min(3, nt4 - 1);
-        const o0 = <usize>((t0 / kw) * Wp + t0 % kw) << 2, o1 = <usize>((t1 / kw) * Wp + t1 % kw) << 2;
-        const o2 = <usize>((t2 / kw) * Wp + t2 % kw) << 2, o3 = <usize>((t3 / kw) * Wp + t3 % kw) << 2;
-        let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-        for (let n = 0; n < N; n++) {
-          const pd = dyp + (<usize>((n * G * rows + o) * dyps) << 2);
-          const px = xp + (<usize>((n * G * cols + g * cols + c) * xps) << 2);
-          for (let s = 0; s < L4; s += 4) {
-            const so = <usize>s << 2;
-            const d = v128.load(pd + so);
-            const xs = px + so;
-            a0 = f32x4.add(a0, f32x4.mul(d, v128.load(xs + o0)));
-            a1 = f32x4.add(a1, f32x4.mul(d, v128.load(xs + o1)));
-            a2 = f32x4.add(a2, f32x4.mul(d, v128.load(xs + o2)));
-            a3 = f32x4.add(a3, f32x4.mul(d, v128.load(xs + o3)));
-          }
+  const runBytes = <usize>L4 << 2;
+  for (let task = partStart(total, tid, nt); task < end; task++) {
+    const g = task / rb, r0 = (task % rb) << 2;
+    const nr = min(4, rows - r0);
+    const dwr = dw + (<usize>((g * rows + r0) * K) << 2);
+    memory.fill(dwr, 0, <usize>(nr * K) << 2);
+    for (let n = 0; n < N; n++) {
+      // Rows past `rows` repeat the last one: computed, never stored.
+      const d0 = dyp + (<usize>((n * G * rows + g * rows + r0) * dyps) << 2);
+      const d1 = dyp + (<usize>((n * G * rows + g * rows + r0 + min(1, nr - 1)) * dyps) << 2);
+      const d2 = dyp + (<usize>((n * G * rows + g * rows + r0 + min(2, nr - 1)) * dyps) << 2);
+      const d3 = dyp + (<usize>((n * G * rows + g * rows + r0 + min(3, nr - 1)) * dyps) << 2);
+      const xg = xp + (<usize>((n * G + g) * cols * xps) << 2);
+      for (let j0 = 0; j0 < K; j0 += 2) {
+        const j1 = min(j0 + 1, K - 1);
+        const c0 = j0 / taps, t0 = j0 % taps, c1 = j1 / taps, t1 = j1 % taps;
+        const px0 = xg + (<usize>(c0 * xps + (t0 / kw) * Wp + t0 % kw) << 2);
+        const px1 = xg + (<usize>(c1 * xps + (t1 / kw) * Wp + t1 % kw) << 2);
+        let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a10 = f32x4.splat(0), a11 = f32x4.splat(0);
+        let a20 = f32x4.splat(0), a21 = f32x4.splat(0), a30 = f32x4.splat(0), a31 = f32x4.splat(0);
+        for (let so: usize = 0; so < runBytes; so += 16) {
+          const x0 = v128.load(px0 + so), x1 = v128.load(px1 + so);
+          let d = v128.load(d0 + so);
+          a00 = f32x4.add(a00, f32x4.mul(d, x0)); a01 = f32x4.add(a01, f32x4.mul(d, x1));
+          d = v128.load(d1 + so);
+          a10 = f32x4.add(a10, f32x4.mul(d, x0)); a11 = f32x4.add(a11, f32x4.mul(d, x1));
+          d = v128.load(d2 + so);
+          a20 = f32x4.add(a20, f32x4.mul(d, x0)); a21 = f32x4.add(a21, f32x4.mul(d, x1));
+          d = v128.load(d3 + so);
+          a30 = f32x4.add(a30, f32x4.mul(d, x0)); a31 = f32x4.add(a31, f32x4.mul(d, x1));
         }
-        store<f32>(dwo + (<usize>t0 << 2), hsum(a0));
-        if (nt4 > 1) store<f32>(dwo + (<usize>t1 << 2), hsum(a1));
-        if (nt4 > 2) store<f32>(dwo + (<usize>t2 << 2), hsum(a2));
-        if (nt4 > 3) store<f32>(dwo + (<usize>t3 << 2), hsum(a3));
+        const two = j1 != j0;
+        addTo(dwr, j0, hsum(a00)); if (two) addTo(dwr, j1, hsum(a01));
+        if (nr > 1) { addTo(dwr, K + j0, hsum(a10)); if (two) addTo(dwr, K + j1, hsum(a11)); }
+        if (nr > 2) { addTo(dwr, 2 * K + j0, hsum(a20)); if (two) addTo(dwr, 2 * K + j1, hsum(a21)); }
+        if (nr > 3) { addTo(dwr, 3 * K + j0, hsum(a30)); if (two) addTo(dwr, 3 * K + j1, hsum(a31)); }
       }
     }
   }
+}
+
+@inline
+function addTo(p: usize, i: i32, v: f32): void {
+  const q = p + (<usize>i << 2);
+  store<f32>(q, load<f32>(q) + v);
 }
 
 @inline
