@@ -32,9 +32,12 @@ export async function perturb(module: Module, scale: number, seed: number): Prom
 export const flatConcat = (ts: readonly Tensor[]): Tensor =>
   ts.length === 1 ? reshape(ts[0]!, [ts[0]!.shape[0]!, -1]) : concat(ts.map((t) => reshape(t, [t.shape[0]!, -1])), 1);
 
-/** Dense Jacobian of x ↦ outputs (batch 1) by central differences in float64, and its log|det|. */
-export async function jacobianLogAbsDet(engine: Engine, f: (x: Tensor) => Tensor[], x0: Float64Array, shape: readonly number[], eps = 1e-5):
-  Promise<number> {
+/**
+ * Dense Jacobian of x ↦ outputs (batch 1) by central differences in float64, and its log|det|.
+ * eps = 'linear' for affine maps: one exact unit step per column.
+ */
+export async function jacobianLogAbsDet(engine: Engine, f: (x: Tensor) => Tensor[], x0: Float64Array, shape: readonly number[],
+  eps: number | 'linear' = 1e-5): Promise<number> {
   const n = x0.length;
   const J = new Float64Array(n * n);
   const evalAt = async (x: Float64Array) => {
@@ -44,12 +47,21 @@ export async function jacobianLogAbsDet(engine: Engine, f: (x: Tensor) => Tensor
     if (d.length !== n) throw new Error(`Jacobian is ${d.length}×${n}: not square`);
     return d;
   };
+  const base = eps === 'linear' ? await evalAt(x0) : null;
+  const h = eps === 'linear' ? 1 : eps;
   for (let j = 0; j < n; j++) {
+    if (base) {
+      const p = x0.slice();
+      p[j]! += 1;
+      const fp = await evalAt(p);
+      for (let i = 0; i < n; i++) J[i * n + j] = fp[i]! - base[i]!;
+      continue;
+    }
     const p = x0.slice(), m = x0.slice();
-    p[j]! += eps;
-    m[j]! -= eps;
+    p[j]! += h;
+    m[j]! -= h;
     const [fp, fm] = [await evalAt(p), await evalAt(m)];
-    for (let i = 0; i < n; i++) J[i * n + j] = (fp[i]! - fm[i]!) / (2 * eps);
+    for (let i = 0; i < n; i++) J[i * n + j] = (fp[i]! - fm[i]!) / (2 * h);
   }
   return slogdet(J, n).logAbs;
 }
