@@ -10,7 +10,8 @@
 //    (p.d) inside a single compute pass, which orders their storage accesses.
 // The contract's 'raster' algorithm runs this same wavefront here: it visits the same dependencies,
 // so the result is the same, and a sequential raster order would waste the GPU.
-// {{TRANSPOSE}} (true / false) selects the transposed solve; {{TILE}} is the tile length in floats.
+// {{TRANSPOSE}} (true / false) selects the transposed solve; {{TILE}} is the tile length in floats,
+// {{WG}} the tile kernel's workgroup size.
 // Pixel coordinates below are in TL orientation; at() applies the group's flips to reach memory.
 
 struct P { N: u32, C: u32, H: u32, W: u32, Cg: u32, k: u32, groups: u32, unitDiag: u32, d: u32, jobs: u32 }
@@ -95,6 +96,8 @@ fn solveAt(n: u32, g: u32, f: u32, h: u32, w: u32) {
 
 // @kernel solveTile
 var<workgroup> tile: array<f32, {{TILE}}>;
+// About one invocation per pixel of the longest diagonal: idle invocations still cost at every barrier.
+const WG: u32 = {{WG}}u;
 
 fn load(n: u32, g: u32, f: u32, c: u32, h: u32, w: u32) -> f32 {
   return tile[(c * p.H + h) * p.W + w];
@@ -104,7 +107,7 @@ fn store(n: u32, g: u32, f: u32, c: u32, h: u32, w: u32, v: f32) {
   tile[(c * p.H + h) * p.W + w] = v;
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   // p.jobs = N · groups workgroups; wid is uniform, so the early return keeps the barriers uniform.
@@ -117,13 +120,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   for (var s = 0u; s <= last; s++) {
     let d = select(s, last - s, TRANSPOSE);
     let hhi = min(d, p.H - 1u);
-    for (var h = diagonalStart(d) + lid; h <= hhi; h += 64u) {
+    for (var h = diagonalStart(d) + lid; h <= hhi; h += WG) {
       solveAt(n, g, f, h, d - h);
     }
     workgroupBarrier();
   }
   let HW = p.H * p.W;
-  for (var t = lid; t < p.Cg * HW; t += 64u) {
+  for (var t = lid; t < p.Cg * HW; t += WG) {
     let r = t % HW;
     x[at(n, g * p.Cg + t / HW, r / p.W, r % p.W, f)] = tile[t];
   }

@@ -19,8 +19,13 @@ export function tileFloats(cg: number, h: number, w: number, device: GPUDevice):
   return Math.min(max, Math.max(MIN_TILE, 2 ** Math.ceil(Math.log2(Math.max(1, need)))));
 }
 
-export const solveTileShader = (transpose: boolean, tile: number): string =>
-  shader('solveTile', { TRANSPOSE: String(transpose), TILE: `${tile}u` });
+/** Workgroup sizes of the tile kernel: the longest diagonal rounded up to a power of two, 4 … 64. */
+const TILE_WORKGROUPS = [4, 8, 16, 32, 64] as const;
+export const tileWorkgroup = (h: number, w: number): number =>
+  TILE_WORKGROUPS.find((s) => s >= Math.min(h, w)) ?? 64;
+
+export const solveTileShader = (transpose: boolean, tile: number, wg: number): string =>
+  shader('solveTile', { TRANSPOSE: String(transpose), TILE: `${tile}u`, WG: String(wg) });
 
 export const solveDiagonalShader = (transpose: boolean): string =>
   shader('solveDiagonal', { TRANSPOSE: String(transpose), TILE: '1u' });
@@ -28,7 +33,8 @@ export const solveDiagonalShader = (transpose: boolean): string =>
 /** The tile sizes a device can compile, for warmup(). */
 export function allSolveShaders(device: GPUDevice): string[] {
   const out = [solveDiagonalShader(false), solveDiagonalShader(true)];
-  for (let t = MIN_TILE; t <= maxTileFloats(device); t *= 2) out.push(solveTileShader(false, t), solveTileShader(true, t));
+  for (let t = MIN_TILE; t <= maxTileFloats(device); t *= 2)
+    for (const wg of TILE_WORKGROUPS) out.push(solveTileShader(false, t, wg), solveTileShader(true, t, wg));
   return out;
 }
 
@@ -52,7 +58,7 @@ export function solve(rt: Runtime, path: SolvePath, transpose: boolean, inputs: 
   const name = transpose ? 'solveTranspose' : 'solve';
   const tile = path === 'diagonal' ? null : tileFloats(Cg, H, W, rt.device);
   if (tile !== null) {
-    rt.run(solveTileShader(transpose, tile), `${name} tile`, [{ params: uniform([...head, 0, jobs]), bindings, workgroups: jobs }]);
+    rt.run(solveTileShader(transpose, tile, tileWorkgroup(H, W)), `${name} tile`, [{ params: uniform([...head, 0, jobs]), bindings, workgroups: jobs }]);
     return;
   }
   const dispatches: Dispatch[] = [];
