@@ -19,18 +19,27 @@ export function convPack(w: usize, dst: usize, G: i32, rowsPerGroup: i32, colsPe
   const rb = (rowsPerGroup + 3) >> 2;
   const total = G * rb;
   const end = partStart(total, tid + 1, nt);
+  const K = colsPerGroup * taps;
   for (let task = partStart(total, tid, nt); task < end; task++) {
     const g = task / rb, r0 = (task % rb) << 2;
-    let d = dst + (<usize>(task * colsPerGroup * taps) << 4);
-    for (let c = 0; c < colsPerGroup; c++)
-      for (let t = 0; t < taps; t++) {
-        const tt = flip ? taps - 1 - t : t;
-        for (let j = 0; j < 4; j++) {
-          const r = r0 + j;
-          store<f32>(d + (<usize>j << 2), r < rowsPerGroup ? load<f32>(w + (<usize>(g * gs + r * rs + c * cs + tt) << 2)) : 0);
-        }
-        d += 16;
+    const d = dst + (<usize>(task * K) << 4);
+    for (let j = 0; j < 4; j++) {
+      const r = r0 + j;
+      const dj = d + (<usize>j << 2);
+      if (r >= rowsPerGroup) {
+        for (let e = 0; e < K; e++) store<f32>(dj + (<usize>e << 4), 0);
+        continue;
       }
+      const src = w + (<usize>(g * gs + r * rs) << 2);
+      if (!flip && cs == taps) {
+        // The forward layout: a row's (col, tap) entries are contiguous in w.
+        for (let e = 0; e < K; e++) store<f32>(dj + (<usize>e << 4), load<f32>(src + (<usize>e << 2)));
+        continue;
+      }
+      for (let c = 0; c < colsPerGroup; c++)
+        for (let t = 0; t < taps; t++)
+          store<f32>(dj + (<usize>(c * taps + t) << 4), load<f32>(src + (<usize>(c * cs + (flip ? taps - 1 - t : t)) << 2)));
+    }
   }
 }
 
@@ -41,26 +50,37 @@ export function convPack(w: usize, dst: usize, G: i32, rowsPerGroup: i32, colsPe
 export function convPad(src: usize, dst: usize, planes: i32, H: i32, W: i32, Hp: i32, Wp: i32,
   top: i32, left: i32, ps: i32, tid: i32, nt: i32): void {
   const end = partStart(planes, tid + 1, nt);
+  for (let pl = partStart(planes, tid, nt); pl < end; pl++)
+    padPlane(src + (<usize>(pl * H * W) << 2), dst + (<usize>(pl * ps) << 2), H, W, Hp, Wp, top, left, ps);
+}
+
+function padPlane(s: usize, d: usize, H: i32, W: i32, Hp: i32, Wp: i32, top: i32, left: i32, ps: i32): void {
   const w0 = min(Wp, max(0, left)), w1 = max(w0, min(Wp, W + left));
-  for (let pl = partStart(planes, tid, nt); pl < end; pl++) {
-    const d = dst + (<usize>(pl * ps) << 2);
-    const s = src + (<usize>(pl * H * W) << 2);
-    // Rows are short (7–32 floats on flow shapes): explicit loops beat memory.copy/fill calls here.
-    for (let hp = 0; hp < Hp; hp++) {
-      const dr = d + (<usize>(hp * Wp) << 2);
-      const h = hp - top;
-      if (h < 0 || h >= H) { zeroRun(dr, Wp); continue; }
-      zeroRun(dr, w0);
-      const sr = s + (<usize>(h * W + w0 - left) << 2);
-      const dc = dr + (<usize>w0 << 2);
-      const n = w1 - w0;
-      let j = 0;
-      for (; j + 4 <= n; j += 4) v128.store(dc + (<usize>j << 2), v128.load(sr + (<usize>j << 2)));
-      for (; j < n; j++) store<f32>(dc + (<usize>j << 2), load<f32>(sr + (<usize>j << 2)));
-      zeroRun(dr + (<usize>w1 << 2), Wp - w1);
+  // Fast path: whole rows copied in f32x4 steps, overrunning up to 3 floats past the row. Rows are
+  // written in order, so the next row (or the zeroed bottom rows and plane tail) overwrites the
+  // overrun; the tail must absorb the last row's, or it would reach the next plane.
+  const fast = left >= 0 && W + left <= Wp && ps - Hp * Wp >= 4;
+  const W4 = (W + 3) & ~3;
+  for (let hp = 0; hp < Hp; hp++) {
+    const dr = d + (<usize>(hp * Wp) << 2);
+    const h = hp - top;
+    if (h < 0 || h >= H) { zeroRun(dr, Wp); continue; }
+    zeroRun(dr, w0);
+    if (fast) {
+      const sr = s + (<usize>(h * W) << 2), dc = dr + (<usize>left << 2);
+      for (let j = 0; j < W4; j += 4) v128.store(dc + (<usize>j << 2), v128.load(sr + (<usize>j << 2)));
+      zeroRun(dr + (<usize>(W + left) << 2), Wp - W - left);
+      continue;
     }
-    zeroRun(d + (<usize>(Hp * Wp) << 2), ps - Hp * Wp);
+    const sr = s + (<usize>(h * W + w0 - left) << 2);
+    const dc = dr + (<usize>w0 << 2);
+    const n = w1 - w0;
+    let j = 0;
+    for (; j + 4 <= n; j += 4) v128.store(dc + (<usize>j << 2), v128.load(sr + (<usize>j << 2)));
+    for (; j < n; j++) store<f32>(dc + (<usize>j << 2), load<f32>(sr + (<usize>j << 2)));
+    zeroRun(dr + (<usize>w1 << 2), Wp - w1);
   }
+  zeroRun(d + (<usize>(Hp * Wp) << 2), ps - Hp * Wp);
 }
 
 @inline
@@ -83,24 +103,39 @@ export function convOffsets(dst: usize, cols: i32, kh: i32, kw: i32, ps: i32, Wp
 }
 
 /**
- * y (N, G·rows, Ho, Wo) = conv of xp (N, G·cols planes of stride ps, width Wp) with packed weights.
- * Threads split (image, group, 4-row block) tasks; each task fills a private scratch of 4 rows ×
- * ceil8(Ho·Wp) and copies the valid columns out, adding the bias (bias = 0: none).
+ * y (N, G·rows, Ho, Wo) = conv of x (N, G·cols, H, W) with packed weights. Threads split (image,
+ * group, 4-row block) tasks; each task fills a private scratch of 4 rows × ceil8(Ho·Wp) and copies
+ * the valid columns out, adding the bias (bias = 0: none). With padding, each thread pads the
+ * image group it works on into its own scratch (planes of stride ps, width Wp) just before use, so
+ * the padded copy is still in L2 when the tiles read it; otherwise x is read in place (ps = H·W).
  */
-export function convForward(xp: usize, ps: i32, Wp: i32, wpk: usize, offs: usize, y: usize, bias: usize,
-  scratch: usize, N: i32, G: i32, cols: i32, rows: i32, taps: i32, Ho: i32, Wo: i32, chunk: i32, tid: i32, nt: i32): void {
+export function convForward(x: usize, H: i32, W: i32, pad: i32, top: i32, left: i32, Hp: i32, ps: i32, Wp: i32,
+  wpk: usize, offs: usize, y: usize, bias: usize, scratch: usize, N: i32, G: i32, cols: i32, rows: i32, taps: i32,
+  Ho: i32, Wo: i32, chunk: i32, tid: i32, nt: i32): void {
   const rb = (rows + 3) >> 2;
   const K = cols * taps;
   const L = Ho * Wp;
   const Lr = (L + 7) & ~7;
-  const tile = scratch + (<usize>(tid * 4 * Lr) << 2);
+  const mine = scratch + <usize>tid * (<usize>(4 * Lr + (pad ? cols * ps : 0)) << 2);
+  const tile = mine;
+  const padded = mine + (<usize>(4 * Lr) << 2);
+  let padOf = -1;
   const rowBytes = <usize>Lr << 2;
   const total = N * G * rb;
   const end = partStart(total, tid + 1, nt);
   const Co = G * rows;
   for (let task = partStart(total, tid, nt); task < end; task++) {
     const n = task / (G * rb), g = (task / rb) % G, r0 = (task % rb) << 2;
-    const xg = xp + (<usize>((n * G + g) * cols * ps) << 2);
+    let xg = x + (<usize>((n * G + g) * cols * ps) << 2);
+    if (pad) {
+      const ng = n * G + g;
+      if (ng != padOf) {
+        for (let c = 0; c < cols; c++)
+          padPlane(x + (<usize>((ng * cols + c) * H * W) << 2), padded + (<usize>(c * ps) << 2), H, W, Hp, Wp, top, left, ps);
+        padOf = ng;
+      }
+      xg = padded;
+    }
     const wg = wpk + (<usize>((g * rb + (r0 >> 2)) * K) << 4);
     // K is walked in chunks, all tiles per chunk, so a chunk's input planes stay in L1 across tiles.
     // Each output still sums k = 0 … K−1 in order: chunking never changes a result.

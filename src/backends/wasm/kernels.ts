@@ -65,16 +65,15 @@ function convForward(ctx: KernelContext, j: ConvJob): void {
   const padded = j.top !== 0 || j.left !== 0 || j.bottom !== 0 || j.right !== 0;
   const Wp = padded ? paddedWidth(j.W, j.left, j.right, j.kw) : j.W;
   const ps = padded ? ceil4(Hp * Wp + j.kw + 8) : j.H * j.W;
-  const planes = j.N * j.G * j.cols;
   const rb = Math.ceil(j.rows / 4);
   const Lr = ceil8(Ho * Wp);
   const flops = 2 * j.N * j.G * rb * 4 * j.cols * taps * Lr;
-  withScratch(ctx, [padded ? planes * ps : 0, j.G * rb * 4 * j.cols * taps, j.cols * taps, ctx.threads * 4 * Lr], ([xp, wpk, offs, tile]) => {
-    if (padded) ctx.run('convPad', [j.x, xp!, planes, j.H, j.W, Hp, Wp, j.top, j.left, ps], planes * ps);
+  const perThread = 4 * Lr + (padded ? j.cols * ps : 0);
+  withScratch(ctx, [j.G * rb * 4 * j.cols * taps, j.cols * taps, ctx.threads * perThread], ([wpk, offs, scratch]) => {
     ctx.run('convPack', [j.w, wpk!, j.G, j.rows, j.cols, taps, j.gs, j.rs, j.cs, j.flip], j.G * rb * 4 * j.cols * taps);
     ctx.run('convOffsets', [offs!, j.cols, j.kh, j.kw, ps, Wp], 0);
-    ctx.run('convForward', [padded ? xp! : j.x, ps, Wp, wpk!, offs!, j.y, j.bias, tile!, j.N, j.G, j.cols, j.rows, taps, Ho, Wo,
-      kChunk(ps, taps, j.cols * taps)], flops);
+    ctx.run('convForward', [j.x, j.H, j.W, padded ? 1 : 0, j.top, j.left, Hp, ps, Wp, wpk!, offs!, j.y, j.bias, scratch!,
+      j.N, j.G, j.cols, j.rows, taps, Ho, Wo, kChunk(ps, taps, j.cols * taps)], flops);
   });
 }
 
@@ -119,11 +118,12 @@ export function wasmKernels(ctx: KernelContext): KernelTable {
       const Hp = H + top + bottom, Wp = paddedWidth(W, left, right, kw);
       const ps = ceil4(Hp * Wp + kw + 8);
       const L4 = ceil4(Ho * Wp);
+      const dyps = L4 + 4; // slack lets convPad copy whole rows in f32x4 steps
       const flops = 2 * N * Co * Cig * kh * kw * L4;
-      withScratch(ctx, [N * Ci * ps, N * Co * L4], ([xp, dyp]) => {
+      withScratch(ctx, [N * Ci * ps, N * Co * dyps], ([xp, dyp]) => {
         ctx.run('convPad', [p(x), xp!, N * Ci, H, W, Hp, Wp, top, left, ps], N * Ci * ps);
-        ctx.run('convPad', [p(dy), dyp!, N * Co, Ho, Wo, Ho, Wp, 0, 0, L4], N * Co * L4);
-        ctx.run('convGradFilter', [xp!, ps, dyp!, L4, p(out), N, G, Cig, Cog, kh, kw, Wp, L4], flops);
+        ctx.run('convPad', [p(dy), dyp!, N * Co, Ho, Wo, Ho, Wp, 0, 0, dyps], N * Co * dyps);
+        ctx.run('convGradFilter', [xp!, ps, dyp!, dyps, p(out), N, G, Cig, Cog, kh, kw, Wp, L4], flops);
       });
     },
 
