@@ -31,7 +31,11 @@ export function solve(y: usize, K: usize, x: usize, flips: usize, scratch: usize
   const kk = k * k;
   const ntap = kk - 1;
   const Ht = H + 2 * k - 2, Wt = W + 2 * k - 2;
-  const planeT = <usize>(Ht * Wt) << 4;
+  // One image (sampling) would fill one lane of four: then vectorise over 4 output channels
+  // instead, with one float per pixel slot. Chosen from N and Cg alone, never from the thread count.
+  const chan = N == 1 && Cg >= 4;
+  const lane: i32 = chan ? 4 : 16;
+  const planeT = <usize>(Ht * Wt * lane);
   const mine = scratch + <usize>tid * <usize>solveScratchBytes(Cg, H, W, k);
   const kp = mine;
   const centre = kp + (<usize>(cbs * Cg * ntap) << 4);
@@ -43,12 +47,12 @@ export function solve(y: usize, K: usize, x: usize, flips: usize, scratch: usize
     let d = offt;
     for (let i = 0; i < Cg; i++)
       for (let t = 1; t < kk; t++) {
-        const o = <i32>((t / k) * Wt + t % k) << 4;
+        const o = ((t / k) * Wt + t % k) * lane;
         store<i32>(d, i * <i32>planeT + (transpose ? o : -o));
         d += 4;
       }
   }
-  const taps = <usize>(k - 1) * 16; // lane-vector bytes: tile offset of the first interior pixel column
+  const taps = <usize>((k - 1) * lane); // tile offset of the first interior pixel column
   for (let task = partStart(total, tid, nt); task < end; task++) {
     const n0 = (task / G) << 2, g = task % G;
     const lanes = min(4, N - n0);
@@ -84,8 +88,8 @@ export function solve(y: usize, K: usize, x: usize, flips: usize, scratch: usize
         const tc = tile + <usize>c * planeT + (<usize>j << 2);
         for (let h = 0; h < H; h++) {
           const sr = src + (<usize>((fh ? H - 1 - h : h) * W) << 2);
-          const tr = tc + (<usize>((h + k - 1) * Wt) << 4) + taps;
-          for (let w = 0; w < W; w++) store<f32>(tr + (<usize>w << 4), load<f32>(sr + (<usize>(fw ? W - 1 - w : w) << 2)));
+          const tr = tc + <usize>((h + k - 1) * Wt * lane) + taps;
+          for (let w = 0; w < W; w++) store<f32>(tr + <usize>(w * lane), load<f32>(sr + (<usize>(fw ? W - 1 - w : w) << 2)));
         }
       }
 
@@ -107,7 +111,12 @@ export function solve(y: usize, K: usize, x: usize, flips: usize, scratch: usize
       } else {
         h = m / W; w = m % W;
       }
-      const base = tile + (<usize>((h + k - 1) * Wt) << 4) + taps + (<usize>w << 4);
+      const base = tile + <usize>((h + k - 1) * Wt * lane) + taps + <usize>(w * lane);
+      if (chan) {
+        if (k > 1) offCentreChannels(base, planeT, kp, offt, Cg * ntap, Cg);
+        solvePixelScalar(base, planeT, centre, Cg, unitDiag, transpose);
+        continue;
+      }
       if (k > 1) offCentre(base, planeT, kp, offt, Cg * ntap, Cg);
       if (transpose) solvePixelT(base, planeT, centre, Cg, unitDiag);
       else solvePixel(base, planeT, centre, Cg, unitDiag);
@@ -119,8 +128,8 @@ export function solve(y: usize, K: usize, x: usize, flips: usize, scratch: usize
         const tc = tile + <usize>c * planeT + (<usize>j << 2);
         for (let h = 0; h < H; h++) {
           const dr = dst + (<usize>((fh ? H - 1 - h : h) * W) << 2);
-          const tr = tc + (<usize>((h + k - 1) * Wt) << 4) + taps;
-          for (let w = 0; w < W; w++) store<f32>(dr + (<usize>(fw ? W - 1 - w : w) << 2), load<f32>(tr + (<usize>w << 4)));
+          const tr = tc + <usize>((h + k - 1) * Wt * lane) + taps;
+          for (let w = 0; w < W; w++) store<f32>(dr + (<usize>(fw ? W - 1 - w : w) << 2), load<f32>(tr + <usize>(w * lane)));
         }
       }
   }
@@ -177,5 +186,50 @@ function solvePixelT(base: usize, planeT: usize, centre: usize, Cg: i32, unitDia
       r = f32x4.sub(r, f32x4.mul(v128.load32_splat(centre + (<usize>(o * Cg + c) << 2)), v128.load(base + <usize>o * planeT)));
     if (!unitDiag) r = f32x4.div(r, v128.load32_splat(centre + (<usize>(c * Cg + c) << 2)));
     v128.store(pc, r);
+  }
+}
+
+/** Off-centre sums for one image: lanes are 4 output channels, x is splatted from its pixel slot. */
+function offCentreChannels(base: usize, planeT: usize, kp: usize, offt: usize, nk: i32, Cg: i32): void {
+  const cbs = (Cg + 3) >> 2;
+  for (let cb = 0; cb < cbs; cb++) {
+    const c0 = cb << 2;
+    const nc = min(4, Cg - c0);
+    // Lanes past Cg read the last channel: their weights are zero and they are never stored.
+    const p0 = base + <usize>c0 * planeT;
+    const p1 = base + <usize>(c0 + min(1, nc - 1)) * planeT;
+    const p2 = base + <usize>(c0 + min(2, nc - 1)) * planeT;
+    const p3 = base + <usize>(c0 + min(3, nc - 1)) * planeT;
+    let a = f32x4.splat(load<f32>(p0));
+    a = f32x4.replace_lane(a, 1, load<f32>(p1));
+    a = f32x4.replace_lane(a, 2, load<f32>(p2));
+    a = f32x4.replace_lane(a, 3, load<f32>(p3));
+    let pk = kp + (<usize>(cb * nk) << 4);
+    let po = offt;
+    const poEnd = offt + (<usize>nk << 2);
+    while (po < poEnd) {
+      a = f32x4.sub(a, f32x4.mul(v128.load(pk), v128.load32_splat(base + <usize>load<i32>(po))));
+      pk += 16; po += 4;
+    }
+    store<f32>(p0, f32x4.extract_lane(a, 0));
+    if (nc > 1) store<f32>(p1, f32x4.extract_lane(a, 1));
+    if (nc > 2) store<f32>(p2, f32x4.extract_lane(a, 2));
+    if (nc > 3) store<f32>(p3, f32x4.extract_lane(a, 3));
+  }
+}
+
+/** The centre system of one pixel of one image: forward substitution (backward for the transpose). */
+function solvePixelScalar(base: usize, planeT: usize, centre: usize, Cg: i32, unitDiag: i32, transpose: i32): void {
+  for (let m = 0; m < Cg; m++) {
+    const c = transpose ? Cg - 1 - m : m;
+    const pc = base + <usize>c * planeT;
+    let r = load<f32>(pc);
+    if (transpose) {
+      for (let o = c + 1; o < Cg; o++) r -= load<f32>(centre + (<usize>(o * Cg + c) << 2)) * load<f32>(base + <usize>o * planeT);
+    } else {
+      for (let i = 0; i < c; i++) r -= load<f32>(centre + (<usize>(c * Cg + i) << 2)) * load<f32>(base + <usize>i * planeT);
+    }
+    if (!unitDiag) r /= load<f32>(centre + (<usize>(c * Cg + c) << 2));
+    store<f32>(pc, r);
   }
 }

@@ -42,6 +42,10 @@ const cases: Case[] = [
   { N: 3, C: 4, H: 6, W: 3, groups: 4, k: 5 },
   { N: 2, C: 6, H: 3, W: 4, groups: 1, k: 1 },
   { N: 260, C: 2, H: 3, W: 4, groups: 2, k: 2 },
+  // One image with Cg ≥ 4: wasm vectorises over output channels instead of images.
+  { N: 1, C: 12, H: 6, W: 5, groups: 2, k: 3 },
+  { N: 1, C: 9, H: 4, W: 7, groups: 1, k: 2 },
+  { N: 1, C: 5, H: 3, W: 3, groups: 1, k: 1 },
 ];
 const flipsFor = (groups: number, seed: number) => Array.from({ length: groups }, (_, g) => (g + seed) % 4);
 
@@ -65,11 +69,13 @@ describe('wasm solve threads', () => {
   it('threads = 2 gives bit-identical results to threads = 1', async () => {
     const one = await createWasmBackend({ threads: 1 }), two = await createWasmBackend({ threads: 2 });
     try {
-      const shape = [16, 12, 14, 14];
-      const y = tensor(shape, 1), K = kernel(12, 3, 3, 2);
-      for (const op of ['solve', 'solveTranspose'] as const) {
-        const attrs: SolveAttrs = { groups: 4, unitDiag: false, flips: [0, 1, 2, 3], algorithm: 'raster' };
-        expectIdentical(await runKernel(one, op, [y, K], shape, attrs), await runKernel(two, op, [y, K], shape, attrs), op);
+      for (const [shape, groups] of [[[16, 12, 14, 14], 4], [[1, 32, 16, 16], 4]] as const) {
+        const C = shape[1];
+        const y = tensor(shape, 1), K = kernel(C, C / groups, 3, 2);
+        for (const op of ['solve', 'solveTranspose'] as const) {
+          const attrs: SolveAttrs = { groups, unitDiag: false, flips: [0, 1, 2, 3], algorithm: 'raster' };
+          expectIdentical(await runKernel(one, op, [y, K], shape, attrs), await runKernel(two, op, [y, K], shape, attrs), `${op} N${shape[0]}`);
+        }
       }
     } finally {
       one.dispose();
