@@ -76,6 +76,35 @@ describe('wasm elementwise', () => {
     }
   });
 
+  it('info() reports threads, and why a backend is single-threaded', async () => {
+    const one = await createWasmBackend({ threads: 1 });
+    const two = await createWasmBackend({ threads: 2 });
+    const g = globalThis as { SharedArrayBuffer?: unknown };
+    const saved = g.SharedArrayBuffer;
+    delete g.SharedArrayBuffer;
+    let noShared;
+    try {
+      noShared = await createWasmBackend({ threads: 2 });
+    } finally {
+      g.SharedArrayBuffer = saved;
+    }
+    try {
+      expect(one.info().details).toMatchObject({ simd: true, threads: 1, sharedMemory: false, singleThreadReason: 'threads = 1 requested' });
+      expect(two.info().details).toMatchObject({ simd: true, threads: 2, sharedMemory: true });
+      expect(two.info().details.singleThreadReason).toBeUndefined();
+      expect(noShared.info().details).toMatchObject({ threads: 1, sharedMemory: false });
+      expect(String(noShared.info().details.singleThreadReason)).toMatch(/SharedArrayBuffer/);
+      // The fallback still computes.
+      const x = tensor([1, 1, 2, 3], 9);
+      const y = await runKernel(noShared, 'unary', [x], x.shape, { fn: 'neg', alpha: 0, beta: 0 });
+      expect(Array.from(y)).toEqual(Array.from(x.data, (v) => -v));
+    } finally {
+      one.dispose();
+      two.dispose();
+      noShared.dispose();
+    }
+  });
+
   for (const threads of [1, 2])
     it(`memory growth keeps earlier tensors intact (threads = ${threads})`, async () => {
       const be = await createWasmBackend({ threads });
