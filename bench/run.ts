@@ -1,0 +1,51 @@
+// Entry of `npm run bench -- <suite|all> [--quick]`: prints tables, writes bench/results/<suite>.json.
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { machineFacts } from './lib/machine.js';
+import { formatTable, writeJsonAtomic } from './lib/report.js';
+import type { Suite } from './lib/suite.js';
+import { ops } from './ops.js';
+import { PeakMeter } from './peak.js';
+
+const suites: Suite[] = [ops];
+const resultsDir = join(dirname(fileURLToPath(import.meta.url)), 'results');
+
+function usage(msg: string): never {
+  console.error(`${msg}\nusage: npm run bench -- <suite|all> [--quick]\nsuites:\n${suites.map((s) => `  ${s.name.padEnd(8)} ${s.about}`).join('\n')}\n  all      every suite above`);
+  process.exit(2);
+}
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const names = args.filter((a) => a !== '--quick');
+if (names.length !== 1) usage(names.length ? `one suite at a time, got ${names.join(' ')}` : 'no suite named');
+const chosen = names[0] === 'all' ? suites : suites.filter((s) => s.name === names[0]);
+if (!chosen.length) usage(`unknown suite '${names[0]}'`);
+
+const machine = machineFacts();
+const threadsAll = os.availableParallelism();
+console.log(`inflow bench on ${machine.cpuModel} (${machine.cores} cores, load ${machine.loadAvg1m.toFixed(2)}), node ${machine.node} ${machine.execArgv.join(' ')}`);
+if (!process.execArgv.includes('--no-liftoff'))
+  console.log('note: without --no-liftoff V8 may time wasm on its baseline compiler for a while (use npm run bench)');
+const peak = await PeakMeter.create();
+peak.sample(5);
+console.log(`f32x4 mul+add peak so far: ${peak.gflopsPerCore} GFLOP/s per core`);
+
+for (const suite of chosen) {
+  const started = Date.now();
+  const result = await suite.run({ peak, threadsAll, quick });
+  const loadAvgAfter = os.loadavg();
+  const p = peak.summary();
+  for (const t of result.tables) console.log(formatTable(t));
+  console.log(`\nf32x4 mul+add peak: best ${p.gflopsPerCore}, median ${p.medianGflopsPerCore} GFLOP/s per core over ${p.samplesGflops.length} samples through the run`);
+  console.log(`load average ${loadAvgAfter.map((l) => l.toFixed(2)).join(' ')} after, ${machine.loadAvg1m.toFixed(2)} before (${threadsAll} cores): above ${threadsAll} other work shared the cores`);
+  const file = join(resultsDir, `${suite.name}${quick ? '.quick' : ''}.json`);
+  writeJsonAtomic(file, {
+    suite: suite.name, quick, machine, loadAvgAfter, threads: { one: 1, all: threadsAll }, peak: p,
+    wallSeconds: Math.round((Date.now() - started) / 100) / 10, ...result.data,
+  });
+  console.log(`\n${suite.name}: ${((Date.now() - started) / 1000).toFixed(1)} s → ${file}`);
+}
+// Worker threads of the wasm engines and tfjs keep the event loop alive otherwise.
+process.exit(0);
