@@ -152,17 +152,8 @@ export function wasmKernels(ctx: KernelContext): KernelTable {
     binary(inputs, out, attrs) {
       const [a, b] = inputs as [View, View];
       const n = numel(out.shape);
-      const fn = binaryCode[attrs.fn];
-      const sa = broadcastStrides(a.shape, out.shape), sb = broadcastStrides(b.shape, out.shape);
-      const full = (s: readonly number[]) => numel(s) === n;
-      // Collapse to one long row when neither input broadcasts, or one is a scalar: the common cases.
-      if ((full(a.shape) || numel(a.shape) === 1) && (full(b.shape) || numel(b.shape) === 1)) {
-        const ra = full(a.shape) ? 1 : 0, rb = full(b.shape) ? 1 : 0;
-        ctx.run('binary', [fn, p(a), p(b), p(out), 1, 1, 1, n, 0, 0, 0, ra, 0, 0, 0, rb], n * 4);
-        return;
-      }
-      const [d0, d1, d2, d3] = out.shape as [number, number, number, number];
-      ctx.run('binary', [fn, p(a), p(b), p(out), d0, d1, d2, d3, ...sa, ...sb], n * 4);
+      const { dims, sa, sb } = collapse(out.shape, broadcastStrides(a.shape, out.shape), broadcastStrides(b.shape, out.shape));
+      ctx.run('binary', [binaryCode[attrs.fn], p(a), p(b), p(out), ...dims, ...sa, ...sb], n * 4);
     },
 
     reduce(inputs, out, attrs) {
@@ -233,6 +224,29 @@ function around(shape: readonly number[], axis: number): [number, number, number
   for (let i = 0; i < axis; i++) outer *= shape[i]!;
   for (let i = axis + 1; i < shape.length; i++) inner *= shape[i]!;
   return [outer, shape[axis]!, inner];
+}
+
+/**
+ * Merges each axis into the next one where both inputs step through them as one run (contiguous,
+ * or broadcast over both), so the kernel's inner rows are as long as possible: [N,C,H,W] + [1,C,1,1]
+ * becomes rows of H·W with a broadcast scalar, a full-shape add one row of N·C·H·W.
+ */
+function collapse(shape: readonly number[], sa: number[], sb: number[]): { dims: number[]; sa: number[]; sb: number[] } {
+  const dims = [...shape];
+  for (let i = 2; i >= 0; i--) {
+    const mergeable = (s: number[]) => dims[i] === 1 || s[i] === s[i + 1]! * dims[i + 1]!;
+    if (!mergeable(sa) || !mergeable(sb)) continue;
+    // Axis i folds into axis i + 1 (which keeps its stride); axis i becomes a unit axis.
+    if (dims[i + 1] === 1) {
+      sa[i + 1] = sa[i]!;
+      sb[i + 1] = sb[i]!;
+    }
+    dims[i + 1] = dims[i]! * dims[i + 1]!;
+    dims[i] = 1;
+    sa[i] = 0;
+    sb[i] = 0;
+  }
+  return { dims, sa, sb };
 }
 
 function broadcastStrides(inShape: readonly number[], outShape: readonly number[]): number[] {
