@@ -85,6 +85,15 @@ export class FlowModel extends Module {
     });
   }
 
+  /**
+   * Runs ActNorm's data-dependent initialisation on a first batch of pixels, outside any gradient
+   * tape. Call it before the first training step: initialising inside valueAndGrads would replace
+   * parameter tensors the step is differentiating.
+   */
+  initialize(x: Tensor): void {
+    this.engine.noGrad(() => this.engine.scope(() => { this.logProb(x); }));
+  }
+
   /** Fills weights by name (e.g. from a loader) and marks ActNorms initialised. */
   loadParameters(values: Map<string, Tensor | Float32Array | Float64Array>): void {
     const params = this.namedParams();
