@@ -28,6 +28,9 @@ export async function acquireNodeGPU(): Promise<AcquiredGPU> {
   // Only silences the Vulkan loader's "XDG_RUNTIME_DIR is invalid" lines on stderr.
   process.env.XDG_RUNTIME_DIR ??= '/tmp';
   if (working) return requestFrom(working);
+  // With no GPU device node there is no hardware adapter to find: go straight to SwiftShader rather
+  // than letting Dawn probe (and loudly reject) Mesa's lavapipe first.
+  useSoftwareVulkanIfNeeded();
   const first = await tryCreate(mod.create);
   if ('adapter' in first) return first;
   const manifest = useSoftwareVulkanIfNeeded() ?? forceSoftwareVulkan();

@@ -1,6 +1,12 @@
 import { Command, CommanderError } from 'commander';
 import { InflowError } from '../engine/errors.js';
+import { benchCommand } from './commands/bench.js';
+import { demoCommand } from './commands/demo.js';
+import { evalCommand } from './commands/eval.js';
 import { infoCommand } from './commands/info.js';
+import { inspectCommand } from './commands/inspect.js';
+import { sampleCommand } from './commands/sample.js';
+import { trainCommand } from './commands/train.js';
 import { UserError } from './user-error.js';
 
 export function buildProgram(): Command {
@@ -9,7 +15,8 @@ export function buildProgram(): Command {
     .description('Normalizing flows with fast invertible convolutions, on WebAssembly SIMD and WebGPU.')
     .exitOverride()
     .configureOutput({ outputError: (str, write) => write(str) });
-  program.addCommand(infoCommand());
+  for (const c of [trainCommand(), sampleCommand(), evalCommand(), infoCommand(), inspectCommand(), benchCommand(), demoCommand()])
+    program.addCommand(c);
   return program;
 }
 
@@ -24,6 +31,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       console.error(`inflow: ${e.message}`);
       return 2;
     }
-    throw e;
+    // Anything else is a bug in inflow, not the user's mistake: still one line, the stack on request.
+    console.error(`inflow: internal error: ${e instanceof Error ? e.message : String(e)}${process.env.INFLOW_DEBUG ? `\n${e instanceof Error ? e.stack : ''}` : ' (set INFLOW_DEBUG=1 for the stack)'}`);
+    return 1;
   }
 }

@@ -1,0 +1,35 @@
+import { Command } from 'commander';
+import { ModelFileError } from '../../io/safetensors.js';
+import { inspectModelFile } from '../../io/model-file.js';
+import { UserError } from '../user-error.js';
+
+/** `inflow inspect`: what a model file holds, without running it. */
+export function inspectCommand(): Command {
+  return new Command('inspect')
+    .description("a model file's config, layers, parameter count and size")
+    .argument('<model>', 'model file (.safetensors)')
+    .option('--json', 'print machine-readable JSON')
+    .action((file: string, flags: { json?: boolean }) => {
+      let info;
+      try {
+        info = inspectModelFile(file);
+      } catch (e) {
+        if (e instanceof ModelFileError) throw new UserError(e.message);
+        throw e;
+      }
+      const layers = new Map<string, number>();
+      for (const t of info.tensors) {
+        const layer = t.name.split('.').slice(0, -1).join('.');
+        layers.set(layer, (layers.get(layer) ?? 0) + t.shape.reduce((a, b) => a * b, 1));
+      }
+      if (flags.json) {
+        console.log(JSON.stringify({ ...info, layers: Object.fromEntries(layers) }, null, 2));
+        return;
+      }
+      const m = info.config.model;
+      console.log(`${file}: ${(info.bytes / 1e6).toFixed(2)} MB, ${info.params.toLocaleString('en')} parameters in ${info.tensors.length} tensors`);
+      console.log(`model: ${m.kind}, input ${m.inputShape.join('×')}, L ${m.levels} K ${m.steps}, width ${m.width}, k ${m.kernelSize}, coupling ${m.coupling}, split ${m.split}, 1×1 ${m.conv1x1}`);
+      console.log('layers (parameters):');
+      for (const [name, n] of layers) console.log(`  ${name.padEnd(40)} ${n.toLocaleString('en')}`);
+    });
+}

@@ -1,0 +1,153 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { Command, Option } from 'commander';
+import { saveModel } from '../../io/model-file.js';
+import { fromConfig, presetNames, resolveConfig, type FlowModelConfig, type ModelConfig, type ModelKind } from '../../models/index.js';
+import { FlowModel } from '../../models/flow-model.js';
+import { loadCheckpoint } from '../../train/checkpoint.js';
+import { checkShape } from '../../train/evaluate.js';
+import { checkpointPath, defaultTrainOptions, train, type TrainOptions } from '../../train/trainer.js';
+import { loadData, type DataFlags } from '../data-source.js';
+import { backendOption, engineFrom, threadsOption, type EngineFlags } from '../engine-option.js';
+import { parsePositiveInt } from '../options.js';
+import { TrainProgress } from '../progress.js';
+import { UserError } from '../user-error.js';
+
+const parseNumber = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new UserError(`expected a number, got '${v}'`);
+  return n;
+};
+
+interface TrainFlags extends EngineFlags, DataFlags {
+  model: ModelKind;
+  preset?: string;
+  levels?: number;
+  steps?: number;
+  width?: number;
+  kernelSize?: number;
+  coupling?: ModelConfig['coupling'];
+  split?: ModelConfig['split'];
+  epochs: number;
+  batch: number;
+  lr: number;
+  warmup: number;
+  decay: number;
+  optimizer: 'adam' | 'adamax';
+  clip: number;
+  seed: number;
+  maxSteps?: number;
+  checkpointDir: string;
+  checkpointEvery: number;
+  resume?: boolean;
+  out: string;
+  log?: string;
+}
+
+/** `inflow train`: maximum-likelihood training with checkpoints, resume and a progress display. */
+export function trainCommand(): Command {
+  return new Command('train')
+    .description('train a flow model on MNIST, a folder of images or CIFAR-10 batch files')
+    .addOption(new Option('--model <kind>', 'model family').choices(['finc', 'cinc', 'inverse', 'glow']).default('finc'))
+    .addOption(new Option('--preset <name>', `architecture preset (${presetNames().join(', ')})`))
+    .option('--levels <L>', 'levels (overrides the preset)', parsePositiveInt)
+    .option('--steps <K>', 'flow steps per level', parsePositiveInt)
+    .option('--width <n>', 'coupling network width', parsePositiveInt)
+    .option('--kernel-size <k>', 'k of the invertible k×k convolutions', parsePositiveInt)
+    .addOption(new Option('--coupling <kind>', 'coupling layer').choices(['affine', 'quad', 'additive']))
+    .addOption(new Option('--split <kind>', 'split between levels').choices(['prior', 'glow']))
+    .option('--data <name>', "built-in data set: 'mnist' (9000 train / 1000 test, fixed split)")
+    .option('--images <folder>', 'a folder of PNG/JPEG/WebP images (resized to the model input; 10% held out)')
+    .option('--cifar <files...>', 'CIFAR-10 binary batch files (data_batch_*.bin)')
+    .option('--cifar-test <files...>', 'CIFAR-10 test batch file(s) for held-out bits/dim')
+    .addOption(new Option('--on-corrupt <what>', 'an unreadable image: skip it with a warning, or stop').choices(['skip', 'stop']).default('skip'))
+    .option('--epochs <n>', 'passes over the training set', parsePositiveInt, 10)
+    .option('--batch <n>', 'images per step', parsePositiveInt, 64)
+    .option('--lr <x>', 'peak learning rate', parseNumber, 1e-3)
+    .option('--warmup <steps>', 'linear warm-up steps', (v) => Math.round(parseNumber(v)), 200)
+    .option('--decay <x>', 'learning-rate decay per step after warm-up', parseNumber, 1)
+    .addOption(new Option('--optimizer <name>', 'optimizer').choices(['adam', 'adamax']).default('adam'))
+    .option('--clip <norm>', 'clip gradients to this global norm (0 = off)', parseNumber, defaultTrainOptions.clip)
+    .option('--seed <n>', 'seed of initial weights, data order and dequantisation noise', (v) => Math.round(parseNumber(v)), 0)
+    .option('--max-steps <n>', 'stop after this many steps in total', parsePositiveInt)
+    .option('--checkpoint-dir <dir>', 'where checkpoint.safetensors is kept', 'checkpoints')
+    .option('--checkpoint-every <steps>', 'checkpoint interval', parsePositiveInt, 200)
+    .option('--resume', 'continue from <checkpoint-dir>/checkpoint.safetensors exactly where it stopped')
+    .option('--out <file>', 'the trained model file', 'model.safetensors')
+    .option('--log <file>', 'JSONL log of every step (default: <checkpoint-dir>/train.jsonl)')
+    .addOption(backendOption())
+    .addOption(threadsOption())
+    .action(async (flags: TrainFlags) => runTrain(flags));
+}
+
+async function runTrain(flags: TrainFlags): Promise<void> {
+  const engine = await engineFrom(flags);
+  const ckptFile = checkpointPath(flags.checkpointDir);
+  const resume = flags.resume ? readResume(ckptFile) : undefined;
+  let model: FlowModel;
+  if (resume) model = fromConfig(engine, resume.modelConfig as unknown as FlowModelConfig);
+  else {
+    const overrides: Partial<ModelConfig> = {};
+    for (const k of ['levels', 'steps', 'width', 'kernelSize', 'coupling', 'split'] as const)
+      if (flags[k] !== undefined) (overrides as Record<string, unknown>)[k] = flags[k];
+    let cfg: ModelConfig;
+    try {
+      cfg = resolveConfig(flags.model, { ...(flags.preset ? resolveConfig(flags.model, flags.preset) : defaultShapeFor(flags)), ...overrides, kind: flags.model });
+    } catch (e) {
+      throw new UserError(e instanceof Error ? e.message : String(e));
+    }
+    model = new FlowModel(engine, cfg, undefined, flags.seed);
+  }
+  const shape = model.config.model.inputShape;
+  const data = await loadData(flags, shape);
+  try {
+    checkShape(model, data.train);
+  } catch (e) {
+    throw new UserError(`${e instanceof Error ? e.message : String(e)}; pick a preset or --levels/--width for this data`);
+  }
+  const opts: Partial<TrainOptions> = resume ? { ...(resume.state.options as Partial<TrainOptions>) } : {
+    epochs: flags.epochs, batch: flags.batch, lr: flags.lr, warmupSteps: flags.warmup, decay: flags.decay, optimizer: flags.optimizer,
+    clip: flags.clip, seed: flags.seed, checkpointEvery: flags.checkpointEvery, ...(flags.maxSteps ? { maxSteps: flags.maxSteps } : {}),
+  };
+  opts.checkpointDir = flags.checkpointDir;
+  opts.logPath = flags.log ?? join(flags.checkpointDir, 'train.jsonl');
+  if (flags.resume && flags.maxSteps) opts.maxSteps = flags.maxSteps;
+  const stepsPerEpoch = Math.floor(data.train.count / opts.batch!);
+  const total = Math.min(opts.maxSteps ?? Infinity, stepsPerEpoch * opts.epochs!);
+  console.log(`inflow train: ${model.config.model.kind} ${shape.join('×')}, L ${model.config.model.levels} K ${model.config.model.steps} width ${model.config.model.width}, ${(model.paramCount() / 1e6).toFixed(3)}M parameters`);
+  console.log(`data: ${data.description}; backend ${engine.name} (${engine.info().why})${resume ? `; resuming at step ${resume.state.step}` : ''}`);
+  const progress = new TrainProgress(total, resume?.state.step ?? 0);
+  progress.begin();
+  let result;
+  try {
+    result = await train(model, data.train, data.test, opts, {
+      onStep: (m) => progress.step(m),
+      onBadStep: (m, n) => progress.note(`step ${m.step}: non-finite loss or gradient, skipped (${n} in a row)`),
+      onEpoch: (e, bpd) => progress.heldOut(e, bpd),
+    }, resume);
+  } finally {
+    progress.end();
+  }
+  mkdirSync(dirname(flags.out) || '.', { recursive: true });
+  await saveModel(model, flags.out);
+  const last = result.heldOut.at(-1);
+  console.log(`done: ${result.steps} steps in ${result.seconds.toFixed(1)} s; final training loss ${result.finalLoss.toFixed(4)} bits/dim${last ? `; held-out ${last.bitsPerDim.toFixed(4)} bits/dim` : ''}`);
+  console.log(`model written to ${flags.out}`);
+  model.dispose();
+  engine.dispose();
+}
+
+function readResume(path: string) {
+  if (!existsSync(path)) throw new UserError(`--resume: no checkpoint at ${path} (use --checkpoint-dir to point at it)`);
+  try {
+    return loadCheckpoint(path);
+  } catch (e) {
+    throw new UserError(e instanceof Error ? e.message : String(e));
+  }
+}
+
+/** Without a preset, the input shape follows the data: MNIST 1×28×28, CIFAR 3×32×32, folders 3×32×32. */
+function defaultShapeFor(flags: TrainFlags): Partial<ModelConfig> {
+  const inputShape: [number, number, number] = flags.data ? [1, 28, 28] : [3, 32, 32];
+  return { inputShape, levels: 2, steps: 4, width: 64 };
+}

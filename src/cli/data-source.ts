@@ -1,0 +1,69 @@
+import { subset, type ImageDataset } from '../data/dataset.js';
+import { loadCifar10 } from '../data/cifar10.js';
+import { loadImageFolder } from '../data/image-folder.js';
+import { mnistSplit } from '../data/mnist.js';
+import { Rng } from '../data/rng.js';
+import { UserError } from './user-error.js';
+
+export interface DataFlags {
+  data?: string;
+  images?: string;
+  cifar?: string[];
+  cifarTest?: string[];
+  onCorrupt?: 'skip' | 'stop';
+}
+
+export interface DataSplit {
+  train: ImageDataset;
+  test: ImageDataset | null;
+  description: string;
+}
+
+/** Share of an image folder held out for evaluation, by a fixed seed. */
+const FOLDER_HOLDOUT = 0.1;
+
+/**
+ * The training and held-out sets named by the flags: --data mnist (9 000 / 1 000 fixed split),
+ * --images DIR (10 % held out), or --cifar FILES [--cifar-test FILES].
+ */
+export async function loadData(flags: DataFlags, shape: [number, number, number]): Promise<DataSplit> {
+  const given = [flags.data, flags.images, flags.cifar].filter((v) => v !== undefined).length;
+  if (given !== 1) throw new UserError('name exactly one data source: --data mnist, --images <folder> or --cifar <files...>');
+  try {
+    if (flags.data !== undefined) {
+      if (flags.data !== 'mnist' && flags.data !== 'mnist-test')
+        throw new UserError(`unknown data set '${flags.data}' (built in: mnist; use --images or --cifar for your own)`);
+      const { train, test } = mnistSplit();
+      return { train, test, description: 'MNIST (mnist package): 9000 train / 1000 test digits' };
+    }
+    if (flags.images !== undefined) {
+      const all = await loadImageFolder(flags.images, { shape, onCorrupt: flags.onCorrupt ?? 'skip' });
+      const order = new Rng(7).shuffle([...Array(all.count).keys()]);
+      const nTest = all.count >= 10 ? Math.max(1, Math.round(all.count * FOLDER_HOLDOUT)) : 0;
+      return {
+        train: subset(all, order.slice(nTest)),
+        test: nTest ? subset(all, order.slice(0, nTest)) : null,
+        description: `${all.count} images from ${flags.images} (${nTest} held out)`,
+      };
+    }
+    const train = loadCifar10(flags.cifar!);
+    const test = flags.cifarTest ? loadCifar10(flags.cifarTest) : null;
+    return { train, test, description: `CIFAR-10: ${train.count} train${test ? ` / ${test.count} test` : ''} images` };
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    throw new UserError(e instanceof Error ? e.message : String(e));
+  }
+}
+
+/** The evaluation set for `inflow eval`: the held-out part of the named source (all of it for CIFAR test files). */
+export async function loadEvalData(flags: DataFlags, shape: [number, number, number]): Promise<ImageDataset> {
+  if (flags.cifar) {
+    try {
+      return loadCifar10(flags.cifar);
+    } catch (e) {
+      throw new UserError(e instanceof Error ? e.message : String(e));
+    }
+  }
+  const split = await loadData(flags, shape);
+  return split.test ?? split.train;
+}

@@ -1,0 +1,44 @@
+import cliProgress from 'cli-progress';
+import type { StepMetrics } from '../train/trainer.js';
+
+/** A progress bar on a terminal; plain periodic lines when output goes to a file or CI log. */
+export class TrainProgress {
+  private bar: cliProgress.SingleBar | null = null;
+  private lastBpd = '–';
+
+  constructor(private readonly total: number, private readonly start: number, private readonly every = 10,
+    private readonly tty = !!process.stderr.isTTY) {}
+
+  begin(): void {
+    if (!this.tty) return;
+    this.bar = new cliProgress.SingleBar({
+      format: 'train |{bar}| {value}/{total} steps | {sps} step/s | {ips} img/s | loss {loss} | held-out {bpd} bpd | ETA {eta_formatted}',
+      hideCursor: true,
+      stream: process.stderr,
+    }, cliProgress.Presets.shades_classic);
+    this.bar.start(this.total, this.start, { sps: '–', ips: '–', loss: '–', bpd: this.lastBpd });
+  }
+
+  step(m: StepMetrics): void {
+    const fields = { sps: m.stepsPerSecond.toFixed(2), ips: m.imagesPerSecond.toFixed(1), loss: m.loss.toFixed(4), bpd: this.lastBpd };
+    if (this.bar) this.bar.update(m.step, fields);
+    else if (m.step % this.every === 0 || m.step === this.total)
+      console.log(`step ${m.step}/${this.total}  loss ${fields.loss} bits/dim  ${fields.ips} img/s  lr ${m.lr.toExponential(2)}  |g| ${m.gradNorm.toFixed(3)}`);
+  }
+
+  note(message: string): void {
+    if (this.bar) this.bar.stop();
+    console.log(message);
+    if (this.bar) this.bar.start(this.total, this.bar.getProgress() * this.total, { bpd: this.lastBpd });
+  }
+
+  heldOut(epoch: number, bpd: number | null): void {
+    if (bpd === null) return;
+    this.lastBpd = bpd.toFixed(4);
+    this.note(`epoch ${epoch + 1}: held-out ${this.lastBpd} bits/dim`);
+  }
+
+  end(): void {
+    this.bar?.stop();
+  }
+}
