@@ -1,4 +1,4 @@
-import { partStart } from './common';
+import { firstTask, nextTask } from './common';
 
 /*
  * Convolutions as implicit GEMM over a padded, flattened image. With the input zero-padded to
@@ -18,9 +18,8 @@ export function convPack(w: usize, dst: usize, G: i32, rowsPerGroup: i32, colsPe
   gs: i32, rs: i32, cs: i32, flip: i32, tid: i32, nt: i32): void {
   const rb = (rowsPerGroup + 3) >> 2;
   const total = G * rb;
-  const end = partStart(total, tid + 1, nt);
   const K = colsPerGroup * taps;
-  for (let task = partStart(total, tid, nt); task < end; task++) {
+  for (let task = firstTask(total, nt); task < total; task = nextTask(task, total)) {
     const g = task / rb, r0 = (task % rb) << 2;
     const d = dst + (<usize>(task * K) << 4);
     for (let j = 0; j < 4; j++) {
@@ -49,8 +48,7 @@ export function convPack(w: usize, dst: usize, G: i32, rowsPerGroup: i32, colsPe
  */
 export function convPad(src: usize, dst: usize, planes: i32, H: i32, W: i32, Hp: i32, Wp: i32,
   top: i32, left: i32, ps: i32, tid: i32, nt: i32): void {
-  const end = partStart(planes, tid + 1, nt);
-  for (let pl = partStart(planes, tid, nt); pl < end; pl++)
+  for (let pl = firstTask(planes, nt); pl < planes; pl = nextTask(pl, planes))
     padPlane(src + (<usize>(pl * H * W) << 2), dst + (<usize>(pl * ps) << 2), H, W, Hp, Wp, top, left, ps);
 }
 
@@ -122,9 +120,8 @@ export function convForward(x: usize, H: i32, W: i32, pad: i32, top: i32, left: 
   let padOf = -1;
   const rowBytes = <usize>Lr << 2;
   const total = N * G * rb;
-  const end = partStart(total, tid + 1, nt);
   const Co = G * rows;
-  for (let task = partStart(total, tid, nt); task < end; task++) {
+  for (let task = firstTask(total, nt); task < total; task = nextTask(task, total)) {
     const n = task / (G * rb), g = (task / rb) % G, r0 = (task % rb) << 2;
     let xg = x + (<usize>((n * G + g) * cols * ps) << 2);
     if (pad) {
@@ -205,9 +202,8 @@ export function convGradFilter(xp: usize, xps: i32, dyp: usize, dyps: i32, dw: u
   const K = cols * taps;
   const rb = (rows + 3) >> 2;
   const total = G * rb;
-  const end = partStart(total, tid + 1, nt);
   const runBytes = <usize>L4 << 2;
-  for (let task = partStart(total, tid, nt); task < end; task++) {
+  for (let task = firstTask(total, nt); task < total; task = nextTask(task, total)) {
     const g = task / rb, r0 = (task % rb) << 2;
     const nr = min(4, rows - r0);
     const dwr = dw + (<usize>((g * rows + r0) * K) << 2);

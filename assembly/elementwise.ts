@@ -1,4 +1,4 @@
-import { partStart } from './common';
+import { firstTask, nextTask, partStart } from './common';
 
 // Function codes shared with src/backends/wasm/codes.ts.
 // unary: neg 0, exp 1, log 2, sigmoid 3, tanh 4, relu 5, softplus 6, square 7, sqrt 8, abs 9,
@@ -117,8 +117,7 @@ function binaryRow(fn: i32, pa: usize, sa: i32, pb: usize, sb: i32, py: usize, n
 export function binary(fn: i32, a: usize, b: usize, y: usize, d0: i32, d1: i32, d2: i32, d3: i32,
   sa0: i32, sa1: i32, sa2: i32, sa3: i32, sb0: i32, sb1: i32, sb2: i32, sb3: i32, tid: i32, nt: i32): void {
   const rows = d0 * d1 * d2;
-  const end = partStart(rows, tid + 1, nt);
-  for (let r = partStart(rows, tid, nt); r < end; r++) {
+  for (let r = firstTask(rows, nt); r < rows; r = nextTask(r, rows)) {
     const i2 = r % d2, i1 = (r / d2) % d1, i0 = r / (d1 * d2);
     const oa = i0 * sa0 + i1 * sa1 + i2 * sa2, ob = i0 * sb0 + i1 * sb1 + i2 * sb2;
     binaryRow(fn, a + (<usize>oa << 2), sa3, b + (<usize>ob << 2), sb3, y + (<usize>(r * d3) << 2), d3);

@@ -1,5 +1,5 @@
 // One wasm module exports every kernel family; TypeScript owns all allocation.
-export { heapBase } from './common';
+export { heapBase, setTaskCounter } from './common';
 export { unary, binary, fill } from './elementwise';
 export { reduce } from './reduce';
 export { copyRows, flip, squeeze, unsqueeze } from './layout';

@@ -1,16 +1,14 @@
-import { partStart } from './common';
+import { firstTask, nextTask } from './common';
 
 /** rows × rowLen floats from src (row stride srcStride) to dst (row stride dstStride): concat and slice. */
 export function copyRows(src: usize, srcStride: i32, dst: usize, dstStride: i32, rows: i32, rowLen: i32, tid: i32, nt: i32): void {
-  const end = partStart(rows, tid + 1, nt);
-  for (let r = partStart(rows, tid, nt); r < end; r++)
+  for (let r = firstTask(rows, nt); r < rows; r = nextTask(r, rows))
     memory.copy(dst + (<usize>(r * dstStride) << 2), src + (<usize>(r * srcStride) << 2), <usize>rowLen << 2);
 }
 
 export function flip(x: usize, y: usize, planes: i32, H: i32, W: i32, fh: i32, fw: i32, tid: i32, nt: i32): void {
   const rows = planes * H;
-  const end = partStart(rows, tid + 1, nt);
-  for (let r = partStart(rows, tid, nt); r < end; r++) {
+  for (let r = firstTask(rows, nt); r < rows; r = nextTask(r, rows)) {
     const h = r % H, p = r / H;
     const src = x + (<usize>((p * H + (fh ? H - 1 - h : h)) * W) << 2);
     const dst = y + (<usize>(r * W) << 2);
@@ -26,8 +24,7 @@ export function flip(x: usize, y: usize, planes: i32, H: i32, W: i32, fh: i32, f
 function squeezeMap(x: usize, s: usize, N: i32, C: i32, H: i32, W: i32, toSqueezed: bool, tid: i32, nt: i32): void {
   const h2 = H >> 1, w2 = W >> 1;
   const planes = N * C;
-  const end = partStart(planes, tid + 1, nt);
-  for (let pl = partStart(planes, tid, nt); pl < end; pl++) {
+  for (let pl = firstTask(planes, nt); pl < planes; pl = nextTask(pl, planes)) {
     for (let d = 0; d < 4; d++) {
       const dy = d >> 1, dx = d & 1;
       const sp = s + (<usize>((pl * 4 + d) * h2 * w2) << 2);

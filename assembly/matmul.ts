@@ -1,10 +1,9 @@
-import { partStart } from './common';
+import { firstTask, nextTask } from './common';
 
 /** dst (rows × cols) = srcᵀ where src is (cols × rows): packs a transposed b so the kernel streams rows. */
 export function transpose2d(src: usize, dst: usize, batch: i32, rows: i32, cols: i32, tid: i32, nt: i32): void {
   const total = batch * rows;
-  const end = partStart(total, tid + 1, nt);
-  for (let t = partStart(total, tid, nt); t < end; t++) {
+  for (let t = firstTask(total, nt); t < total; t = nextTask(t, total)) {
     const bt = t / rows, r = t % rows;
     const s = src + (<usize>(bt * rows * cols + r) << 2);
     const d = dst + (<usize>(t * cols) << 2);
@@ -21,10 +20,9 @@ export function matmul(a: usize, b: usize, y: usize, batch: i32, M: i32, N: i32,
   aBatch: i32, sam: i32, sak: i32, bBatch: i32, tid: i32, nt: i32): void {
   const rowBlocks = (M + 3) >> 2;
   const total = batch * rowBlocks;
-  const end = partStart(total, tid + 1, nt);
   const ak = <usize>sak << 2;
   const bk = <usize>N << 2;
-  for (let task = partStart(total, tid, nt); task < end; task++) {
+  for (let task = firstTask(total, nt); task < total; task = nextTask(task, total)) {
     const t = task / rowBlocks, m0 = (task % rowBlocks) << 2;
     const rows = min(4, M - m0);
     // Rows past M repeat the last row: computed, never stored, so no branch in the loop.

@@ -1,4 +1,4 @@
-import { partStart } from './common';
+import { firstTask, nextTask } from './common';
 
 // fn: sum 0, mean 1, sumSquares 2, max 3
 
@@ -12,9 +12,8 @@ export function reduce(fn: i32, x: usize, y: usize, d0: i32, d1: i32, d2: i32, d
   const e0 = r0 ? d0 : 1, e1 = r1 ? d1 : 1, e2 = r2 ? d2 : 1, e3 = r3 ? d3 : 1;
   const s2 = d3, s1 = d2 * d3, s0 = d1 * d2 * d3;
   const total = o0 * o1 * o2 * o3;
-  const end = partStart(total, tid + 1, nt);
   const count = <f64>(e0 * e1 * e2 * e3);
-  for (let j = partStart(total, tid, nt); j < end; j++) {
+  for (let j = firstTask(total, nt); j < total; j = nextTask(j, total)) {
     const j3 = j % o3, j2 = (j / o3) % o2, j1 = (j / (o3 * o2)) % o1, j0 = j / (o3 * o2 * o1);
     const base = j0 * s0 + j1 * s1 + j2 * s2 + j3;
     let acc: f64 = 0;

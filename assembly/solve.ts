@@ -1,4 +1,4 @@
-import { partStart } from './common';
+import { firstTask, nextTask } from './common';
 
 /*
  * Triangular convolution solves (x = F T⁻¹ F y per channel group, and the transpose), raster
@@ -26,7 +26,6 @@ export function solve(y: usize, K: usize, x: usize, flips: usize, scratch: usize
   const G = C / Cg;
   const nb = (N + 3) >> 2;
   const total = nb * G;
-  const end = partStart(total, tid + 1, nt);
   const cbs = (Cg + 3) >> 2;
   const kk = k * k;
   const ntap = kk - 1;
@@ -53,7 +52,7 @@ export function solve(y: usize, K: usize, x: usize, flips: usize, scratch: usize
       }
   }
   const taps = <usize>((k - 1) * lane); // tile offset of the first interior pixel column
-  for (let task = partStart(total, tid, nt); task < end; task++) {
+  for (let task = firstTask(total, nt); task < total; task = nextTask(task, total)) {
     const n0 = (task / G) << 2, g = task % G;
     const lanes = min(4, N - n0);
     const fl = load<i32>(flips + (<usize>g << 2));

@@ -1,4 +1,4 @@
-import { CTL_BYTES, CTL_INTS, MAX_ARGS, workerSource } from './worker-source.js';
+import { CTL_BYTES, CTL_INTS, MAX_ARGS, TASK_COUNTER, workerSource } from './worker-source.js';
 
 type KernelFn = (...args: number[]) => void;
 
@@ -31,6 +31,7 @@ export class KernelRunner {
     if (threads > 1 && memory) {
       this.ctl = new Int32Array(memory.buffer, ctlPtr, CTL_INTS);
       this.args = new Float64Array(memory.buffer, ctlPtr + CTL_INTS * 4, MAX_ARGS);
+      (exports.setTaskCounter as (p: number) => void)(ctlPtr + TASK_COUNTER * 4);
       try {
         Atomics.wait(this.ctl, 15, 1, 0); // browsers' main threads refuse to block: spin there instead
       } catch {
@@ -54,6 +55,7 @@ export class KernelRunner {
     ctl[3] = args.length;
     ctl[5] = nt;
     Atomics.store(ctl, 4, 0);
+    Atomics.store(ctl, TASK_COUNTER, 0);
     Atomics.store(ctl, 1, 0);
     Atomics.add(ctl, 0, 1);
     Atomics.notify(ctl, 0);

@@ -6,10 +6,13 @@
  *   ctl[0] job generation (bumped by the main thread, workers Atomics.wait on it)
  *   ctl[1] done count      ctl[2] export index (−1 = quit)   ctl[3] arg count
  *   ctl[4] error flag      ctl[5] thread count for this job
+ *   ctl[6] task counter the kernels claim chunks from (assembly/common.ts), zeroed per job
  * Each worker runs export(args..., tid, nthreads) and bumps ctl[1]; the last one notifies.
  */
 export const CTL_INTS = 16;
 export const MAX_ARGS = 32;
+/** Int32 index of the shared task counter in the control block. */
+export const TASK_COUNTER = 6;
 export const CTL_BYTES = CTL_INTS * 4 + MAX_ARGS * 8;
 
 export const workerSource = `
@@ -20,6 +23,7 @@ function send(m) { port.postMessage(m); }
 function start(msg) {
   const { module, memory, names, ctlPtr, tid } = msg;
   const inst = new WebAssembly.Instance(module, { env: { memory } });
+  inst.exports.setTaskCounter(ctlPtr + ${TASK_COUNTER * 4});
   const fns = names.map((n) => inst.exports[n]);
   const ctl = new Int32Array(memory.buffer, ctlPtr, ${CTL_INTS});
   const args = new Float64Array(memory.buffer, ctlPtr + ${CTL_INTS * 4}, ${MAX_ARGS});
