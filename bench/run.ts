@@ -1,4 +1,4 @@
-// Entry of `npm run bench -- <suite|all> [--quick]`: prints tables, writes bench/results/<suite>.json.
+// Entry of `npm run bench -- <suite...|all> [--quick]` (and of `inflow bench`): prints tables, writes bench/results/<suite>.json.
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,16 +12,17 @@ const suites: Suite[] = [ops];
 const resultsDir = join(dirname(fileURLToPath(import.meta.url)), 'results');
 
 function usage(msg: string): never {
-  console.error(`${msg}\nusage: npm run bench -- <suite|all> [--quick]\nsuites:\n${suites.map((s) => `  ${s.name.padEnd(8)} ${s.about}`).join('\n')}\n  all      every suite above`);
+  console.error(`${msg}\nusage: npm run bench -- <suite...|all> [--quick]\nsuites:\n${suites.map((s) => `  ${s.name.padEnd(8)} ${s.about}`).join('\n')}\n  all      every suite above`);
   process.exit(2);
 }
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const names = args.filter((a) => a !== '--quick');
-if (names.length !== 1) usage(names.length ? `one suite at a time, got ${names.join(' ')}` : 'no suite named');
-const chosen = names[0] === 'all' ? suites : suites.filter((s) => s.name === names[0]);
-if (!chosen.length) usage(`unknown suite '${names[0]}'`);
+if (!names.length) usage('no suite named');
+const unknown = names.filter((n) => n !== 'all' && !suites.some((s) => s.name === n));
+if (unknown.length) usage(`unknown suite${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `'${n}'`).join(', ')}`);
+const chosen = names.includes('all') ? suites : suites.filter((s) => names.includes(s.name));
 
 const machine = machineFacts();
 const threadsAll = os.availableParallelism();
