@@ -12,11 +12,12 @@ import { UserError } from './user-error.js';
 export function buildProgram(): Command {
   const program = new Command()
     .name('inflow')
-    .description('Normalizing flows with fast invertible convolutions, on WebAssembly SIMD and WebGPU.')
-    .exitOverride()
-    .configureOutput({ outputError: (str, write) => write(str) });
+    .description('Normalizing flows with fast invertible convolutions, on WebAssembly SIMD and WebGPU.');
   for (const c of [trainCommand(), sampleCommand(), evalCommand(), infoCommand(), inspectCommand(), benchCommand(), demoCommand()])
     program.addCommand(c);
+  // addCommand does not pass these settings down, so every command gets them itself.
+  for (const c of [program, ...program.commands])
+    c.exitOverride().configureOutput({ outputError: (str, write) => write(`inflow: ${str.replace(/^error: /, '')}`) });
   return program;
 }
 

@@ -1,0 +1,70 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import sharp from 'sharp';
+import { createEngine } from '../../src/engine/dispatcher.js';
+import { saveModel } from '../../src/io/model-file.js';
+import { fincFlow } from '../../src/models/index.js';
+
+const cli = fileURLToPath(new URL('../../src/cli/inflow.mjs', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'inflow-cli-'));
+const modelPath = join(dir, 'mnist.safetensors');
+
+function run(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A user mistake: exit code 2 and exactly one line on stderr, which says what was wrong. */
+function expectOneLine(r: ReturnType<typeof run>, pattern: RegExp): void {
+  const lines = r.stderr.split('\n').filter((l) => l.trim() && !/^(Warning|\s+at |\s+- While)/.test(l));
+  expect(r.code, r.stderr).toBe(2);
+  expect(lines, r.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(pattern);
+  expect(r.stderr).not.toMatch(/\n\s+at .*\.(ts|js|mjs):\d+/);
+}
+
+beforeAll(async () => {
+  const engine = await createEngine({ backend: 'wasm', threads: 1 });
+  const model = fincFlow({ inputShape: [1, 28, 28], levels: 2, steps: 1, width: 8 }, { engine });
+  await saveModel(model, modelPath);
+  engine.dispose();
+  const imgs = join(dir, 'images');
+  mkdirSync(imgs);
+  await sharp({ create: { width: 40, height: 30, channels: 3, background: { r: 200, g: 10, b: 50 } } }).png().toFile(join(imgs, 'good.png'));
+  writeFileSync(join(imgs, 'broken.png'), Buffer.from('\x89PNG\r\n\x1a\nthis is not really a png'));
+});
+
+describe('the CLI reports user mistakes in one line with a non-zero exit code', () => {
+  it('missing model file', () => {
+    expectOneLine(run('sample', join(dir, 'nope.safetensors')), /inflow: .*nope.safetensors: model file not found/);
+  });
+  it('truncated model file', () => {
+    const truncated = join(dir, 'truncated.safetensors');
+    const bytes = readFileSync(modelPath);
+    writeFileSync(truncated, bytes.subarray(0, bytes.length - 64));
+    expectOneLine(run('inspect', truncated), /truncated.safetensors: .*\(truncated\?\)/);
+    expectOneLine(run('eval', truncated, '--data', 'mnist', '--backend', 'wasm'), /truncated.safetensors: .*\(truncated\?\)/);
+  });
+  it('corrupt PNG when the user chose to stop on it', () => {
+    expectOneLine(run('eval', modelPath, '--images', join(dir, 'images'), '--on-corrupt', 'stop', '--backend', 'wasm'),
+      /broken.png: cannot read image/);
+  });
+  it('unknown backend', () => {
+    expectOneLine(run('info', '--backend', 'cuda'), /inflow: option '--backend <name>' argument 'cuda' is invalid/);
+  });
+  it('bad flag value', () => {
+    expectOneLine(run('sample', modelPath, '--n', 'many'), /expected a positive integer, got 'many'/);
+  });
+  it('model / data shape mismatch', () => {
+    const r = run('eval', modelPath, '--images', join(dir, 'images'), '--backend', 'wasm');
+    // The folder images are resized to the model's own input, so a mismatch needs CIFAR data:
+    expect(r.code).toBe(0);
+    const cifar = join(dir, 'data_batch_1.bin');
+    writeFileSync(cifar, new Uint8Array(3073 * 2));
+    expectOneLine(run('eval', modelPath, '--cifar', cifar, '--backend', 'wasm'), /the model takes 1×28×28 images but cifar10 has 3×32×32/);
+  });
+});
