@@ -12,8 +12,8 @@ interface WorkerLike {
 
 /**
  * Runs kernel exports either on the calling thread or split over the calling thread plus
- * threads−1 workers sharing the same memory. Synchronous for the caller: the main thread
- * computes partition 0, then waits on the done counter.
+ * threads−1 workers sharing the same memory. Synchronous for the caller: the calling thread
+ * claims tasks alongside the workers (assembly/common.ts), then waits on the done counter.
  */
 export class KernelRunner {
   private readonly fns: KernelFn[];
@@ -21,6 +21,7 @@ export class KernelRunner {
   private ctl: Int32Array | null = null;
   private args: Float64Array | null = null;
   private canBlock = true;
+  private disposed = false;
 
   constructor(exports: WebAssembly.Exports, readonly names: readonly string[], readonly threads: number,
     private readonly workers: readonly WorkerLike[] = [], ctlPtr = 0, memory?: WebAssembly.Memory) {
@@ -42,6 +43,8 @@ export class KernelRunner {
 
   /** Calls export `name`(...args, tid, nthreads) on every thread; `work` decides whether threads pay off. */
   run(name: string, args: readonly number[], work: number): void {
+    // After dispose the workers are gone: waiting for them would hang.
+    if (this.disposed) throw new Error('wasm backend used after dispose()');
     const op = this.index.get(name)!;
     const fn = this.fns[op]!;
     const ctl = this.ctl;
@@ -73,6 +76,8 @@ export class KernelRunner {
   }
 
   dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
     if (this.ctl) {
       this.ctl[2] = -1;
       Atomics.add(this.ctl, 0, 1);
