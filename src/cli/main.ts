@@ -6,6 +6,7 @@ import { evalCommand } from './commands/eval.js';
 import { infoCommand } from './commands/info.js';
 import { inspectCommand } from './commands/inspect.js';
 import { sampleCommand } from './commands/sample.js';
+import { trainClassifierCommand } from './commands/train-classifier.js';
 import { trainCommand } from './commands/train.js';
 import { UserError } from './user-error.js';
 
@@ -13,7 +14,7 @@ export function buildProgram(): Command {
   const program = new Command()
     .name('inflow')
     .description('Normalizing flows with fast invertible convolutions, on WebAssembly SIMD and WebGPU.');
-  for (const c of [trainCommand(), sampleCommand(), evalCommand(), infoCommand(), inspectCommand(), benchCommand(), demoCommand()])
+  for (const c of [trainCommand(), sampleCommand(), evalCommand(), infoCommand(), inspectCommand(), benchCommand(), demoCommand(), trainClassifierCommand()])
     program.addCommand(c);
   // addCommand does not pass these settings down, so every command gets them itself.
   for (const c of [program, ...program.commands])
