@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { enginesUnderTest } from '../helpers/engines.js';
-import { jacobianLogAbsDet, maxAbsDiff, paramGradients, perturb } from '../layers/contract.js';
+import { directionalGradCheck, jacobianLogAbsDet, maxAbsDiff, paramGradients, perturb } from '../layers/contract.js';
 import { build, kinds, modelBijection } from './build.js';
 import type { ModelConfig, ModelKind } from '../../src/models/index.js';
 
@@ -35,7 +35,8 @@ describe.each(engines)('whole models on $name', ({ name, engine, skipReason }) =
   }
   const f32 = name !== 'reference';
   describe.each(kinds)('%s', (kind) => {
-    it.each(shapes)('L2 K2 width 8 at %i×%i×%i: round trip, log-det, gradients', async (...shape) => {
+    // SwiftShader runs ~0.3 GFLOP/s and compiles every pipeline: one shape is enough there.
+    it.each(name === 'webgpu' ? shapes.slice(0, 1) : shapes)('L2 K2 width 8 at %i×%i×%i: round trip, log-det, gradients', async (...shape) => {
       const s = shape as [number, number, number];
       const D = s[0] * s[1] * s[2];
       const m = build(kind, cfgFor(s), engine);
@@ -50,12 +51,12 @@ describe.each(engines)('whole models on $name', ({ name, engine, skipReason }) =
       const want = await referenceLogdet(kind, s);
       expect(Math.abs(got - want)).toBeLessThan(f32 ? 1e-3 * Math.max(1, Math.abs(want)) : 1e-6);
 
-      // Finite differences over every parameter tensor once per kind (the 1×8×8 model) keep the file fast.
-      const fd = !f32 && s[0] === 1;
-      const g = await paramGradients(engine, modelBijection(m), engine.tensor(x.subarray(0, D), [1, ...s]), { fd, per: 2 });
+      const x1 = engine.tensor(x.subarray(0, D), [1, ...s]);
+      const g = await paramGradients(engine, modelBijection(m), x1);
       expect(g.finite).toBe(true);
       expect(g.weakest, `parameter ${g.weakestName} got no gradient`).toBeGreaterThan(0);
-      if (fd) expect(g.maxErr, g.where).toBeLessThan(1e-5);
+      // Every layer's gradients are checked weight by weight in the layer suite; here all at once.
+      if (!f32) expect(await directionalGradCheck(engine, modelBijection(m), x1)).toBeLessThan(1e-6);
       m.dispose();
     });
   });
