@@ -24,16 +24,18 @@ export function solveScratchBytes(Cg: i32, H: i32, W: i32, k: i32): i32 {
 export function solve(y: usize, K: usize, x: usize, flips: usize, scratch: usize, N: i32, C: i32, H: i32, W: i32,
   Cg: i32, k: i32, unitDiag: i32, wavefront: i32, transpose: i32, tid: i32, nt: i32): void {
   const G = C / Cg;
-  const nb = (N + 3) >> 2;
+  // Fewer than 4 images (sampling) would leave batch lanes empty: then vectorise over 4 output
+  // channels instead, one image per task, one float per pixel slot. Chosen from N and Cg alone,
+  // never from the thread count.
+  const chan = N < 4 && Cg >= 4;
+  const lane: i32 = chan ? 4 : 16;
+  const perBlock = chan ? 1 : 4;
+  const nb = (N + perBlock - 1) / perBlock;
   const total = nb * G;
   const cbs = (Cg + 3) >> 2;
   const kk = k * k;
   const ntap = kk - 1;
   const Ht = H + 2 * k - 2, Wt = W + 2 * k - 2;
-  // One image (sampling) would fill one lane of four: then vectorise over 4 output channels
-  // instead, with one float per pixel slot. Chosen from N and Cg alone, never from the thread count.
-  const chan = N == 1 && Cg >= 4;
-  const lane: i32 = chan ? 4 : 16;
   const planeT = <usize>(Ht * Wt * lane);
   const mine = scratch + <usize>tid * <usize>solveScratchBytes(Cg, H, W, k);
   const kp = mine;
@@ -53,8 +55,8 @@ export function solve(y: usize, K: usize, x: usize, flips: usize, scratch: usize
   }
   const taps = <usize>((k - 1) * lane); // tile offset of the first interior pixel column
   for (let task = firstTask(total, nt); task < total; task = nextTask(task, total)) {
-    const n0 = (task / G) << 2, g = task % G;
-    const lanes = min(4, N - n0);
+    const n0 = (task / G) * perBlock, g = task % G;
+    const lanes = min(perBlock, N - n0);
     const fl = load<i32>(flips + (<usize>g << 2));
     const fw = (fl & 1) != 0, fh = (fl & 2) != 0;
     // Packed off-centre weights [cb][i][tap][4]: lane j is channel cb·4 + j (zero past Cg).

@@ -42,8 +42,9 @@ const cases: Case[] = [
   { N: 3, C: 4, H: 6, W: 3, groups: 4, k: 5 },
   { N: 2, C: 6, H: 3, W: 4, groups: 1, k: 1 },
   { N: 260, C: 2, H: 3, W: 4, groups: 2, k: 2 },
-  // One image with Cg ≥ 4: wasm vectorises over output channels instead of images.
+  // Fewer than 4 images with Cg ≥ 4: wasm vectorises over output channels instead of images.
   { N: 1, C: 12, H: 6, W: 5, groups: 2, k: 3 },
+  { N: 3, C: 8, H: 5, W: 4, groups: 2, k: 3 },
   { N: 1, C: 9, H: 4, W: 7, groups: 1, k: 2 },
   { N: 1, C: 5, H: 3, W: 3, groups: 1, k: 1 },
 ];
@@ -69,7 +70,7 @@ describe('wasm solve threads', () => {
   it('threads = 2 gives bit-identical results to threads = 1', async () => {
     const one = await createWasmBackend({ threads: 1 }), two = await createWasmBackend({ threads: 2 });
     try {
-      for (const [shape, groups] of [[[16, 12, 14, 14], 4], [[1, 32, 16, 16], 4]] as const) {
+      for (const [shape, groups] of [[[16, 12, 14, 14], 4], [[1, 32, 16, 16], 4], [[3, 16, 9, 9], 2]] as const) {
         const C = shape[1];
         const y = tensor(shape, 1), K = kernel(C, C / groups, 3, 2);
         for (const op of ['solve', 'solveTranspose'] as const) {
