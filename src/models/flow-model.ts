@@ -1,6 +1,6 @@
 import type { Engine } from '../engine/engine.js';
-import { fail } from '../engine/errors.js';
-import { add, affine } from '../engine/ops/index.js';
+import { fail, shapeStr } from '../engine/errors.js';
+import { add, affine, relu } from '../engine/ops/index.js';
 import type { Tensor } from '../engine/tensor.js';
 import { ActNorm } from '../layers/actnorm.js';
 import { GaussianBase } from '../layers/gaussian.js';
@@ -52,12 +52,22 @@ export class FlowModel extends Module {
   /** Data dimension D = C·H·W. */
   get dims(): number { return this.modelConfig.inputShape.reduce((a, b) => a * b, 1); }
 
-  encode(x: Tensor): { z: Tensor[]; logdet: Tensor } { return this.flow.encode(x); }
+  encode(x: Tensor): { z: Tensor[]; logdet: Tensor } {
+    this.checkInput('encode', x);
+    return this.flow.encode(x);
+  }
+
+  private checkInput(op: string, x: Tensor): void {
+    const want = this.modelConfig.inputShape;
+    if (x.rank !== 4 || want.some((d, i) => x.shape[i + 1] !== d))
+      fail(`FlowModel.${op}`, `input ${shapeStr(x.shape)} does not match the model's [N, ${want.join(', ')}]`);
+  }
 
   decode(z: readonly Tensor[]): Tensor { return this.flow.decode(z); }
 
   /** log p(x) per image, x dequantised pixels in [0, 256). */
   logProb(x: Tensor): Tensor {
+    this.checkInput('logProb', x);
     const pre = this.preprocess.encode(x);
     const { z, logdet } = this.flow.encode(pre.y);
     let lp = add(pre.logdet, logdet);
@@ -81,7 +91,10 @@ export class FlowModel extends Module {
     await this.prepare();
     return this.engine.scope(() => {
       const x = this.decode(this.sampleLatents(n, opts));
-      return opts.output === 'flow' ? x : this.preprocess.decode(x);
+      if (opts.output === 'flow') return x;
+      // α keeps the logit finite but lets sigmoid's ends map a hair outside [0, 256].
+      const px = this.preprocess.decode(x);
+      return affine(relu(affine(relu(px), -1, 256)), -1, 256);
     });
   }
 
