@@ -2,6 +2,7 @@ import type { Backend, BackendName } from '../backends/backend.js';
 import { createReferenceBackend } from '../backends/reference/index.js';
 import { Engine, type Resolution } from './engine.js';
 import { fail } from './errors.js';
+import { importNodeOnly } from '../../bindings/node-only.js';
 
 export interface EngineOptions {
   /** 'auto' (default) tries webgpu, then wasm, then reference, keeping every reason. */
@@ -74,7 +75,7 @@ async function findGPU(injected: GPU | undefined): Promise<FoundGPU | string> {
   let gpu = injected;
   if (!gpu) {
     if (typeof process !== 'undefined' && process.versions?.node) {
-      const { acquireNodeGPU } = await import('../../bindings/webgpu-node.js');
+      const { acquireNodeGPU } = await importNodeOnly<typeof import('../../bindings/webgpu-node.js')>('./webgpu-node.js');
       const got = await acquireNodeGPU();
       if ('error' in got) return got.error;
       return { gpu: got.gpu, adapter: got.adapter, software: got.software, description: describe(got.adapter) };

@@ -1,5 +1,6 @@
 import type { Backend, KernelAttrs, KernelName, Storage, View } from '../backend.js';
 import { compileWasm, simdSupported, threadsUnavailableReason } from '../../../bindings/wasm-loader.js';
+import { importNodeOnly } from '../../../bindings/node-only.js';
 import { LinearAllocator } from './allocator.js';
 import { kernelNames } from './codes.js';
 import { wasmKernels, type KernelContext } from './kernels.js';
@@ -17,7 +18,7 @@ const MAX_BYTES = THREADS_MAX_PAGES * 65536 - (1 << 20);
 
 async function defaultThreads(): Promise<number> {
   if (typeof process === 'object' && process.versions?.node) {
-    const os = await import('node:os');
+    const os = await importNodeOnly<typeof import('node:os')>('node:os');
     return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
   }
   return (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;

@@ -44,7 +44,9 @@ export function wasmKernels(ctx: KernelContext): KernelTable {
       const x = inputs[0]!;
       const r = [0, 0, 0, 0];
       for (const ax of attrs.axes) r[(ax + 4) % 4] = 1;
-      ctx.run('reduce', [reduceCode[attrs.fn], p(x), p(out), ...x.shape, ...r], numel(x.shape) * 2);
+      withScratch(ctx, [ctx.threads * x.shape[3]! * 2], ([acc]) => {
+        ctx.run('reduce', [reduceCode[attrs.fn], p(x), p(out), ...x.shape, ...r, acc!], numel(x.shape) * 2);
+      });
     },
 
     concat(inputs, out, attrs) {

@@ -1,4 +1,5 @@
 import { CTL_BYTES, CTL_INTS, MAX_ARGS, TASK_COUNTER, workerSource } from './worker-source.js';
+import { importNodeOnly } from '../../../bindings/node-only.js';
 
 type KernelFn = (...args: number[]) => void;
 
@@ -94,7 +95,7 @@ export async function startWorkers(module: WebAssembly.Module, memory: WebAssemb
   const ready: Promise<void>[] = [];
   const isNode = typeof process === 'object' && !!process.versions?.node;
   if (isNode) {
-    const { Worker } = await import('node:worker_threads');
+    const { Worker } = await importNodeOnly<typeof import('node:worker_threads')>('node:worker_threads');
     for (let tid = 1; tid < threads; tid++) {
       const w = new Worker(workerSource, { eval: true });
       w.unref(); // idle workers blocked in Atomics.wait must not keep the process alive

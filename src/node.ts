@@ -1,0 +1,9 @@
+/**
+ * The package root for Node (package.json "exports" → "node"): the engine API plus model files
+ * read from and written to paths.
+ */
+export * from './index.js';
+export { inspectModelFile, loadModel, saveModel } from './io/model-file.js';
+export { parseModelBytes } from './io/model-bytes.js';
+export { ModelFileError } from './io/safetensors.js';
+export { setWasmUrls } from '../bindings/wasm-loader.js';

@@ -1,0 +1,164 @@
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { tolerance, worstMismatch } from '../helpers/tolerance.js';
+import { CHROMIUM, chromiumArgs, chromiumMissing } from './chromium.js';
+import { modelUnderTest } from './model.js';
+import { demoState, openDemo, removeWebGPU, waitForBatches, waitForError, type OpenedPage } from './pages.js';
+import { serveStatic, type StaticServer } from './server.js';
+
+// The demo page (web/) built with Vite, served on 127.0.0.1, driven in headless Chromium.
+const missing = chromiumMissing();
+const required = process.env.INFLOW_REQUIRE_WEBGPU === '1';
+if (missing) {
+  const why = `browser suite skipped: ${missing} (INFLOW_REQUIRE_WEBGPU=1 makes this an error)`;
+  if (required) throw new Error(why);
+  console.warn(why);
+}
+
+const outputDir = fileURLToPath(new URL('./output/', import.meta.url));
+const SEED = 3, N = 4, T = 0.7;
+const query = (backend: string, n = N) => `?backend=${backend}&model=test-model.safetensors&n=${n}&seed=${SEED}&temperature=${T}`;
+
+describe.skipIf(!!missing)('demo page in headless Chromium', () => {
+  let server: StaticServer;
+  let browser: Browser;
+  let webgpuFlow: number[] | null = null;
+  const opened: OpenedPage[] = [];
+
+  beforeAll(async () => {
+    const [{ build }, { chromium }, model] = await Promise.all([import('vite'), import('playwright-core'), modelUnderTest()]);
+    console.log(`browser suite: model ${model.name}`);
+    const site = `${outputDir}site`;
+    mkdirSync(outputDir, { recursive: true });
+    await build({ configFile: fileURLToPath(new URL('../../web/vite.config.ts', import.meta.url)), logLevel: 'warn', build: { outDir: site } });
+    server = await serveStatic(site, { 'test-model.safetensors': model.bytes });
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: chromiumArgs });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  const open = async (url: string): Promise<Page> => {
+    const o = await openDemo(browser, url);
+    opened.push(o);
+    return o.page;
+  };
+
+  it('samples on WebGPU (SwiftShader) when asked for webgpu', async () => {
+    const page = await open(server.isolated + query('webgpu'));
+    const s = await waitForBatches(page, 1, 90_000);
+    expect(s.error).toBeNull();
+    expect(s.info!.backend).toBe('webgpu');
+    expect(s.samples!.shape).toEqual([N, 1, 28, 28]);
+    expect(s.samples!.flow.every(Number.isFinite)).toBe(true);
+    webgpuFlow = s.samples!.flow;
+    await page.close();
+  });
+
+  it('wasm gives the same samples for the same seed, on threads when cross-origin isolated', async () => {
+    const page = await open(server.isolated + query('wasm'));
+    const s = await waitForBatches(page, 1);
+    expect(s.error).toBeNull();
+    expect(s.info!.backend).toBe('wasm');
+    expect(s.info!.details).toMatchObject({ simd: true, sharedMemory: true });
+    expect(s.info!.details.threads).toBeGreaterThan(1);
+    expect(webgpuFlow, 'the webgpu test produced no samples').not.toBeNull();
+    expect(worstMismatch(s.samples!.flow, webgpuFlow!, tolerance.webgpu)).toBeNull();
+    await page.close();
+  });
+
+  it('samples a grid, times first and warm batches, scores the drawing pad; screenshot saved', async () => {
+    const page = await open(server.isolated + query('auto', 16));
+    await page.setViewportSize({ width: 1200, height: 760 });
+    let s = await waitForBatches(page, 1);
+    expect(s.error).toBeNull();
+    await page.click('#sample');
+    s = await waitForBatches(page, 2);
+    expect(s.warmBatchMs).toBeGreaterThan(0);
+    await expect.poll(() => page.locator('#timing').textContent()).toMatch(/first batch .* warm batch /);
+    await expect.poll(() => page.locator('#engine-info').textContent()).toContain(`backend: ${s.info!.backend}`);
+
+    await page.click('#score');
+    const blank = await scoreChange(page, null);
+    await drawSeven(page);
+    const drawn = await scoreChange(page, blank);
+    expect(Number.isFinite(blank) && Number.isFinite(drawn)).toBe(true);
+    expect(Math.abs(drawn - blank)).toBeGreaterThan(0.01);
+    await expect.poll(() => page.locator('#bpd').textContent()).toBe(drawn.toFixed(3));
+    const after = await demoState(page);
+    const ink = after.scoreInput!.filter((v) => v > 128).length;
+    expect(ink).toBeGreaterThan(20);
+    // encode → decode is the identity up to float error: the reconstruction is the drawing
+    expect(worstMismatch(after.score!.reconstruction, after.scoreInput!, { abs: 0.5, rel: 0 })).toBeNull();
+
+    await page.screenshot({ path: `${outputDir}demo.png` });
+  });
+
+  it('without navigator.gpu (page and workers) auto runs on wasm, and asking for webgpu says why', async () => {
+    const context = await browser.newContext();
+    await context.addInitScript(removeWebGPU);
+    try {
+      const auto = await openDemo(context, server.isolated + query('auto'));
+      opened.push(auto);
+      const s = await waitForBatches(auto.page, 1);
+      expect(s.error).toBeNull();
+      expect(s.info!.backend).toBe('wasm');
+      expect(s.info!.rejected.webgpu).toMatch(/navigator\.gpu/);
+      expect(await auto.page.evaluate(() => 'gpu' in navigator)).toBe(false);
+
+      const gpu = await context.newPage();
+      await gpu.goto(server.isolated + query('webgpu'));
+      expect(await waitForError(gpu)).toMatch(/Could not start: .*navigator\.gpu/);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('without cross-origin isolation wasm falls back to one thread with one console warning', async () => {
+    const o = await openDemo(browser, server.plain + query('wasm'));
+    opened.push(o);
+    const s = await waitForBatches(o.page, 1);
+    expect(s.error).toBeNull();
+    expect(s.info!.details).toMatchObject({ threads: 1, sharedMemory: false });
+    const count = (list: string[]) => list.filter((w) => w.startsWith('inflow: WebAssembly runs on one thread')).length;
+    expect(Math.max(count(o.warnings.page), count(o.warnings.workers))).toBe(1);
+    await o.page.close();
+  });
+
+  it('a model URL that does not load is a readable message on the page', async () => {
+    const page = await browser.newPage();
+    await page.goto(server.isolated + '?backend=wasm&model=no-such-model.safetensors');
+    expect(await waitForError(page)).toMatch(/no-such-model\.safetensors: the model could not be downloaded \(HTTP 404/);
+    await page.close();
+  });
+
+  it('logs no console errors', () => {
+    expect(opened.flatMap((o) => o.errors)).toEqual([]);
+  });
+});
+
+/** Waits for a bits/dim different from `previous` (a new score) and returns it. */
+async function scoreChange(page: Page, previous: number | null): Promise<number> {
+  await page.waitForFunction((prev) => {
+    const s = (window as unknown as { inflowDemo: { score: { bitsPerDim: number } | null } }).inflowDemo.score;
+    return !!s && s.bitsPerDim !== prev && document.body.dataset.state !== 'busy';
+  }, previous, { timeout: 30_000 });
+  return (await demoState(page)).score!.bitsPerDim;
+}
+
+/** A "7": a bar across the top, then a slanted stroke down, as mouse strokes on the pad. */
+async function drawSeven(page: Page): Promise<void> {
+  const box = (await page.locator('#pad').boundingBox())!;
+  const at = (fx: number, fy: number): [number, number] => [box.x + fx * box.width, box.y + fy * box.height];
+  const stroke = async (points: Array<[number, number]>) => {
+    await page.mouse.move(...at(...points[0]!));
+    await page.mouse.down();
+    for (const p of points.slice(1)) await page.mouse.move(...at(...p), { steps: 8 });
+    await page.mouse.up();
+  };
+  await stroke([[0.25, 0.22], [0.75, 0.22], [0.45, 0.85]]);
+}

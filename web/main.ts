@@ -1,0 +1,149 @@
+import { EngineClient } from './client.js';
+import { DrawingPad, drawGrid, drawImage } from './images.js';
+import type { BackendChoice, EngineSummary, Samples, Score } from './protocol.js';
+
+/**
+ * Settings come from the query string so a link (or a test) can pick them:
+ * ?backend=auto|webgpu|wasm&model=URL&n=16&seed=0&temperature=0.7
+ */
+const params = new URLSearchParams(location.search);
+const DEFAULT_MODEL = 'models/finc-mnist.safetensors';
+
+const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
+const backendSelect = $<HTMLSelectElement>('backend');
+const modelInput = $<HTMLInputElement>('model-url');
+const temperature = $<HTMLInputElement>('temperature');
+const seedInput = $<HTMLInputElement>('seed');
+const sampleButton = $<HTMLButtonElement>('sample');
+const nextSeedButton = $<HTMLButtonElement>('next-seed');
+const scoreButton = $<HTMLButtonElement>('score');
+const errorBox = $<HTMLDivElement>('error');
+
+const batchSize = Math.max(1, Math.min(64, Number(params.get('n') ?? 16) || 16));
+backendSelect.value = ['auto', 'webgpu', 'wasm'].includes(params.get('backend') ?? '') ? params.get('backend')! : 'auto';
+modelInput.value = params.get('model') ?? DEFAULT_MODEL;
+if (params.has('seed')) seedInput.value = String(Number(params.get('seed')) || 0);
+if (params.has('temperature')) temperature.value = params.get('temperature')!;
+
+/** What the last operations produced, for anyone scripting the page (tests/browser reads it). */
+const state: {
+  info: EngineSummary | null;
+  samples: Samples | null;
+  score: Score | null;
+  /** The pad as the model saw it (H × W pixels + ½), for comparing with score.reconstruction. */
+  scoreInput: Float32Array | null;
+  firstBatchMs: number | null;
+  warmBatchMs: number | null;
+  batches: number;
+  error: string | null;
+} = { info: null, samples: null, score: null, scoreInput: null, firstBatchMs: null, warmBatchMs: null, batches: 0, error: null };
+(window as unknown as { inflowDemo: typeof state }).inflowDemo = state;
+
+let client: EngineClient | null = null;
+let shape: [number, number, number] = [1, 28, 28];
+
+const pad = new DrawingPad($<HTMLCanvasElement>('pad'), () => void score());
+
+function setBusy(busy: boolean): void {
+  document.body.dataset.state = busy ? 'busy' : state.error ? 'error' : 'ready';
+  const usable = !busy && !!state.info;
+  for (const b of [sampleButton, nextSeedButton, scoreButton]) b.disabled = !usable;
+}
+
+function showError(message: string | null): void {
+  state.error = message;
+  errorBox.hidden = !message;
+  errorBox.textContent = message ?? '';
+  if (message) document.body.dataset.state = 'error';
+}
+
+async function start(): Promise<void> {
+  client?.terminate();
+  state.info = null;
+  state.firstBatchMs = state.warmBatchMs = null;
+  showError(null);
+  setBusy(true);
+  document.body.dataset.state = 'loading';
+  $('engine-info').textContent = `starting the ${backendSelect.value} engine and loading ${modelInput.value}…`;
+  client = new EngineClient((message) => {
+    showError(message);
+    setBusy(false);
+  });
+  try {
+    state.info = await client.init(backendSelect.value as BackendChoice, new URL(modelInput.value, document.baseURI).href);
+  } catch (e) {
+    showError(`Could not start: ${(e as Error).message}`);
+    $('engine-info').textContent = 'no engine';
+    setBusy(false);
+    return;
+  }
+  shape = state.info.inputShape;
+  $('engine-info').textContent = describe(state.info);
+  setBusy(false);
+  await sample();
+}
+
+function describe(info: EngineSummary): string {
+  const d = info.details;
+  const bits = Object.entries(d).filter(([k]) => k !== 'memoryBytes').map(([k, v]) => `${k} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
+  const rejected = Object.entries(info.rejected).map(([k, v]) => `${k}: ${v}`);
+  return `backend: ${info.backend} (${info.why})` + (bits.length ? ` · ${bits.join(', ')}` : '') +
+    (rejected.length ? ` · passed over: ${rejected.join('; ')}` : '') + ` · model loaded in ${ms(info.loadMs)}`;
+}
+
+const ms = (t: number): string => (t >= 1000 ? `${(t / 1000).toFixed(2)} s` : `${t.toFixed(0)} ms`);
+
+async function sample(): Promise<void> {
+  if (!client || !state.info) return;
+  setBusy(true);
+  try {
+    const s = await client.sample(batchSize, Number(temperature.value), Math.floor(Number(seedInput.value)) || 0);
+    state.samples = s;
+    state.batches++;
+    if (state.firstBatchMs === null) state.firstBatchMs = s.ms;
+    else state.warmBatchMs = s.ms;
+    drawGrid($<HTMLCanvasElement>('samples'), s.pixels, s.shape, Math.ceil(Math.sqrt(s.shape[0])), 4);
+    $('timing').textContent = `${s.shape[0]} digits on ${state.info.backend}: first batch ${ms(state.firstBatchMs)} (includes compiling kernels)` +
+      (state.warmBatchMs === null ? ' · sample again for the warm time' : ` · warm batch ${ms(state.warmBatchMs)}`);
+  } catch (e) {
+    showError(`Sampling failed: ${(e as Error).message}`);
+  }
+  setBusy(false);
+}
+
+async function score(): Promise<void> {
+  if (!client || !state.info) return;
+  const [, H, W] = shape;
+  setBusy(true);
+  try {
+    const input = pad.toInput(H, W);
+    const s = await client.score(input.slice());
+    state.scoreInput = input;
+    state.score = s;
+    $('bpd').textContent = s.bitsPerDim.toFixed(3);
+    drawImage($<HTMLCanvasElement>('reconstruction'), s.reconstruction, H, W);
+    $('score-timing').textContent = `scored in ${ms(s.ms)}`;
+  } catch (e) {
+    showError(`Scoring failed: ${(e as Error).message}`);
+  }
+  setBusy(false);
+}
+
+temperature.addEventListener('input', () => { $('temperature-value').textContent = Number(temperature.value).toFixed(2); });
+temperature.dispatchEvent(new Event('input'));
+temperature.addEventListener('change', () => void sample());
+seedInput.addEventListener('change', () => void sample());
+sampleButton.addEventListener('click', () => void sample());
+nextSeedButton.addEventListener('click', () => {
+  seedInput.value = String((Math.floor(Number(seedInput.value)) || 0) + 1);
+  void sample();
+});
+scoreButton.addEventListener('click', () => void score());
+$('clear').addEventListener('click', () => {
+  pad.clear();
+  $('bpd').textContent = '–';
+});
+backendSelect.addEventListener('change', () => void start());
+$('load').addEventListener('click', () => void start());
+
+void start();

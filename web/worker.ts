@@ -1,0 +1,95 @@
+/// <reference lib="webworker" />
+// The engine lives here, not on the page: a sampling batch can take seconds on a CPU and the page
+// must keep responding (and wasm threads may block with Atomics.wait only off the main thread).
+import { createEngine, loadModel, type Engine, type models, type Tensor } from 'inflow';
+import type { Reply, Request } from './protocol.js';
+
+type FlowModel = models.FlowModel;
+
+let engine: Engine | null = null;
+let model: FlowModel | null = null;
+
+const scope = self as unknown as DedicatedWorkerGlobalScope;
+
+scope.onmessage = async (e: MessageEvent<Request>) => {
+  const req = e.data;
+  try {
+    const reply = await handle(req);
+    scope.postMessage(reply, transferables(reply));
+  } catch (err) {
+    scope.postMessage({ id: req.id, type: 'error', message: readable(err) } satisfies Reply);
+  }
+};
+
+async function handle(req: Request): Promise<Reply> {
+  switch (req.type) {
+    case 'init': {
+      model?.dispose();
+      engine?.dispose();
+      model = engine = null;
+      const t0 = performance.now();
+      engine = await createEngine({ backend: req.backend });
+      model = await loadModel(req.modelUrl, { engine });
+      const info = engine.info();
+      return {
+        id: req.id, type: 'init',
+        result: {
+          backend: info.backend, why: info.why, details: info.details as Record<string, unknown>,
+          rejected: info.rejected as Record<string, string>, fallbacks: info.fallbacks,
+          inputShape: model.config.model.inputShape, loadMs: performance.now() - t0,
+        },
+      };
+    }
+    case 'sample': {
+      const m = ready();
+      const t0 = performance.now();
+      const x = await m.sample(req.n, { temperature: req.temperature, seed: req.seed, output: 'flow' });
+      const flow = await x.data();
+      const shape = x.shape as [number, number, number, number];
+      x.dispose();
+      return { id: req.id, type: 'sample', result: { pixels: toPixels(m, flow), flow, shape, ms: performance.now() - t0 } };
+    }
+    case 'score': {
+      const m = ready();
+      const t0 = performance.now();
+      const [C, H, W] = m.config.model.inputShape;
+      const e = m.engine;
+      const x = e.tensor(req.pixels, [1, C, H, W]);
+      const { bpd, flow } = e.scope(() => {
+        const bpd = m.bitsPerDim(x);
+        const { z } = m.encode(m.preprocess.encode(x).y);
+        return { bpd, flow: m.decode(z) };
+      });
+      const [bits, back] = await Promise.all([bpd.data(), flow.data()]);
+      for (const t of [x, bpd, flow] as Tensor[]) t.dispose();
+      return { id: req.id, type: 'score', result: { bitsPerDim: bits[0]!, reconstruction: toPixels(m, back), ms: performance.now() - t0 } };
+    }
+  }
+}
+
+function ready(): FlowModel {
+  if (!model) throw new Error('no model is loaded yet');
+  return model;
+}
+
+/** The Preprocess decode (sigmoid, then undo the α squeeze) on the host, clamped to [0, 256] as FlowModel.sample does. */
+function toPixels(m: FlowModel, flow: Float32Array): Float32Array {
+  const { alpha: a, levels } = m.preprocess.config;
+  const out = new Float32Array(flow.length);
+  for (let i = 0; i < flow.length; i++) {
+    const v = (levels / (1 - 2 * a)) / (1 + Math.exp(-flow[i]!)) - a * levels;
+    out[i] = Math.min(levels, Math.max(0, v));
+  }
+  return out;
+}
+
+function transferables(reply: Reply): Transferable[] {
+  if (reply.type === 'sample') return [reply.result.pixels.buffer, reply.result.flow.buffer];
+  if (reply.type === 'score') return [reply.result.reconstruction.buffer];
+  return [];
+}
+
+function readable(err: unknown): string {
+  if (err instanceof Error) return err.message || err.name;
+  return String(err);
+}
