@@ -23,6 +23,12 @@ export interface ModelConfig {
   conv1x1: 'dense' | 'lu';
   /** α of the logit preprocessing. */
   alpha: number;
+  /**
+   * Inverse-Flow's conv unit: 'parallel' = one inverse conv over 4 corner groups (FInC's layout,
+   * the paper figure); 'chained' = four inverse convs over all channels, TL → TR → BL → BR (the
+   * reference code's Inv_FlowUnit). Ignored by the other kinds.
+   */
+  inverseUnit?: 'parallel' | 'chained';
 }
 
 const defaults: Record<ModelKind, Omit<ModelConfig, 'inputShape' | 'levels' | 'steps'>> = {
@@ -70,5 +76,7 @@ export function resolveConfig(kind: ModelKind, cfg: string | Partial<ModelConfig
   if (!['affine', 'quad', 'additive'].includes(out.coupling)) fail(where, `coupling '${out.coupling}' must be affine, quad or additive`);
   if (!['prior', 'glow'].includes(out.split)) fail(where, `split '${out.split}' must be prior or glow`);
   if (!['dense', 'lu'].includes(out.conv1x1)) fail(where, `conv1x1 '${out.conv1x1}' must be dense or lu`);
+  if (out.inverseUnit !== undefined && !['parallel', 'chained'].includes(out.inverseUnit))
+    fail(where, `inverseUnit '${String(out.inverseUnit)}' must be parallel or chained`);
   return out;
 }

@@ -15,9 +15,12 @@ function stepLayers(m: ModelConfig, C: number): Array<{ name: string; layer: Lay
     case 'finc':
       return [{ name: 'finc', layer: cfg({ kind: 'finc-unit', channels: C, kernelSize: k }) }, { name: 'actnorm', layer: actnorm },
         { name: 'conv1x1', layer: conv1x1 }, { name: 'coupling', layer: coupling }];
-    case 'inverse':
-      return [{ name: 'invconv', layer: cfg({ kind: 'inverse-conv', channels: C, kernelSize: k, groups: C % 4 === 0 ? 4 : 1 }) },
-        { name: 'actnorm', layer: actnorm }, { name: 'conv1x1', layer: conv1x1 }, { name: 'coupling', layer: coupling }];
+    case 'inverse': {
+      const inv = m.inverseUnit === 'chained'
+        ? (['tl', 'tr', 'bl', 'br'] as const).map((c) => ({ name: `invconv_${c}`, layer: cfg({ kind: 'inverse-conv', channels: C, kernelSize: k, groups: 1, corners: [c] }) }))
+        : [{ name: 'invconv', layer: cfg({ kind: 'inverse-conv', channels: C, kernelSize: k, groups: C % 4 === 0 ? 4 : 1 }) }];
+      return [...inv, { name: 'actnorm', layer: actnorm }, { name: 'conv1x1', layer: conv1x1 }, { name: 'coupling', layer: coupling }];
+    }
     case 'cinc':
       return [{ name: 'actnorm', layer: actnorm }, { name: 'cinc', layer: cfg({ kind: 'cinc-conv', channels: C, kernelSize: k }) },
         { name: 'coupling', layer: coupling }];

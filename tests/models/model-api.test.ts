@@ -5,7 +5,7 @@ import { add, mean, sqrt, square, sum } from '../../src/engine/ops/index.js';
 import { ActNorm, CIncConv, HostRng, dequantize } from '../../src/layers/index.js';
 import * as models from '../../src/models/index.js';
 import { Optimizer } from '../../src/train/optimizer.js';
-import { maxAbsDiff, perturb } from '../layers/contract.js';
+import { jacobianLogAbsDet, maxAbsDiff, perturb } from '../layers/contract.js';
 import { build } from './build.js';
 
 let engine: Engine;
@@ -73,6 +73,20 @@ describe('model API (reference)', () => {
       m.dispose();
       m2.dispose();
     }
+  });
+
+  it("Inverse-Flow's chained unit (TL → TR → BL → BR over all channels): exact inverse and log-det", async () => {
+    const cfg = { inputShape: [1, 8, 8] as [number, number, number], levels: 2, steps: 2, width: 8, inverseUnit: 'chained' as const };
+    const m = models.inverseFlow(cfg, { engine });
+    await perturb(m, 0.05, 6);
+    expect(m.paramCount()).toBe(models.paramCount('inverse', cfg));
+    expect(m.parameters().map((p) => p.name)).toContain('flow.levels.1.steps.0.invconv_br.weight');
+    const x = Float64Array.from({ length: 64 }, (_, i) => Math.sin(0.8 * i));
+    const r = m.encode(engine.tensor(x, [1, 1, 8, 8]));
+    expect(maxAbsDiff(await m.decode(r.z).data64(), x)).toBeLessThan(1e-10);
+    const want = await jacobianLogAbsDet(engine, (t) => m.encode(t).z, x, [1, 1, 8, 8]);
+    expect(Math.abs((await r.logdet.data64())[0]! - want)).toBeLessThan(1e-6);
+    m.dispose();
   });
 
   it('parameter names are unique dotted paths, the keys an optimizer uses', () => {
