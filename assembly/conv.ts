@@ -5,7 +5,10 @@ import { firstTask, nextTask } from './common';
  * Hp×Wp and laid out plane by plane (plane stride ps), output (p, q) reads xp[p·Wp + q + a·Wp + b]
  * for tap (a, b): every tap is one constant offset, so a tile of 8 consecutive flattened
  * positions s is two plain f32x4 loads per (channel, tap), whatever the padding. Positions with
- * q ≥ Wo are computed and thrown away (Wp − Wo wasted columns per row).
+ * q ≥ Wo are computed and thrown away (Wp − Wo wasted columns per row; a row's right padding
+ * doubles as the next row's left padding, see paddedWidth in src/backends/wasm/conv.ts).
+ * Tiles are 4 output channels × 8 positions: 8 f32x4 accumulators, which with the 2 input and
+ * 4 splatted weight registers V8 hoists is as many as fit without spilling.
  */
 
 /**
