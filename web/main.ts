@@ -102,7 +102,7 @@ async function sample(): Promise<void> {
     state.batches++;
     if (state.firstBatchMs === null) state.firstBatchMs = s.ms;
     else state.warmBatchMs = s.ms;
-    drawGrid($<HTMLCanvasElement>('samples'), s.pixels, s.shape, Math.ceil(Math.sqrt(s.shape[0])), 4);
+    drawGrid($<HTMLCanvasElement>('samples'), s.pixels, s.shape, Math.ceil(Math.sqrt(s.shape[0])), s.shape[0] > 16 ? 2 : 3);
     $('timing').textContent = `${s.shape[0]} digits on ${state.info.backend}: first batch ${ms(state.firstBatchMs)} (includes compiling kernels)` +
       (state.warmBatchMs === null ? ' · sample again for the warm time' : ` · warm batch ${ms(state.warmBatchMs)}`);
   } catch (e) {

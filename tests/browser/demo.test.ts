@@ -73,7 +73,7 @@ describe.skipIf(!!missing)('demo page in headless Chromium', () => {
 
   it('samples a grid, times first and warm batches, scores the drawing pad; screenshot saved', async () => {
     const page = await open(server.isolated + query('auto', 16));
-    await page.setViewportSize({ width: 1200, height: 760 });
+    await page.setViewportSize({ width: 1280, height: 800 });
     let s = await waitForBatches(page, 1);
     expect(s.error).toBeNull();
     await page.click('#sample');
@@ -95,13 +95,15 @@ describe.skipIf(!!missing)('demo page in headless Chromium', () => {
     // encode → decode is the identity up to float error: the reconstruction is the drawing
     expect(worstMismatch(after.score!.reconstruction, after.scoreInput!, { abs: 0.5, rel: 0 })).toBeNull();
 
-    await page.screenshot({ path: `${outputDir}demo.png` });
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: `${outputDir}demo.png`, fullPage: true });
   });
 
   it('without navigator.gpu (page and workers) auto runs on wasm, and asking for webgpu says why', async () => {
     const context = await browser.newContext();
     await context.addInitScript(removeWebGPU);
     try {
+      const before = server.requests.length;
       const auto = await openDemo(context, server.isolated + query('auto'));
       opened.push(auto);
       const s = await waitForBatches(auto.page, 1);
@@ -109,6 +111,9 @@ describe.skipIf(!!missing)('demo page in headless Chromium', () => {
       expect(s.info!.backend).toBe('wasm');
       expect(s.info!.rejected.webgpu).toMatch(/navigator\.gpu/);
       expect(await auto.page.evaluate(() => 'gpu' in navigator)).toBe(false);
+      const fetched = server.requests.slice(before);
+      expect(fetched.some((p) => /\/worker-[\w-]+\.js$/.test(p)), 'the engine worker was not fetched').toBe(true);
+      expect(fetched.filter((p) => /webgpu/i.test(p)), 'a CPU-only page must not download the WebGPU backend').toEqual([]);
 
       const gpu = await context.newPage();
       await gpu.goto(server.isolated + query('webgpu'));

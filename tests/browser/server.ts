@@ -17,6 +17,8 @@ export interface StaticServer {
   isolated: string;
   /** The same files under /plain/, without COOP/COEP: no SharedArrayBuffer, so single-thread wasm. */
   plain: string;
+  /** Every path requested so far, in order (without the /plain prefix). */
+  requests: string[];
   close(): Promise<void>;
 }
 
@@ -25,11 +27,13 @@ export interface StaticServer {
  * the root, e.g. the model under test.
  */
 export async function serveStatic(root: string, files: Record<string, Uint8Array> = {}): Promise<StaticServer> {
+  const requests: string[] = [];
   const server: Server = createServer(async (req, res) => {
     let path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     const isolated = !path.startsWith('/plain/');
     if (!isolated) path = path.slice('/plain'.length);
     if (path.endsWith('/')) path += 'index.html';
+    requests.push(path);
     const headers: Record<string, string> = { 'Cache-Control': 'no-store' };
     if (isolated) {
       headers['Cross-Origin-Opener-Policy'] = 'same-origin';
@@ -53,6 +57,7 @@ export async function serveStatic(root: string, files: Record<string, Uint8Array
   return {
     isolated: `http://127.0.0.1:${port}/`,
     plain: `http://127.0.0.1:${port}/plain/`,
+    requests,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
