@@ -1,6 +1,7 @@
 import type { Engine } from '../engine/engine.js';
 import { fail } from '../engine/errors.js';
-import { add, affine, conv2d, exp, mul, reshape, solve, sub, sum } from '../engine/ops/index.js';
+import { add, affine, exp, mul, reshape, solve, sub, sum, type Corner } from '../engine/ops/index.js';
+import { cornerConv, parseCorners } from './pcb.js';
 import type { Tensor } from '../engine/tensor.js';
 import { HostCache } from './host.js';
 import type { EncodeResult } from './layer.js';
@@ -9,7 +10,8 @@ import type { Param } from './param.js';
 import { HostRng } from './rng.js';
 import { expectImage, perSample, requireInt } from './util.js';
 
-export interface CIncConvConfig { kind: 'cinc-conv'; channels: number; kernelSize: number; tolerance: number }
+/** corner: 'tl' is CInC itself; the others serve the Emerging-style baseline's second pass. */
+export interface CIncConvConfig { kind: 'cinc-conv'; channels: number; kernelSize: number; tolerance: number; corner: Corner }
 
 export const cincConvParams = ({ channels: C, kernelSize: k }: Pick<CIncConvConfig, 'channels' | 'kernelSize'>): number =>
   C * C * k * k + 2 * C;
@@ -26,11 +28,11 @@ export class CIncConv extends MaskedKernelLayer {
   readonly bias: Param;
   private readonly diag: HostCache<Float64Array>;
 
-  constructor(engine: Engine, config: { channels: number; kernelSize: number; tolerance?: number }, rng = new HostRng(0), initScale = 0.05) {
+  constructor(engine: Engine, config: { channels: number; kernelSize: number; tolerance?: number; corner?: Corner }, rng = new HostRng(0), initScale = 0.05) {
     const C = requireInt('CIncConv', 'channels', config.channels);
     const k = requireInt('CIncConv', 'kernelSize', config.kernelSize);
     super(engine, C, C, k, rng, initScale);
-    this.config = { kind: 'cinc-conv', channels: C, kernelSize: k, tolerance: config.tolerance ?? 1e-6 };
+    this.config = { kind: 'cinc-conv', channels: C, kernelSize: k, tolerance: config.tolerance ?? 1e-6, corner: parseCorners('CIncConv', [config.corner ?? 'tl'], 1)[0]! };
     this.logDiag = this.param('logdiag', engine.zeros([C]));
     this.bias = this.param('bias', engine.zeros([C]));
     this.diag = new HostCache('CIncConv', () => [this.logDiag], ([s]) => s!.map(Math.exp));
@@ -44,7 +46,7 @@ export class CIncConv extends MaskedKernelLayer {
 
   encode(x: Tensor): EncodeResult {
     const [N, , H, W] = expectImage('CIncConv', x, this.config.channels);
-    const y = conv2d(x, this.kernel(), { pad: 'tl', bias: this.bias.value });
+    const y = cornerConv(x, this.kernel(), [this.config.corner], this.bias.value);
     return { y, logdet: perSample(this.engine, affine(sum(this.logDiag.value), H * W, 0), N) };
   }
 
@@ -61,7 +63,7 @@ export class CIncConv extends MaskedKernelLayer {
   decode(y: Tensor): Tensor {
     expectImage('CIncConv', y, this.config.channels);
     this.checkInvertible();
-    return solve(sub(y, reshape(this.bias.value, [this.config.channels, 1, 1])), this.kernel());
+    return solve(sub(y, reshape(this.bias.value, [this.config.channels, 1, 1])), this.kernel(), { corners: this.config.corner, algorithm: this.algorithm });
   }
 
   override async prepare(): Promise<void> { await this.diag.refresh(); }

@@ -34,6 +34,6 @@ export class FIncUnit extends MaskedKernelLayer {
 
   decode(y: Tensor): Tensor {
     expectImage('FIncUnit', y, this.config.channels);
-    return solve(y, this.kernel(), { groups: 4, unitDiag: true, corners: allCorners });
+    return solve(y, this.kernel(), { groups: 4, unitDiag: true, corners: allCorners, algorithm: this.algorithm });
   }
 }

@@ -35,7 +35,7 @@ export class InverseConv extends MaskedKernelLayer {
   encode(x: Tensor): EncodeResult {
     expectImage('InverseConv', x, this.config.channels);
     const { groups, corners } = this.config;
-    return { y: solve(x, this.kernel(), { groups, unitDiag: true, corners }), logdet: zeroLogdet(x) };
+    return { y: solve(x, this.kernel(), { groups, unitDiag: true, corners, algorithm: this.algorithm }), logdet: zeroLogdet(x) };
   }
 
   decode(y: Tensor): Tensor {

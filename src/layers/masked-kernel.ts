@@ -15,6 +15,11 @@ export abstract class MaskedKernelLayer extends FlowLayer {
   readonly weight: Param;
   protected readonly mask: Tensor;
   protected readonly unit: Tensor;
+  /**
+   * Schedule of this layer's solves: 'wavefront' (default, parallel over anti-diagonals) or the
+   * sequential 'raster' baseline of CInC / Emerging, for benchmarks. Same result either way.
+   */
+  algorithm: 'wavefront' | 'raster' = 'wavefront';
 
   constructor(engine: Engine, C: number, Cg: number, k: number, rng: HostRng, scale: number) {
     super(engine);

@@ -5,6 +5,7 @@ import { AffineCoupling, affineCouplingParams, type AffineCouplingConfig } from 
 import { CIncConv, cincConvParams, type CIncConvConfig } from './cinc-conv.js';
 import { Conv1x1, type Conv1x1Config } from './conv1x1.js';
 import { Conv1x1LU, type Conv1x1LUConfig } from './conv1x1-lu.js';
+import { EmergingConv, emergingConvParams, type EmergingConvConfig } from './emerging-conv.js';
 import { FIncUnit, fincUnitParams, type FIncUnitConfig } from './finc-unit.js';
 import { GlowSplit, glowSplitParams, type GlowSplitConfig } from './glow-split.js';
 import { InverseConv, inverseConvParams, type InverseConvConfig } from './inverse-conv.js';
@@ -32,6 +33,7 @@ export function layerFromConfig(engine: Engine, config: LayerConfig, rng = new H
     case 'finc-unit': return new FIncUnit(engine, as<FIncUnitConfig>(config), rng);
     case 'inverse-conv': return new InverseConv(engine, as<InverseConvConfig>(config), rng);
     case 'cinc-conv': return new CIncConv(engine, as<CIncConvConfig>(config), rng);
+    case 'emerging-conv': return new EmergingConv(engine, as<EmergingConvConfig>(config), rng);
     case 'sequence':
       return new FlowSequence(engine, as<SequenceConfig>(config).layers.map(({ name, layer }) => [name, layerFromConfig(engine, layer, rng)]));
     default: return fail('layerFromConfig', `unknown layer kind '${config.kind}'`);
@@ -59,6 +61,7 @@ export function layerParamCount(config: LayerConfig): number {
     case 'finc-unit': return fincUnitParams(as<FIncUnitConfig>(config));
     case 'inverse-conv': return inverseConvParams(as<InverseConvConfig>(config));
     case 'cinc-conv': return cincConvParams(as<CIncConvConfig>(config));
+    case 'emerging-conv': return emergingConvParams(as<EmergingConvConfig>(config));
     case 'split-prior': return splitPriorParams(as<SplitPriorConfig>(config));
     case 'glow-split': return glowSplitParams(as<GlowSplitConfig>(config));
     case 'sequence': return as<SequenceConfig>(config).layers.reduce((s, l) => s + layerParamCount(l.layer), 0);

@@ -1,6 +1,7 @@
 import { fail } from '../engine/errors.js';
 
-export type ModelKind = 'finc' | 'cinc' | 'inverse' | 'glow';
+/** 'emerging' is the Emerging-convolutions baseline (spec §b.9) the others are timed against. */
+export type ModelKind = 'finc' | 'cinc' | 'inverse' | 'glow' | 'emerging';
 
 /** Everything that determines a model's architecture (spec §e). */
 export interface ModelConfig {
@@ -36,6 +37,7 @@ const defaults: Record<ModelKind, Omit<ModelConfig, 'inputShape' | 'levels' | 's
   inverse: { kind: 'inverse', width: 512, kernelSize: 3, coupling: 'affine', split: 'prior', conv1x1: 'dense', alpha: 1e-6 },
   cinc: { kind: 'cinc', width: 512, kernelSize: 3, coupling: 'quad', split: 'glow', conv1x1: 'lu', alpha: 1e-6 },
   glow: { kind: 'glow', width: 512, kernelSize: 3, coupling: 'affine', split: 'glow', conv1x1: 'lu', alpha: 1e-6 },
+  emerging: { kind: 'emerging', width: 512, kernelSize: 3, coupling: 'affine', split: 'glow', conv1x1: 'lu', alpha: 1e-6 },
 };
 
 type PresetShape = Pick<ModelConfig, 'inputShape' | 'levels' | 'steps'> & Partial<ModelConfig>;

@@ -4,6 +4,7 @@ import { add, affine, relu } from '../engine/ops/index.js';
 import type { Tensor } from '../engine/tensor.js';
 import { ActNorm } from '../layers/actnorm.js';
 import { GaussianBase } from '../layers/gaussian.js';
+import { MaskedKernelLayer } from '../layers/masked-kernel.js';
 import { Module } from '../layers/module.js';
 import { MultiScaleFlow, type MultiScaleConfig } from '../layers/multiscale.js';
 import { Preprocess } from '../layers/preprocess.js';
@@ -21,7 +22,7 @@ export interface FlowModelConfig {
 export interface SampleOptions {
   temperature?: number;
   seed?: number;
-  /** 'pixels' (default): values in [0, 256); 'flow': the logit-space output of the flow. */
+  /** 'pixels' (default): values clamped to [0, 256]; 'flow': the logit-space output of the flow. */
   output?: 'pixels' | 'flow';
 }
 
@@ -119,6 +120,11 @@ export class FlowModel extends Module {
     }
     for (const [name] of params) if (!values.has(name)) fail('loadParameters', `missing parameter '${name}'`);
     this.markInitialized();
+  }
+
+  /** Solve schedule of every k×k layer: the wavefront, or the sequential raster baseline (benchmarks). */
+  setSolveAlgorithm(algorithm: 'wavefront' | 'raster'): void {
+    for (const m of this.modules()) if (m instanceof MaskedKernelLayer) m.algorithm = algorithm;
   }
 
   /** ActNorm skips its data-dependent init (weights came from a file or were set by hand). */

@@ -35,6 +35,8 @@ export const cincFlow = (cfg: Cfg, opts: BuildOptions): FlowModel => build('cinc
 export const inverseFlow = (cfg: Cfg, opts: BuildOptions): FlowModel => build('inverse', cfg, opts);
 /** Glow: ActNorm → LU 1×1 → affine coupling σ(h+2), conditional split. Same arguments as fincFlow. */
 export const glow = (cfg: Cfg, opts: BuildOptions): FlowModel => build('glow', cfg, opts);
+/** Emerging-convolutions baseline: ActNorm → LU 1×1 → two-pass autoregressive conv (raster inverse) → coupling. */
+export const emerging = (cfg: Cfg, opts: BuildOptions): FlowModel => build('emerging', cfg, opts);
 
 /** Rebuilds a model from `model.config` (e.g. read from a file's metadata); fill weights with loadParameters. */
 export function fromConfig(engine: Engine, config: FlowModelConfig): FlowModel {

@@ -24,6 +24,9 @@ function stepLayers(m: ModelConfig, C: number): Array<{ name: string; layer: Lay
     case 'cinc':
       return [{ name: 'actnorm', layer: actnorm }, { name: 'cinc', layer: cfg({ kind: 'cinc-conv', channels: C, kernelSize: k }) },
         { name: 'coupling', layer: coupling }];
+    case 'emerging':
+      return [{ name: 'actnorm', layer: actnorm }, { name: 'conv1x1', layer: conv1x1 },
+        { name: 'emerging', layer: cfg({ kind: 'emerging-conv', channels: C, kernelSize: k }) }, { name: 'coupling', layer: coupling }];
     case 'glow':
       return [{ name: 'actnorm', layer: actnorm }, { name: 'conv1x1', layer: conv1x1 }, { name: 'coupling', layer: coupling }];
   }

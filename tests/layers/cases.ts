@@ -1,7 +1,7 @@
 import type { Engine } from '../../src/engine/engine.js';
 import type { Tensor } from '../../src/engine/tensor.js';
 import {
-  ActNorm, AffineCoupling, CIncConv, Conv1x1, Conv1x1LU, FIncUnit, GlowSplit, InverseConv, Preprocess, QuadCoupling,
+  ActNorm, AffineCoupling, CIncConv, Conv1x1, Conv1x1LU, EmergingConv, FIncUnit, GlowSplit, InverseConv, Preprocess, QuadCoupling,
   SplitPrior, Squeeze, HostRng, type FlowLayer, type SplitLayer,
 } from '../../src/layers/index.js';
 import type { Bijection } from './contract.js';
@@ -43,6 +43,8 @@ export const layerCases: LayerCase[] = [
   { name: 'AffineCoupling additive', make: (e) => asFlow(new AffineCoupling(e, { channels: 4, width: 8, form: 'additive' }, rng(5))), shapes: sq, scale: 0.3 },
   { name: 'QuadCoupling', make: (e) => asFlow(new QuadCoupling(e, { channels: 4, width: 8 }, rng(6))), shapes: sq, scale: 0.3 },
   { name: 'CIncConv k3', make: (e) => asFlow(new CIncConv(e, { channels: 4, kernelSize: 3 }, rng(7))), shapes: sq, scale: 0.1 },
+  { name: 'CIncConv k2 BR corner', make: (e) => asFlow(new CIncConv(e, { channels: 4, kernelSize: 2, corner: 'br' }, rng(12))), shapes: sq, scale: 0.1 },
+  { name: 'EmergingConv k3 (TL then BR)', make: (e) => asFlow(new EmergingConv(e, { channels: 4, kernelSize: 3 }, rng(13))), shapes: sq, scale: 0.1 },
   { name: 'FIncUnit k3', make: (e) => asFlow(new FIncUnit(e, { channels: 4, kernelSize: 3 }, rng(8))), shapes: sq, scale: 0.1 },
   { name: 'InverseConv k3 4 groups', make: (e) => asFlow(new InverseConv(e, { channels: 4, kernelSize: 3 }, rng(9))), shapes: sq, scale: 0.1 },
   { name: 'InverseConv k2 1 group br', make: (e) => asFlow(new InverseConv(e, { channels: 4, kernelSize: 2, groups: 1, corners: ['br'] }, rng(10))), shapes: sq, scale: 0.1 },

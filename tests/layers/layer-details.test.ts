@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine/dispatcher.js';
 import type { Engine } from '../../src/engine/engine.js';
-import { CIncConv, FIncUnit, HostRng, InverseConv, Squeeze } from '../../src/layers/index.js';
+import { CIncConv, EmergingConv, FIncUnit, HostRng, InverseConv, Squeeze } from '../../src/layers/index.js';
 
 let engine: Engine;
 beforeAll(async () => { engine = await createEngine({ backend: 'reference' }); });
@@ -40,6 +40,30 @@ describe('layer details', () => {
     const dec = opsOf(() => l.decode(x));
     expect(dec).not.toContain('solve');
     expect(dec).toContain('conv2d');
+    l.dispose();
+  });
+
+  it('raster and wavefront schedules decode a whole model identically (float64)', async () => {
+    const { fincFlow, cincFlow } = await import('../../src/models/index.js');
+    for (const build of [fincFlow, cincFlow]) {
+      const m = build('tiny', { engine, seed: 3 });
+      const z = m.sampleLatents(2, { seed: 4 });
+      const a = await m.decode(z).data64();
+      m.setSolveAlgorithm('raster');
+      const b = await m.decode(z).data64();
+      expect(a.every((v, i) => Math.abs(v - b[i]!) < 1e-12)).toBe(true);
+      m.dispose();
+    }
+  });
+
+  it('the Emerging-style baseline decodes with two sequential raster solves', () => {
+    const l = new EmergingConv(engine, { channels: 4, kernelSize: 3 }, new HostRng(1));
+    const y = engine.tensor(new HostRng(5).uniforms(4 * 25, -1, 1), [1, 4, 5, 5]);
+    const seen: string[] = [];
+    const run = engine.run.bind(engine);
+    engine.run = ((op, call) => { if (op === 'solve') seen.push((call.attrs as { algorithm: string }).algorithm); return run(op, call); }) as Engine['run'];
+    try { engine.scope(() => l.decode(y)); } finally { engine.run = run; }
+    expect(seen).toEqual(['raster', 'raster']);
     l.dispose();
   });
 

@@ -3,9 +3,9 @@ import * as models from '../../src/models/index.js';
 import type { FlowModel, ModelConfig, ModelKind } from '../../src/models/index.js';
 import type { Bijection } from '../layers/contract.js';
 
-export const kinds: ModelKind[] = ['finc', 'cinc', 'inverse', 'glow'];
+export const kinds: ModelKind[] = ['finc', 'cinc', 'inverse', 'glow', 'emerging'];
 
-export const builders = { finc: models.fincFlow, cinc: models.cincFlow, inverse: models.inverseFlow, glow: models.glow } as const;
+export const builders = { finc: models.fincFlow, cinc: models.cincFlow, inverse: models.inverseFlow, glow: models.glow, emerging: models.emerging } as const;
 
 export const build = (kind: ModelKind, cfg: string | Partial<ModelConfig>, engine: Engine, seed = 0): FlowModel =>
   builders[kind](cfg, { engine, seed });
