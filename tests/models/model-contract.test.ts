@@ -10,7 +10,7 @@ const engines = await enginesUnderTest();
 afterAll(() => { for (const e of engines) e.engine?.dispose(); });
 const ref = engines[0]!.engine!;
 
-const shapes: Array<[number, number, number]> = [[1, 8, 8], [4, 4, 4]];
+const shapes: Array<[number, number, number]> = [[1, 8, 8], [4, 4, 4], [2, 8, 4]];
 const cfgFor = (shape: [number, number, number]): Partial<ModelConfig> => ({ inputShape: shape, levels: 2, steps: 2, width: 8 });
 const input = (n: number) => Float64Array.from(Float32Array.from({ length: n }, (_, i) => 1.5 * Math.sin(1.1 * i + 0.5)));
 
