@@ -30,8 +30,8 @@ export class EngineClient {
     };
   }
 
-  init(backend: BackendChoice, modelUrl: string): Promise<EngineSummary> {
-    return this.call({ type: 'init', backend, modelUrl }) as Promise<EngineSummary>;
+  init(backend: BackendChoice, modelUrl: string, wasmBase?: string): Promise<EngineSummary> {
+    return this.call({ type: 'init', backend, modelUrl, ...(wasmBase ? { wasmBase } : {}) }) as Promise<EngineSummary>;
   }
 
   sample(n: number, temperature: number, seed: number): Promise<Samples> {

@@ -4,7 +4,8 @@ import type { BackendChoice, EngineSummary, Samples, Score } from './protocol.js
 
 /**
  * Settings come from the query string so a link (or a test) can pick them:
- * ?backend=auto|webgpu|wasm&model=URL&n=16&seed=0&temperature=0.7
+ * ?backend=auto|webgpu|wasm&model=URL&n=16&seed=0&temperature=0.7, and wasm=URL of a folder holding
+ * inflow-single.wasm and inflow-threads.wasm to load the kernels from there instead of the build's assets.
  */
 const params = new URLSearchParams(location.search);
 const DEFAULT_MODEL = 'models/finc-mnist.safetensors';
@@ -70,7 +71,9 @@ async function start(): Promise<void> {
     setBusy(false);
   });
   try {
-    state.info = await client.init(backendSelect.value as BackendChoice, new URL(modelInput.value, document.baseURI).href);
+    const wasm = params.get('wasm');
+    state.info = await client.init(backendSelect.value as BackendChoice, new URL(modelInput.value, document.baseURI).href,
+      wasm ? new URL(wasm, document.baseURI).href : undefined);
   } catch (e) {
     showError(`Could not start: ${(e as Error).message}`);
     $('engine-info').textContent = 'no engine';

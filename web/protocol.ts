@@ -4,7 +4,7 @@ export type BackendChoice = 'auto' | 'webgpu' | 'wasm';
 
 export type Request =
   /** modelUrl is absolute: a worker's own URL is no base for the page's relative links. */
-  | { id: number; type: 'init'; backend: BackendChoice; modelUrl: string }
+  | { id: number; type: 'init'; backend: BackendChoice; modelUrl: string; wasmBase?: string }
   | { id: number; type: 'sample'; n: number; temperature: number; seed: number }
   | { id: number; type: 'score'; pixels: Float32Array };
 

@@ -1,7 +1,7 @@
 /// <reference lib="webworker" />
 // The engine lives here, not on the page: a sampling batch can take seconds on a CPU and the page
 // must keep responding (and wasm threads may block with Atomics.wait only off the main thread).
-import { createEngine, loadModel, type Engine, type models, type Tensor } from 'inflow';
+import { createEngine, loadModel, setWasmUrls, type Engine, type models, type Tensor } from 'inflow';
 import type { Reply, Request } from './protocol.js';
 
 type FlowModel = models.FlowModel;
@@ -28,6 +28,9 @@ async function handle(req: Request): Promise<Reply> {
       engine?.dispose();
       model = engine = null;
       const t0 = performance.now();
+      if (req.wasmBase) {
+        setWasmUrls({ single: new URL('inflow-single.wasm', req.wasmBase), threads: new URL('inflow-threads.wasm', req.wasmBase) });
+      }
       engine = await createEngine({ backend: req.backend });
       model = await loadModel(req.modelUrl, { engine });
       const info = engine.info();

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
@@ -33,7 +33,12 @@ describe.skipIf(!!missing)('demo page in headless Chromium', () => {
     const site = `${outputDir}site`;
     mkdirSync(outputDir, { recursive: true });
     await build({ configFile: fileURLToPath(new URL('../../web/vite.config.ts', import.meta.url)), logLevel: 'warn', build: { outDir: site } });
-    server = await serveStatic(site, { 'test-model.safetensors': model.bytes });
+    const generated = (f: string) => readFileSync(fileURLToPath(new URL(`../../bindings/generated/${f}`, import.meta.url)));
+    server = await serveStatic(site, {
+      'test-model.safetensors': model.bytes,
+      'cdn/inflow-single.wasm': generated('inflow-single.wasm'),
+      'cdn/inflow-threads.wasm': generated('inflow-threads.wasm'),
+    });
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: chromiumArgs });
   });
 
@@ -114,6 +119,9 @@ describe.skipIf(!!missing)('demo page in headless Chromium', () => {
       const fetched = server.requests.slice(before);
       expect(fetched.some((p) => /\/worker-[\w-]+\.js$/.test(p)), 'the engine worker was not fetched').toBe(true);
       expect(fetched.filter((p) => /webgpu/i.test(p)), 'a CPU-only page must not download the WebGPU backend').toEqual([]);
+      // The wasm module arrives as its own file, not as the base64 fallback chunk.
+      expect(fetched.some((p) => /inflow-threads-[\w-]+\.wasm$/.test(p))).toBe(true);
+      expect(fetched.filter((p) => /wasm-bytes/.test(p))).toEqual([]);
 
       const gpu = await context.newPage();
       await gpu.goto(server.isolated + query('webgpu'));
@@ -132,6 +140,23 @@ describe.skipIf(!!missing)('demo page in headless Chromium', () => {
     const count = (list: string[]) => list.filter((w) => w.startsWith('inflow: WebAssembly runs on one thread')).length;
     expect(Math.max(count(o.warnings.page), count(o.warnings.workers))).toBe(1);
     await o.page.close();
+  });
+
+  it('loads the wasm kernels from a URL the page chooses', async () => {
+    const before = server.requests.length;
+    const page = await open(server.isolated + query('wasm') + '&wasm=cdn/');
+    const s = await waitForBatches(page, 1);
+    expect(s.error).toBeNull();
+    const wasm = server.requests.slice(before).filter((p) => p.endsWith('.wasm'));
+    expect(wasm).toEqual(['/cdn/inflow-threads.wasm']);
+    await page.close();
+  });
+
+  it('a wasm URL that does not load is a readable message on the page', async () => {
+    const page = await browser.newPage();
+    await page.goto(server.isolated + query('wasm') + '&wasm=nowhere/');
+    expect(await waitForError(page)).toMatch(/cannot load the single wasm module from http:\/\/127\.0\.0\.1:\d+\/nowhere\/inflow-single\.wasm: HTTP 404/);
+    await page.close();
   });
 
   it('a model URL that does not load is a readable message on the page', async () => {
