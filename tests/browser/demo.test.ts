@@ -53,9 +53,14 @@ describe.skipIf(!!missing)('demo page in headless Chromium', () => {
     return o.page;
   };
 
-  it('samples on WebGPU (SwiftShader) when asked for webgpu', async () => {
+  it('samples on WebGPU (SwiftShader) when asked for webgpu', async (ctx) => {
     const page = await open(server.isolated + query('webgpu'));
     const s = await waitForBatches(page, 1, 90_000);
+    if (s.error && /navigator\.gpu|requestAdapter|adapter/.test(s.error) && !required) {
+      console.warn(`browser WebGPU test skipped: ${s.error} (INFLOW_REQUIRE_WEBGPU=1 makes this an error)`);
+      await page.close();
+      ctx.skip();
+    }
     expect(s.error).toBeNull();
     expect(s.info!.backend).toBe('webgpu');
     expect(s.samples!.shape).toEqual([N, 1, 28, 28]);
@@ -69,10 +74,12 @@ describe.skipIf(!!missing)('demo page in headless Chromium', () => {
     const s = await waitForBatches(page, 1);
     expect(s.error).toBeNull();
     expect(s.info!.backend).toBe('wasm');
-    expect(s.info!.details).toMatchObject({ simd: true, sharedMemory: true });
-    expect(s.info!.details.threads).toBeGreaterThan(1);
-    expect(webgpuFlow, 'the webgpu test produced no samples').not.toBeNull();
-    expect(worstMismatch(s.samples!.flow, webgpuFlow!, tolerance.webgpu)).toBeNull();
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    expect(s.info!.details).toMatchObject({ simd: true, threads: cores, sharedMemory: cores > 1 });
+    if (webgpuFlow || required) {
+      expect(webgpuFlow, 'the webgpu test produced no samples').not.toBeNull();
+      expect(worstMismatch(s.samples!.flow, webgpuFlow!, tolerance.webgpu)).toBeNull();
+    }
     await page.close();
   });
 
