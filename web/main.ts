@@ -75,7 +75,9 @@ async function start(): Promise<void> {
     state.info = await client.init(backendSelect.value as BackendChoice, new URL(modelInput.value, document.baseURI).href,
       wasm ? new URL(wasm, document.baseURI).href : undefined);
   } catch (e) {
-    showError(`Could not start: ${(e as Error).message}`);
+    const message = (e as Error).message;
+    const hint = /could not be downloaded/.test(message) ? ' Pass ?model=URL (or edit Model URL above) to load another inflow model file.' : '';
+    showError(`Could not start: ${message}.${hint}`);
     $('engine-info').textContent = 'no engine';
     setBusy(false);
     return;

@@ -20,8 +20,14 @@ export const isolationHeaders = {
 function bundledModels(): Plugin {
   const serve = (req: IncomingMessage, res: ServerResponse, next: () => void): void => {
     const m = /^\/models\/([\w.-]+\.safetensors)(?:\?.*)?$/.exec(req.url ?? '');
-    const file = m && join(modelsDir, m[1]!);
-    if (!file || !existsSync(file)) return next();
+    if (!m) return next();
+    const file = join(modelsDir, m[1]!);
+    // A plain 404: Vite's SPA fallback would answer index.html, which fails later as a corrupt model.
+    if (!existsSync(file)) {
+      res.statusCode = 404;
+      res.end(`models/${m[1]} does not exist in this checkout`);
+      return;
+    }
     res.setHeader('Content-Type', 'application/octet-stream');
     res.setHeader('Content-Length', statSync(file).size);
     res.end(readFileSync(file));
