@@ -1,13 +1,15 @@
 /**
  * xoshiro128** — a small, fast PRNG whose whole state is four 32-bit words, so checkpoints can save
- * it and a resumed run draws exactly the numbers an uninterrupted one would.
+ * it and a resumed run draws exactly the numbers an uninterrupted one would. Initial weights and
+ * sampled latents are drawn with it on the host and rounded to float32, so every backend starts
+ * from, and samples with, identical numbers.
  */
 export class Rng {
   private s: Uint32Array;
   /** A spare normal from the last Box–Muller pair (part of the state). */
   private spare: number | null = null;
 
-  constructor(seed: number | readonly number[] = 1) {
+  constructor(seed: number | readonly number[] = 0) {
     this.s = new Uint32Array(4);
     if (typeof seed === 'number') {
       // splitmix32 spreads one seed over the four words.
@@ -55,13 +57,17 @@ export class Rng {
     return r * Math.cos(theta);
   }
 
-  fillNormal(out: Float32Array, scale = 1): Float32Array {
-    for (let i = 0; i < out.length; i++) out[i] = scale * this.normal();
+  /** n normals with standard deviation std, rounded to float32 (initial weights, latents). */
+  normals(n: number, std = 1): Float32Array {
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) out[i] = std * this.normal();
     return out;
   }
 
-  fillUniform(out: Float32Array): Float32Array {
-    for (let i = 0; i < out.length; i++) out[i] = this.uniform();
+  /** n uniforms in [lo, hi), rounded to float32. */
+  uniforms(n: number, lo = 0, hi = 1): Float32Array {
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * this.uniform();
     return out;
   }
 

@@ -4,7 +4,7 @@ import { add, affine, concat, div, exp, mul, neg, sigmoid, softplus, split, sub,
 import type { Tensor } from '../engine/tensor.js';
 import { CouplingNet, couplingNetParams } from './coupling-net.js';
 import { FlowLayer, type EncodeResult } from './layer.js';
-import { HostRng } from './rng.js';
+import { Rng } from '../data/rng.js';
 import { deinterleave, expectImage, sumPerSample, zeroLogdet } from './util.js';
 
 /**
@@ -29,7 +29,7 @@ export class AffineCoupling extends FlowLayer {
   readonly config: AffineCouplingConfig;
   readonly net: CouplingNet;
 
-  constructor(engine: Engine, config: Omit<AffineCouplingConfig, 'kind'>, rng = new HostRng(0)) {
+  constructor(engine: Engine, config: Omit<AffineCouplingConfig, 'kind'>, rng = new Rng(0)) {
     super(engine);
     const { channels: C, width, form } = config;
     if (C < 2) fail('AffineCoupling', `needs at least 2 channels, got ${C}`);

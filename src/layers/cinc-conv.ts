@@ -7,7 +7,7 @@ import { HostCache } from './host.js';
 import type { EncodeResult } from './layer.js';
 import { MaskedKernelLayer } from './masked-kernel.js';
 import type { Param } from './param.js';
-import { HostRng } from './rng.js';
+import { Rng } from '../data/rng.js';
 import { expectImage, perSample, requireInt } from './util.js';
 
 /** corner: 'tl' is CInC itself; the others serve the Emerging-style baseline's second pass. */
@@ -28,10 +28,15 @@ export class CIncConv extends MaskedKernelLayer {
   readonly bias: Param;
   private readonly diag: HostCache<Float64Array>;
 
-  constructor(engine: Engine, config: { channels: number; kernelSize: number; tolerance?: number; corner?: Corner }, rng = new HostRng(0), initScale = 0.05) {
+  /**
+   * initScale defaults to 0.05 (the FInC init) shrunk by √(9 / (C·k²)) once C·k² > 9: a CInC kernel
+   * mixes all C channels, and with a fixed scale the off-centre sum outgrows the unit diagonal as C
+   * grows, which makes the triangular inverse ill-conditioned in float32 (see the kernel-scale table).
+   */
+  constructor(engine: Engine, config: { channels: number; kernelSize: number; tolerance?: number; corner?: Corner }, rng = new Rng(0), initScale?: number) {
     const C = requireInt('CIncConv', 'channels', config.channels);
     const k = requireInt('CIncConv', 'kernelSize', config.kernelSize);
-    super(engine, C, C, k, rng, initScale);
+    super(engine, C, C, k, rng, initScale ?? 0.05 * Math.min(1, 3 / Math.sqrt(C * k * k)));
     this.config = { kind: 'cinc-conv', channels: C, kernelSize: k, tolerance: config.tolerance ?? 1e-6, corner: parseCorners('CIncConv', [config.corner ?? 'tl'], 1)[0]! };
     this.logDiag = this.param('logdiag', engine.zeros([C]));
     this.bias = this.param('bias', engine.zeros([C]));

@@ -6,7 +6,7 @@ import { HostCache } from './host.js';
 import { FlowLayer, type EncodeResult } from './layer.js';
 import { inverse, luDecompose, matmul as matmul64, orthogonalQ } from './linalg.js';
 import type { Param } from './param.js';
-import { HostRng } from './rng.js';
+import { Rng } from '../data/rng.js';
 import { expectImage, perSample } from './util.js';
 
 /** perm[i]: row of W that row i of L·U lands on; sign: the fixed signs of U's diagonal. */
@@ -24,7 +24,7 @@ export class Conv1x1LU extends FlowLayer {
   private readonly consts: { P: Tensor; lowMask: Tensor; upMask: Tensor; eye: Tensor; sign: Tensor };
   private readonly cache: HostCache<Float64Array>;
 
-  constructor(engine: Engine, config: { channels: number; perm?: number[]; sign?: number[] }, rng = new HostRng(0)) {
+  constructor(engine: Engine, config: { channels: number; perm?: number[]; sign?: number[] }, rng = new Rng(0)) {
     super(engine);
     const C = config.channels;
     let L: Float64Array = new Float64Array(C * C), U: Float64Array = new Float64Array(C * C);

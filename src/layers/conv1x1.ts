@@ -6,7 +6,7 @@ import { HostCache } from './host.js';
 import { FlowLayer, type EncodeResult } from './layer.js';
 import { inverse, orthogonalQ, slogdet, transpose } from './linalg.js';
 import type { Param } from './param.js';
-import { HostRng } from './rng.js';
+import { Rng } from '../data/rng.js';
 import { expectImage, perSample } from './util.js';
 
 export interface Conv1x1Config { kind: 'conv1x1'; channels: number }
@@ -23,7 +23,7 @@ export class Conv1x1 extends FlowLayer {
   readonly weight: Param;
   private readonly cache: HostCache<Dense>;
 
-  constructor(engine: Engine, config: Omit<Conv1x1Config, 'kind'>, rng = new HostRng(0)) {
+  constructor(engine: Engine, config: Omit<Conv1x1Config, 'kind'>, rng = new Rng(0)) {
     super(engine);
     const C = config.channels;
     this.config = { kind: 'conv1x1', channels: C };

@@ -3,7 +3,7 @@ import { affine, conv2d, exp, mul, relu } from '../engine/ops/index.js';
 import type { Tensor } from '../engine/tensor.js';
 import { Module } from './module.js';
 import type { Param } from './param.js';
-import { HostRng } from './rng.js';
+import { Rng } from '../data/rng.js';
 
 export interface CouplingNetConfig { inChannels: number; outChannels: number; width: number }
 
@@ -20,7 +20,7 @@ export class CouplingNet extends Module {
   private readonly w2: Param; private readonly b2: Param;
   private readonly w3: Param; private readonly b3: Param; private readonly logs: Param;
 
-  constructor(engine: Engine, readonly config: CouplingNetConfig, rng = new HostRng(0)) {
+  constructor(engine: Engine, readonly config: CouplingNetConfig, rng = new Rng(0)) {
     super(engine);
     const { inChannels: ci, outChannels: co, width: w } = config;
     const uniform = (n: number, fanIn: number) => rng.uniforms(n, -1 / Math.sqrt(fanIn), 1 / Math.sqrt(fanIn));

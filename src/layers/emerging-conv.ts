@@ -3,7 +3,7 @@ import { add } from '../engine/ops/index.js';
 import type { Tensor } from '../engine/tensor.js';
 import { CIncConv, cincConvParams } from './cinc-conv.js';
 import { FlowLayer, type EncodeResult } from './layer.js';
-import { HostRng } from './rng.js';
+import { Rng } from '../data/rng.js';
 import { requireInt } from './util.js';
 
 export interface EmergingConvConfig { kind: 'emerging-conv'; channels: number; kernelSize: number }
@@ -25,7 +25,7 @@ export class EmergingConv extends FlowLayer {
   readonly first: CIncConv;
   readonly second: CIncConv;
 
-  constructor(engine: Engine, config: { channels: number; kernelSize: number }, rng = new HostRng(0), initScale = 0.05) {
+  constructor(engine: Engine, config: { channels: number; kernelSize: number }, rng = new Rng(0), initScale?: number) {
     super(engine);
     const C = requireInt('EmergingConv', 'channels', config.channels);
     const k = requireInt('EmergingConv', 'kernelSize', config.kernelSize);

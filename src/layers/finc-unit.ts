@@ -5,7 +5,7 @@ import type { Tensor } from '../engine/tensor.js';
 import type { EncodeResult } from './layer.js';
 import { MaskedKernelLayer } from './masked-kernel.js';
 import { allCorners, cornerConv } from './pcb.js';
-import { HostRng } from './rng.js';
+import { Rng } from '../data/rng.js';
 import { expectImage, requireInt, zeroLogdet } from './util.js';
 
 export interface FIncUnitConfig { kind: 'finc-unit'; channels: number; kernelSize: number }
@@ -19,7 +19,7 @@ export const fincUnitParams = ({ channels: C, kernelSize: k }: Omit<FIncUnitConf
 export class FIncUnit extends MaskedKernelLayer {
   readonly config: FIncUnitConfig;
 
-  constructor(engine: Engine, config: Omit<FIncUnitConfig, 'kind'>, rng = new HostRng(0), initScale = 0.05) {
+  constructor(engine: Engine, config: Omit<FIncUnitConfig, 'kind'>, rng = new Rng(0), initScale = 0.05) {
     const C = requireInt('FIncUnit', 'channels', config.channels, 4);
     const k = requireInt('FIncUnit', 'kernelSize', config.kernelSize);
     if (C % 4 !== 0) fail('FIncUnit', `channels = ${C} must be a multiple of 4 (four corner groups)`);

@@ -1,6 +1,6 @@
 import type { Engine } from '../engine/engine.js';
 import type { Tensor } from '../engine/tensor.js';
-import { HostRng } from './rng.js';
+import { Rng } from '../data/rng.js';
 import { gaussianLogProb } from './util.js';
 
 /**
@@ -12,7 +12,7 @@ export class GaussianBase {
 
   logProb(z: Tensor): Tensor { return gaussianLogProb(z); }
 
-  sample(shape: readonly number[], rng: HostRng, temperature = 1): Tensor {
+  sample(shape: readonly number[], rng: Rng, temperature = 1): Tensor {
     const n = shape.reduce((a, b) => a * b, 1);
     return this.engine.tensor(rng.normals(n, temperature), shape);
   }

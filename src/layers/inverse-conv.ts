@@ -6,7 +6,7 @@ import type { Tensor } from '../engine/tensor.js';
 import type { EncodeResult } from './layer.js';
 import { MaskedKernelLayer } from './masked-kernel.js';
 import { cornerConv, parseCorners } from './pcb.js';
-import { HostRng } from './rng.js';
+import { Rng } from '../data/rng.js';
 import { expectImage, requireInt, zeroLogdet } from './util.js';
 
 export interface InverseConvConfig { kind: 'inverse-conv'; channels: number; kernelSize: number; groups: number; corners: Corner[] }
@@ -23,7 +23,7 @@ export class InverseConv extends MaskedKernelLayer {
   readonly config: InverseConvConfig;
 
   constructor(engine: Engine, config: { channels: number; kernelSize: number; groups?: number; corners?: Corner[] },
-    rng = new HostRng(0), initScale = 0.05) {
+    rng = new Rng(0), initScale = 0.05) {
     const C = requireInt('InverseConv', 'channels', config.channels);
     const k = requireInt('InverseConv', 'kernelSize', config.kernelSize);
     const groups = requireInt('InverseConv', 'groups', config.groups ?? (C % 4 === 0 ? 4 : 1));

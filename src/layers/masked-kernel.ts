@@ -4,7 +4,7 @@ import type { Tensor } from '../engine/tensor.js';
 import { centreDiagonal, freeMask, randomKernel } from './pcb.js';
 import { FlowLayer } from './layer.js';
 import type { Param } from './param.js';
-import type { HostRng } from './rng.js';
+import type { Rng } from '../data/rng.js';
 
 /**
  * A layer holding a masked k×k kernel V [C, Cg, k, k] whose effective kernel is built by
@@ -21,7 +21,7 @@ export abstract class MaskedKernelLayer extends FlowLayer {
    */
   algorithm: 'wavefront' | 'raster' = 'wavefront';
 
-  constructor(engine: Engine, C: number, Cg: number, k: number, rng: HostRng, scale: number) {
+  constructor(engine: Engine, C: number, Cg: number, k: number, rng: Rng, scale: number) {
     super(engine);
     this.weight = this.param('weight', randomKernel(engine, rng, C, Cg, k, scale));
     this.mask = freeMask(engine, C, Cg, k).keep();

@@ -4,7 +4,7 @@ import type { Tensor } from '../engine/tensor.js';
 import type { LayerConfig } from './layer.js';
 import { Module } from './module.js';
 import { layerFromConfig, splitFromConfig } from './registry.js';
-import { HostRng } from './rng.js';
+import { Rng } from '../data/rng.js';
 import type { FlowSequence } from './sequence.js';
 import type { SplitLayer } from './split.js';
 
@@ -17,7 +17,7 @@ class Level extends Module {
   readonly steps: FlowSequence[];
   readonly split: SplitLayer | null;
 
-  constructor(engine: Engine, config: LevelConfig, rng: HostRng) {
+  constructor(engine: Engine, config: LevelConfig, rng: Rng) {
     super(engine);
     this.steps = config.steps.map((s, i) => this.child(`steps.${i}`, layerFromConfig(engine, s, rng) as unknown as FlowSequence));
     this.split = config.split ? this.child('split', splitFromConfig(engine, config.split, rng)) : null;
@@ -31,7 +31,7 @@ class Level extends Module {
 export class MultiScaleFlow extends Module {
   readonly levels: Level[];
 
-  constructor(engine: Engine, readonly spec: MultiScaleConfig, rng = new HostRng(0)) {
+  constructor(engine: Engine, readonly spec: MultiScaleConfig, rng = new Rng(0)) {
     super(engine);
     this.levels = spec.levels.map((l, i) => this.child(`levels.${i}`, new Level(engine, l, rng)));
   }

@@ -2,7 +2,7 @@ import type { Engine } from '../engine/engine.js';
 import { fail } from '../engine/errors.js';
 import { concat, conv2d, flip, slice, solveKernelMask, type Corner } from '../engine/ops/index.js';
 import type { Tensor } from '../engine/tensor.js';
-import type { HostRng } from './rng.js';
+import type { Rng } from '../data/rng.js';
 
 /**
  * Helpers for the padded convolution block (spec §b.1–b.3): kernels are stored in TL orientation,
@@ -23,7 +23,7 @@ export function centreDiagonal(engine: Engine, C: number, Cg: number, k: number)
 }
 
 /** N(0, scale²) weights in TL orientation (spec §b.1 init; the masked entries are never read). */
-export const randomKernel = (engine: Engine, rng: HostRng, C: number, Cg: number, k: number, scale: number): Tensor =>
+export const randomKernel = (engine: Engine, rng: Rng, C: number, Cg: number, k: number, scale: number): Tensor =>
   engine.tensor(rng.normals(C * Cg * k * k, scale), [C, Cg, k, k]);
 
 const flipsOf = (c: Corner) => ({ w: c === 'tr' || c === 'br', h: c === 'bl' || c === 'br' });

@@ -2,7 +2,7 @@ import type { Engine } from '../engine/engine.js';
 import { add, affine, log, sigmoid, sub, sum } from '../engine/ops/index.js';
 import type { Tensor } from '../engine/tensor.js';
 import { FlowLayer, type EncodeResult } from './layer.js';
-import { HostRng } from './rng.js';
+import { Rng } from '../data/rng.js';
 import { expectImage } from './util.js';
 
 export interface PreprocessConfig { kind: 'preprocess'; alpha: number; levels: number }
@@ -39,5 +39,5 @@ export class Preprocess extends FlowLayer {
 
 /** x + u, u ~ U[0, 1)^D from the seeded host RNG (the same noise on every backend). */
 export function dequantize(x: Tensor, seed = 0): Tensor {
-  return add(x, x.engine.tensor(new HostRng(seed).uniforms(x.size, 0, 1), x.shape));
+  return add(x, x.engine.tensor(new Rng(seed).uniforms(x.size, 0, 1), x.shape));
 }

@@ -5,7 +5,7 @@ import type { Tensor } from '../engine/tensor.js';
 import { logSigmoid } from './affine-coupling.js';
 import { CouplingNet, couplingNetParams } from './coupling-net.js';
 import { FlowLayer, type EncodeResult } from './layer.js';
-import { HostRng } from './rng.js';
+import { Rng } from '../data/rng.js';
 import { deinterleave, expectImage, sumPerSample } from './util.js';
 
 export interface QuadCouplingConfig { kind: 'quad-coupling'; channels: number; width: number }
@@ -22,7 +22,7 @@ export class QuadCoupling extends FlowLayer {
   readonly config: QuadCouplingConfig;
   private readonly nets: CouplingNet[];
 
-  constructor(engine: Engine, config: Omit<QuadCouplingConfig, 'kind'>, rng = new HostRng(0)) {
+  constructor(engine: Engine, config: Omit<QuadCouplingConfig, 'kind'>, rng = new Rng(0)) {
     super(engine);
     const { channels: C, width } = config;
     if (C % 4 !== 0) fail('QuadCoupling', `channels = ${C} must be a multiple of 4`);

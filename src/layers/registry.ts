@@ -12,7 +12,7 @@ import { InverseConv, inverseConvParams, type InverseConvConfig } from './invers
 import type { FlowLayer, LayerConfig } from './layer.js';
 import { Preprocess, type PreprocessConfig } from './preprocess.js';
 import { QuadCoupling, quadCouplingParams, type QuadCouplingConfig } from './quad-coupling.js';
-import { HostRng } from './rng.js';
+import { Rng } from '../data/rng.js';
 import { FlowSequence, type SequenceConfig } from './sequence.js';
 import type { SplitLayer } from './split.js';
 import { SplitPrior, splitPriorParams, type SplitPriorConfig } from './split-prior.js';
@@ -21,7 +21,7 @@ import { Squeeze } from './squeeze.js';
 const as = <T>(c: LayerConfig) => c as unknown as T;
 
 /** Builds a layer from its config; weights are freshly initialised from rng (a loader overwrites them). */
-export function layerFromConfig(engine: Engine, config: LayerConfig, rng = new HostRng(0)): FlowLayer {
+export function layerFromConfig(engine: Engine, config: LayerConfig, rng = new Rng(0)): FlowLayer {
   switch (config.kind) {
     case 'squeeze': return new Squeeze(engine);
     case 'preprocess': return new Preprocess(engine, as<PreprocessConfig>(config));
@@ -40,7 +40,7 @@ export function layerFromConfig(engine: Engine, config: LayerConfig, rng = new H
   }
 }
 
-export function splitFromConfig(engine: Engine, config: LayerConfig, rng = new HostRng(0)): SplitLayer {
+export function splitFromConfig(engine: Engine, config: LayerConfig, rng = new Rng(0)): SplitLayer {
   switch (config.kind) {
     case 'split-prior': return new SplitPrior(engine, as<SplitPriorConfig>(config), rng);
     case 'glow-split': return new GlowSplit(engine, as<GlowSplitConfig>(config));

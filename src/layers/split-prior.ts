@@ -2,7 +2,7 @@ import type { Engine } from '../engine/engine.js';
 import { concat, split } from '../engine/ops/index.js';
 import type { Tensor } from '../engine/tensor.js';
 import { AffineCoupling, affineCouplingParams, type CouplingForm } from './affine-coupling.js';
-import { HostRng } from './rng.js';
+import { Rng } from '../data/rng.js';
 import { SplitLayer, type SplitResult } from './split.js';
 import { expectImage } from './util.js';
 
@@ -18,7 +18,7 @@ export class SplitPrior extends SplitLayer {
   readonly config: SplitPriorConfig;
   readonly coupling: AffineCoupling;
 
-  constructor(engine: Engine, config: { channels: number; width: number; form?: CouplingForm }, rng = new HostRng(0)) {
+  constructor(engine: Engine, config: { channels: number; width: number; form?: CouplingForm }, rng = new Rng(0)) {
     super(engine);
     this.config = { kind: 'split-prior', channels: config.channels, width: config.width, form: config.form ?? 'finc' };
     this.coupling = this.child('coupling', new AffineCoupling(engine, this.config, rng));

@@ -3,7 +3,7 @@ import { add, conv2d, exp, log, matmul, max, mean, mul, relu, reshape, squeeze, 
 import type { Tensor } from '../engine/tensor.js';
 import { Module } from '../layers/module.js';
 import type { Param } from '../layers/param.js';
-import { HostRng } from '../layers/rng.js';
+import { Rng } from '../data/rng.js';
 
 export interface ClassifierConfig {
   kind: 'digit-classifier';
@@ -17,7 +17,7 @@ export const defaultClassifier: ClassifierConfig = { kind: 'digit-classifier', i
 
 /**
  * A small convolutional classifier on the engine: conv3×3 → ReLU → squeeze (space-to-depth as the
- * stride-2 step) twice, a third conv, global mean, linear. Used to judge flow samples without a human eye.
+ * stride-2 step) twice, a third conv, then a linear layer on the flattened 7×7 map. Used to judge flow samples without a human eye.
  */
 export class DigitClassifier extends Module {
   private readonly convs: Array<{ w: Param; b: Param }> = [];
@@ -26,7 +26,7 @@ export class DigitClassifier extends Module {
 
   constructor(engine: Engine, readonly config: ClassifierConfig = defaultClassifier, seed = 0) {
     super(engine);
-    const rng = new HostRng(seed);
+    const rng = new Rng(seed);
     let cin = config.inputShape[0];
     config.widths.forEach((w, i) => {
       const fan = cin * 9;
@@ -35,7 +35,9 @@ export class DigitClassifier extends Module {
       this.convs.push({ w: weight, b: bias });
       cin = i < 2 ? 4 * w : w;
     });
-    this.fcW = this.param('fc.weight', engine.tensor(rng.normals(cin * config.classes, Math.sqrt(1 / cin)), [cin, config.classes]));
+    // The last feature map is flattened (not averaged): where a stroke is matters for telling digits apart.
+    const features = cin * (config.inputShape[1] / 4) * (config.inputShape[2] / 4);
+    this.fcW = this.param('fc.weight', engine.tensor(rng.normals(features * config.classes, Math.sqrt(1 / features)), [features, config.classes]));
     this.fcB = this.param('fc.bias', engine.zeros([config.classes]));
   }
 
@@ -46,8 +48,7 @@ export class DigitClassifier extends Module {
       h = relu(conv2d(h, w.value, { bias: b.value, pad: 'same' }));
       if (i < 2) h = squeeze(h);
     });
-    const pooled = mean(h, [2, 3]);
-    return add(matmul(pooled, this.fcW.value), this.fcB.value);
+    return add(matmul(reshape(h, [h.shape[0]!, h.size / h.shape[0]!]), this.fcW.value), this.fcB.value);
   }
 
   /** log softmax over classes, [N, classes]. */

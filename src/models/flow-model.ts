@@ -8,7 +8,7 @@ import { MaskedKernelLayer } from '../layers/masked-kernel.js';
 import { Module } from '../layers/module.js';
 import { MultiScaleFlow, type MultiScaleConfig } from '../layers/multiscale.js';
 import { Preprocess } from '../layers/preprocess.js';
-import { HostRng } from '../layers/rng.js';
+import { Rng } from '../data/rng.js';
 import type { ModelConfig } from './config.js';
 import { planModel } from './plan.js';
 
@@ -41,7 +41,7 @@ export class FlowModel extends Module {
   constructor(engine: Engine, config: ModelConfig, architecture: MultiScaleConfig = planModel(config), seed = 0) {
     super(engine);
     this.modelConfig = config;
-    this.flow = this.child('flow', new MultiScaleFlow(engine, architecture, new HostRng(seed)));
+    this.flow = this.child('flow', new MultiScaleFlow(engine, architecture, new Rng(seed)));
     this.preprocess = new Preprocess(engine, { alpha: config.alpha });
     this.base = new GaussianBase(engine);
   }
@@ -83,7 +83,7 @@ export class FlowModel extends Module {
 
   /** Latents for n images drawn from N(0, T²I) with the seeded host RNG: identical on every backend. */
   sampleLatents(n: number, opts: { temperature?: number; seed?: number } = {}): Tensor[] {
-    const rng = new HostRng(opts.seed ?? 0);
+    const rng = new Rng(opts.seed ?? 0);
     return this.flow.latentShapes().map((s) => this.base.sample([n, ...s], rng, opts.temperature ?? 1));
   }
 

@@ -2,7 +2,7 @@ import type { Engine } from '../../src/engine/engine.js';
 import type { Tensor } from '../../src/engine/tensor.js';
 import {
   ActNorm, AffineCoupling, CIncConv, Conv1x1, Conv1x1LU, EmergingConv, FIncUnit, GlowSplit, InverseConv, Preprocess, QuadCoupling,
-  SplitPrior, Squeeze, HostRng, type FlowLayer, type SplitLayer,
+  SplitPrior, Squeeze, Rng, type FlowLayer, type SplitLayer,
 } from '../../src/layers/index.js';
 import type { Bijection } from './contract.js';
 
@@ -30,7 +30,7 @@ export interface LayerCase {
 }
 
 const sq: Array<[number, number, number]> = [[4, 4, 4], [4, 6, 5]];
-const rng = (s: number) => new HostRng(s);
+const rng = (s: number) => new Rng(s);
 
 export const layerCases: LayerCase[] = [
   { name: 'Squeeze', make: (e) => asFlow(new Squeeze(e)), shapes: [[4, 4, 4], [4, 6, 4]] },

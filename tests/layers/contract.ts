@@ -4,7 +4,7 @@ import type { Tensor } from '../../src/engine/tensor.js';
 import { ActNorm } from '../../src/layers/actnorm.js';
 import { slogdet } from '../../src/layers/linalg.js';
 import type { Module } from '../../src/layers/module.js';
-import { HostRng } from '../../src/layers/rng.js';
+import { Rng } from '../../src/data/rng.js';
 
 /** What the contract needs from a layer: encode to flat outputs + log-det, decode back. */
 export interface Bijection {
@@ -18,7 +18,7 @@ export interface Bijection {
  * zero-initialised outputs stop hiding gradients, and fixes ActNorms at those values.
  */
 export async function perturb(module: Module, scale: number, seed: number): Promise<void> {
-  const rng = new HostRng(seed);
+  const rng = new Rng(seed);
   for (const p of module.parameters()) {
     const v = await p.value.data64();
     const next = Float32Array.from(v, (x) => x + scale * rng.normal());
@@ -77,7 +77,7 @@ export const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number =
 export function contractLoss(engine: Engine, b: Bijection, x: Tensor, seed = 7): Tensor {
   const { outs, logdet } = b.encode(x);
   const flat = flatConcat(outs);
-  const rng = new HostRng(seed);
+  const rng = new Rng(seed);
   const R = engine.tensor(rng.uniforms(flat.size, -1, 1), flat.shape);
   const r = engine.tensor(rng.uniforms(logdet.size, -1, 1), logdet.shape);
   return add(sum(mul(flat, R)), sum(mul(logdet, r)));
@@ -146,7 +146,7 @@ export async function directionalGradCheck(engine: Engine, b: Bijection, x: Tens
   const g = await Promise.all(grads.map((t) => t.data64()));
   grads.forEach((t) => t.dispose());
   const orig = await Promise.all(params.map((p) => p.value.data64()));
-  const rng = new HostRng(99);
+  const rng = new Rng(99);
   let worst = 0;
   for (let d = 0; d < directions; d++) {
     const v = orig.map((o) => Float64Array.from(o, () => rng.normal()));

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { solveKernelMask } from '../../src/engine/ops/index.js';
-import { CIncConv, FIncUnit, HostRng, InverseConv } from '../../src/layers/index.js';
+import { CIncConv, FIncUnit, Rng, InverseConv } from '../../src/layers/index.js';
 import type { MaskedKernelLayer } from '../../src/layers/masked-kernel.js';
 import type { Engine } from '../../src/engine/engine.js';
 import { enginesUnderTest } from '../helpers/engines.js';
@@ -15,7 +15,7 @@ afterAll(() => { for (const e of engines) e.engine?.dispose(); });
 
 type Kind = 'FIncUnit' | 'CIncConv' | 'InverseConv';
 const make = (kind: Kind, e: Engine, k: number, cg: number): MaskedKernelLayer => {
-  const rng = new HostRng(100 * k + cg);
+  const rng = new Rng(100 * k + cg);
   if (kind === 'FIncUnit') return new FIncUnit(e, { channels: 4 * cg, kernelSize: k }, rng);
   if (kind === 'InverseConv') return new InverseConv(e, { channels: 4 * cg, kernelSize: k }, rng);
   return new CIncConv(e, { channels: cg, kernelSize: k }, rng);

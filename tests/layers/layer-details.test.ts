@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine/dispatcher.js';
 import type { Engine } from '../../src/engine/engine.js';
-import { CIncConv, EmergingConv, FIncUnit, HostRng, InverseConv, Squeeze } from '../../src/layers/index.js';
+import { CIncConv, EmergingConv, FIncUnit, Rng, InverseConv, Squeeze } from '../../src/layers/index.js';
 
 let engine: Engine;
 beforeAll(async () => { engine = await createEngine({ backend: 'reference' }); });
@@ -25,8 +25,8 @@ describe('layer details', () => {
   });
 
   it('FInC decode is one grouped solve over all four corner groups, with no flips of activations', () => {
-    const f = new FIncUnit(engine, { channels: 8, kernelSize: 3 }, new HostRng(1));
-    const y = engine.tensor(new HostRng(2).uniforms(8 * 25, -1, 1), [1, 8, 5, 5]);
+    const f = new FIncUnit(engine, { channels: 8, kernelSize: 3 }, new Rng(1));
+    const y = engine.tensor(new Rng(2).uniforms(8 * 25, -1, 1), [1, 8, 5, 5]);
     const ops = opsOf(() => f.decode(y));
     expect(ops.filter((o) => o === 'solve')).toHaveLength(1);
     expect(ops).not.toContain('flip');
@@ -34,8 +34,8 @@ describe('layer details', () => {
   });
 
   it('Inverse-Flow encodes with one solve and decodes with convolutions only', () => {
-    const l = new InverseConv(engine, { channels: 8, kernelSize: 2 }, new HostRng(1));
-    const x = engine.tensor(new HostRng(3).uniforms(8 * 25, -1, 1), [1, 8, 5, 5]);
+    const l = new InverseConv(engine, { channels: 8, kernelSize: 2 }, new Rng(1));
+    const x = engine.tensor(new Rng(3).uniforms(8 * 25, -1, 1), [1, 8, 5, 5]);
     expect(opsOf(() => l.encode(x)).filter((o) => o === 'solve')).toHaveLength(1);
     const dec = opsOf(() => l.decode(x));
     expect(dec).not.toContain('solve');
@@ -57,8 +57,8 @@ describe('layer details', () => {
   });
 
   it('the Emerging-style baseline decodes with two sequential raster solves', () => {
-    const l = new EmergingConv(engine, { channels: 4, kernelSize: 3 }, new HostRng(1));
-    const y = engine.tensor(new HostRng(5).uniforms(4 * 25, -1, 1), [1, 4, 5, 5]);
+    const l = new EmergingConv(engine, { channels: 4, kernelSize: 3 }, new Rng(1));
+    const y = engine.tensor(new Rng(5).uniforms(4 * 25, -1, 1), [1, 4, 5, 5]);
     const seen: string[] = [];
     const run = engine.run.bind(engine);
     engine.run = ((op, call) => { if (op === 'solve') seen.push((call.attrs as { algorithm: string }).algorithm); return run(op, call); }) as Engine['run'];
@@ -68,7 +68,7 @@ describe('layer details', () => {
   });
 
   it('CInC diagonal exp(s) stays positive for any parameter value, and the log-det is H·W·Σs', async () => {
-    const l = new CIncConv(engine, { channels: 3, kernelSize: 3 }, new HostRng(1));
+    const l = new CIncConv(engine, { channels: 3, kernelSize: 3 }, new Rng(1));
     l.logDiag.value = engine.tensor([-30, 0.5, 3], [3]);
     const K = await l.kernel().data64();
     const diag = [0, 1, 2].map((c) => K[((c * 3 + c) * 3 + 2) * 3 + 2]!);

@@ -28,12 +28,10 @@ async function roundTrip(engine: Engine, kind: ModelKind, cfg: Partial<ModelConf
 
 describe('whole-model round trip at 32×32', () => {
   const wasm = byName.wasm!.engine!;
-  // The Emerging baseline chains two all-channel solves with free diagonals per step: its inverse
-  // is worse conditioned (3.4e-4 here), so it is held to 1e-3; the thesis models to the 1e-4 gate.
   it.each(kinds)('%s L3 K4 width 16 on wasm', async (kind) => {
     const err = await roundTrip(wasm, kind, { inputShape: [3, 32, 32], levels: 3, steps: 4, width: 16 });
     console.log(`round trip ${kind} 3×32×32 L3 K4 w16 on wasm: ${err.toExponential(2)}`);
-    expect(err).toBeLessThanOrEqual(kind === 'emerging' ? 1e-3 : 1e-4);
+    expect(err).toBeLessThanOrEqual(1e-4);
   });
 
   const gpu = byName.webgpu!;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine/dispatcher.js';
 import type { Engine } from '../../src/engine/engine.js';
 import { add, mean, sqrt, square, sum } from '../../src/engine/ops/index.js';
-import { ActNorm, CIncConv, HostRng, dequantize } from '../../src/layers/index.js';
+import { ActNorm, CIncConv, Rng, dequantize } from '../../src/layers/index.js';
 import * as models from '../../src/models/index.js';
 import { Optimizer } from '../../src/train/optimizer.js';
 import { jacobianLogAbsDet, maxAbsDiff, perturb } from '../layers/contract.js';
@@ -12,7 +12,7 @@ let engine: Engine;
 beforeAll(async () => { engine = await createEngine({ backend: 'reference' }); });
 afterAll(() => engine.dispose());
 
-const pixels = (n: number, seed: number) => Float32Array.from(new HostRng(seed).uniforms(n, 0, 256), Math.floor);
+const pixels = (n: number, seed: number) => Float32Array.from(new Rng(seed).uniforms(n, 0, 256), Math.floor);
 
 describe('model API (reference)', () => {
   it('logProb = preprocessing log-det + flow log-det + base, and bitsPerDim = −logProb/(D ln 2) (spec §b.8)', async () => {
@@ -44,7 +44,7 @@ describe('model API (reference)', () => {
 
   it('ActNorm initialises from the first batch: zero mean, unit variance per channel', async () => {
     const a = new ActNorm(engine, { channels: 3 });
-    const x = engine.tensor(Float32Array.from(new HostRng(5).normals(4 * 3 * 25, 3), (v, i) => v + (i % 7)), [4, 3, 5, 5]);
+    const x = engine.tensor(Float32Array.from(new Rng(5).normals(4 * 3 * 25, 3), (v, i) => v + (i % 7)), [4, 3, 5, 5]);
     const { y } = a.encode(x);
     const mu = await mean(y, [0, 2, 3]).data64();
     const sd = await sqrt(mean(square(y), [0, 2, 3])).data64();
