@@ -10,13 +10,4 @@ export class RefStorage implements Storage {
 
 export const buf = (v: View): Float64Array => (v.storage as RefStorage).data;
 
-/** Row-major strides of a shape. */
-export function strides(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i]!;
-  }
-  return s;
-}
+export { strides } from '../strides.js';
