@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { tolerance, worstMismatch } from '../helpers/tolerance.js';
 import { CHROMIUM, chromiumArgs, chromiumMissing } from './chromium.js';
-import { modelUnderTest } from './model.js';
+import { modelsUnderTest } from './model.js';
 import { demoState, openDemo, removeWebGPU, waitForBatches, waitForError, type OpenedPage } from './pages.js';
 import { serveStatic, type StaticServer } from './server.js';
 
@@ -18,8 +18,9 @@ if (missing) {
 }
 
 const outputDir = fileURLToPath(new URL('./output/', import.meta.url));
-const SEED = 3, N = 4, T = 0.7;
-const query = (backend: string, n = N) => `?backend=${backend}&model=test-model.safetensors&n=${n}&seed=${SEED}&temperature=${T}`;
+const SEED = 3, N = 2, T = 0.7;
+const DISPLAY = 'test-model.safetensors', SMALL = 'small-model.safetensors';
+const query = (backend: string, model = DISPLAY, n = N) => `?backend=${backend}&model=${model}&n=${n}&seed=${SEED}&temperature=${T}`;
 
 describe.skipIf(!!missing)('demo page in headless Chromium', () => {
   let server: StaticServer;
@@ -28,14 +29,15 @@ describe.skipIf(!!missing)('demo page in headless Chromium', () => {
   const opened: OpenedPage[] = [];
 
   beforeAll(async () => {
-    const [{ build }, { chromium }, model] = await Promise.all([import('vite'), import('playwright-core'), modelUnderTest()]);
-    console.log(`browser suite: model ${model.name}`);
+    const [{ build }, { chromium }, models] = await Promise.all([import('vite'), import('playwright-core'), modelsUnderTest()]);
+    console.log(`browser suite: model ${models.display.name}`);
     const site = `${outputDir}site`;
     mkdirSync(outputDir, { recursive: true });
     await build({ configFile: fileURLToPath(new URL('../../web/vite.config.ts', import.meta.url)), logLevel: 'warn', build: { outDir: site } });
     const generated = (f: string) => readFileSync(fileURLToPath(new URL(`../../bindings/generated/${f}`, import.meta.url)));
     server = await serveStatic(site, {
-      'test-model.safetensors': model.bytes,
+      [DISPLAY]: models.display.bytes,
+      [SMALL]: models.small,
       'cdn/inflow-single.wasm': generated('inflow-single.wasm'),
       'cdn/inflow-threads.wasm': generated('inflow-threads.wasm'),
     });
@@ -84,7 +86,7 @@ describe.skipIf(!!missing)('demo page in headless Chromium', () => {
   });
 
   it('samples a grid, times first and warm batches, scores the drawing pad; screenshot saved', async () => {
-    const page = await open(server.isolated + query('auto', 16));
+    const page = await open(server.isolated + query('auto', DISPLAY, 16));
     await page.setViewportSize({ width: 1280, height: 800 });
     let s = await waitForBatches(page, 1);
     expect(s.error).toBeNull();
@@ -116,7 +118,7 @@ describe.skipIf(!!missing)('demo page in headless Chromium', () => {
     await context.addInitScript(removeWebGPU);
     try {
       const before = server.requests.length;
-      const auto = await openDemo(context, server.isolated + query('auto'));
+      const auto = await openDemo(context, server.isolated + query('auto', SMALL));
       opened.push(auto);
       const s = await waitForBatches(auto.page, 1);
       expect(s.error).toBeNull();
@@ -131,37 +133,29 @@ describe.skipIf(!!missing)('demo page in headless Chromium', () => {
       expect(fetched.filter((p) => /wasm-bytes/.test(p))).toEqual([]);
 
       const gpu = await context.newPage();
-      await gpu.goto(server.isolated + query('webgpu'));
+      await gpu.goto(server.isolated + query('webgpu', SMALL));
       expect(await waitForError(gpu)).toMatch(/Could not start: .*navigator\.gpu/);
     } finally {
       await context.close();
     }
   });
 
-  it('without cross-origin isolation wasm falls back to one thread with one console warning', async () => {
-    const o = await openDemo(browser, server.plain + query('wasm'));
+  it('without cross-origin isolation wasm runs on one thread with one console warning; kernels from a chosen URL', async () => {
+    const before = server.requests.length;
+    const o = await openDemo(browser, server.plain + query('wasm', SMALL) + '&wasm=cdn/');
     opened.push(o);
     const s = await waitForBatches(o.page, 1);
     expect(s.error).toBeNull();
     expect(s.info!.details).toMatchObject({ threads: 1, sharedMemory: false });
     const count = (list: string[]) => list.filter((w) => w.startsWith('inflow: WebAssembly runs on one thread')).length;
     expect(Math.max(count(o.warnings.page), count(o.warnings.workers))).toBe(1);
+    expect(server.requests.slice(before).filter((p) => p.endsWith('.wasm'))).toEqual(['/cdn/inflow-single.wasm']);
     await o.page.close();
-  });
-
-  it('loads the wasm kernels from a URL the page chooses', async () => {
-    const before = server.requests.length;
-    const page = await open(server.isolated + query('wasm') + '&wasm=cdn/');
-    const s = await waitForBatches(page, 1);
-    expect(s.error).toBeNull();
-    const wasm = server.requests.slice(before).filter((p) => p.endsWith('.wasm'));
-    expect(wasm).toEqual(['/cdn/inflow-threads.wasm']);
-    await page.close();
   });
 
   it('a wasm URL that does not load is a readable message on the page', async () => {
     const page = await browser.newPage();
-    await page.goto(server.isolated + query('wasm') + '&wasm=nowhere/');
+    await page.goto(server.isolated + query('wasm', SMALL) + '&wasm=nowhere/');
     expect(await waitForError(page)).toMatch(/cannot load the single wasm module from http:\/\/127\.0\.0\.1:\d+\/nowhere\/inflow-single\.wasm: HTTP 404/);
     await page.close();
   });
