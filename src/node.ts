@@ -6,4 +6,3 @@ export * from './index.js';
 export { inspectModelFile, loadModel, saveModel } from './io/model-file.js';
 export { parseModelBytes } from './io/model-bytes.js';
 export { ModelFileError } from './io/safetensors.js';
-export { setWasmUrls } from '../bindings/wasm-loader.js';
