@@ -3,6 +3,6 @@ export { heapBase, setTaskCounter } from './common';
 export { unary, binary, fill } from './elementwise';
 export { reduce } from './reduce';
 export { copyRows, flip, squeeze, unsqueeze } from './layout';
-export { matmul, transpose2d } from './matmul';
+export { matmul, matmulPackB } from './matmul';
 export { convPack, convPad, convOffsets, convForward, convGradFilter } from './conv';
 export { solve, solveScratchBytes } from './solve';

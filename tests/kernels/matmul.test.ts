@@ -8,9 +8,11 @@ const list = await backendsUnderTest();
 afterAll(() => disposeAll(list));
 const ref = reference(list);
 
-// [B, Ba, Bb, M, K, N]: odd sizes, widths around the 8- and 4-column tiles, rows not a multiple of 4, broadcasts.
+// [B, Ba, Bb, M, K, N]: odd sizes, widths around the 8-column panels, rows not a multiple of 4, broadcasts;
+// the last two span several 64-row blocks and 256-step K chunks with overhanging rows and columns.
 const cases = [
   [1, 1, 1, 5, 7, 9], [3, 3, 3, 4, 8, 16], [2, 1, 2, 13, 5, 11], [2, 2, 1, 6, 33, 3], [1, 1, 1, 1, 1, 1], [4, 4, 4, 9, 17, 12],
+  [2, 1, 2, 70, 521, 13], [1, 1, 1, 131, 260, 24],
 ] as const;
 
 for (const b of others(list)) {
@@ -33,12 +35,15 @@ describe('wasm matmul threads', () => {
   it('threads = 2 gives bit-identical results to threads = 1', async () => {
     const one = await createWasmBackend({ threads: 1 }), two = await createWasmBackend({ threads: 2 });
     try {
-      const a = tensor([3, 67, 45], 1), bt = tensor([3, 45, 71], 2);
-      for (const transposeB of [false, true]) {
-        const bIn = transposeB ? tensor([3, 71, 45], 3) : bt;
-        const attrs = { transposeA: false, transposeB };
-        expectIdentical(await runKernel(one, 'matmul', [a, bIn], [3, 67, 71], attrs),
-          await runKernel(two, 'matmul', [a, bIn], [3, 67, 71], attrs), `transposeB=${transposeB}`);
+      // The second shape has several row blocks and K chunks (see assembly/matmul.ts).
+      for (const [M, K, N] of [[67, 45, 71], [141, 300, 37]] as const) {
+        const a = tensor([3, M, K], 1), bt = tensor([3, K, N], 2);
+        for (const transposeB of [false, true]) {
+          const bIn = transposeB ? tensor([3, N, K], 3) : bt;
+          const attrs = { transposeA: false, transposeB };
+          expectIdentical(await runKernel(one, 'matmul', [a, bIn], [3, M, N], attrs),
+            await runKernel(two, 'matmul', [a, bIn], [3, M, N], attrs), `${M}×${K}·${K}×${N} transposeB=${transposeB}`);
+        }
       }
     } finally {
       one.dispose();

@@ -10,6 +10,6 @@ export const reduceCode: Record<ReduceFn, number> = { sum: 0, mean: 1, sumSquare
 
 /** Every export the TypeScript side calls through the runner (index = op code in the control block). */
 export const kernelNames = [
-  'unary', 'binary', 'fill', 'reduce', 'copyRows', 'flip', 'squeeze', 'unsqueeze', 'matmul', 'transpose2d',
+  'unary', 'binary', 'fill', 'reduce', 'copyRows', 'flip', 'squeeze', 'unsqueeze', 'matmul', 'matmulPackB',
   'convPack', 'convPad', 'convOffsets', 'convForward', 'convGradFilter', 'solve',
 ] as const;

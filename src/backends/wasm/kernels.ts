@@ -1,6 +1,6 @@
 import type { KernelTable, View } from '../backend.js';
 import { binaryCode, reduceCode, unaryCode } from './codes.js';
-import { numel, withScratch, type KernelContext } from './context.js';
+import { ceil4, numel, withScratch, type KernelContext } from './context.js';
 import { convKernels } from './conv.js';
 import { solve } from './solve.js';
 
@@ -15,16 +15,19 @@ export function wasmKernels(ctx: KernelContext): KernelTable {
       const [a, b] = inputs as [View, View];
       const [batch, M, N] = out.shape as [number, number, number];
       const K = attrs.transposeA ? a.shape[1]! : a.shape[2]!;
-      const aBatch = a.shape[0] === 1 ? 0 : M * K;
-      const bBatch = b.shape[0] === 1 ? 0 : K * N;
-      const [sam, sak] = attrs.transposeA ? [1, M] : [K, 1];
-      const flops = 2 * batch * M * N * K;
-      const run = (bp: number) => ctx.run('matmul', [p(a), bp, p(out), batch, M, N, K, aBatch, sam, sak, bBatch], flops);
-      if (!attrs.transposeB) return run(p(b));
+      if (K === 0) return ctx.run('fill', [p(out), batch * M * N, 0], batch * M * N);
       const Bb = b.shape[0]!;
-      withScratch(ctx, [Bb * K * N], ([bt]) => {
-        ctx.run('transpose2d', [p(b), bt!, Bb, K, N], Bb * K * N);
-        run(bt!);
+      const aBatch = a.shape[0] === 1 ? 0 : M * K;
+      const [sam, sak] = attrs.transposeA ? [1, M] : [K, 1];
+      const [sbk, sbn] = attrs.transposeB ? [1, K] : [N, 1];
+      const { mc, kc } = matmulBlocking(batch, M, K, ctx.threads);
+      const panels = Math.ceil(N / 8);
+      // Per thread: the packed a block, the overhanging panel (mc × 8) and sliver (4 × panels·8); see assembly/matmul.ts.
+      const perThread = mc * kc + mc * 8 + 4 * panels * 8;
+      withScratch(ctx, [Bb * panels * 8 * K, ctx.threads * perThread], ([pb, scratch]) => {
+        ctx.run('matmulPackB', [p(b), pb!, Bb, K, N, sbk, sbn, K * N], Bb * K * N);
+        ctx.run('matmul', [p(a), pb!, p(out), batch, M, N, K, aBatch, sam, sak, Bb === 1 ? 0 : 1, mc, kc, scratch!],
+          2 * batch * M * N * K);
       });
     },
 
@@ -88,6 +91,21 @@ export function wasmKernels(ctx: KernelContext): KernelTable {
     solve: (inputs, out, attrs) => solve(ctx, inputs, out, attrs, 0),
     solveTranspose: (inputs, out, attrs) => solve(ctx, inputs, out, attrs, 1),
   };
+}
+
+/**
+ * Rows per matmul task and k steps per chunk. A 256-step chunk of an 8-column panel is 8 KiB (it
+ * stays in L1 while the block's slivers pass) and a 64-row block of packed a 64 KiB (L2). Blocks
+ * shrink when there would be too few tasks for the threads (results do not depend on either size).
+ */
+export function matmulBlocking(batch: number, M: number, K: number, threads: number): { mc: number; kc: number } {
+  const kc = Math.min(K, 256);
+  let mc = Math.min(64, ceil4(M));
+  if (threads > 1) {
+    const perBatch = Math.ceil((4 * threads) / batch);
+    mc = Math.min(mc, Math.max(4, ceil4(Math.ceil(M / perBatch))));
+  }
+  return { mc, kc };
 }
 
 /** outer × axis × inner decomposition of a rank-4 shape around `axis`. */

@@ -28,18 +28,19 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   if (Ba !== Bb && Ba !== 1 && Bb !== 1) fail('matmul', `batch sizes ${Ba} and ${Bb} differ (${shapeStr(a.shape)}, ${shapeStr(b.shape)})`);
   const B = Math.max(Ba, Bb);
   const out3 = [B, M, N];
-  const y = a.engine.run('matmul', {
-    inputs: [a, b], outShape: out3, attrs: { transposeA: tA, transposeB: tB },
-    kernelInputShapes: [a3, b3],
+  // Rank 2 gets its [M, N] output from the kernel call itself: a reshape of a rank-3 result would
+  // leave that result alive after the caller disposes the reshape (outside a scope, a leak per call).
+  return a.engine.run('matmul', {
+    inputs: [a, b], outShape: rank === 2 ? [M, N] : out3, attrs: { transposeA: tA, transposeB: tB },
+    kernelInputShapes: [a3, b3], kernelOutShape: out3,
     grad: (dy, [ain, bin]) => {
       const A = reshape(ain!, a3), Bm = reshape(bin!, b3);
-      let [da, db] = matmulGrads(dy, A, Bm, tA, tB);
+      let [da, db] = matmulGrads(rank === 2 ? reshape(dy, out3) : dy, A, Bm, tA, tB);
       if (Ba === 1 && B > 1) da = sum(da, [0], true);
       if (Bb === 1 && B > 1) db = sum(db, [0], true);
       return [reshape(da, ain!.shape), reshape(db, bin!.shape)];
     },
   });
-  return rank === 2 ? reshape(y, [M, N]) : y;
 }
 
 /** Gradients of y = op(A)·op(B) for each transpose combination, each in its operand's stored layout. */
