@@ -110,7 +110,7 @@ function packA(at: usize, dst: usize, rows: i32, slivers: i32, k0: i32, kc: i32,
  * its own so V8 allocates its registers alone: 8 accumulators, 2 b vectors, the 4 splats it
  * hoists and one temporary fill the 15 usable xmm registers; a wider tile or unrolling spills.
  */
-function micro(pa: usize, pb: usize, kc: i32, d: usize, ds: usize, accumulate: bool): void {
+function micro(pa: usize, pb: usize, bk: usize, kc: i32, d: usize, ds: usize, accumulate: bool): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
   if (accumulate) {
@@ -130,7 +130,7 @@ function micro(pa: usize, pb: usize, kc: i32, d: usize, ds: usize, accumulate: b
     c20 = f32x4.add(c20, f32x4.mul(s, b0)); c21 = f32x4.add(c21, f32x4.mul(s, b1));
     s = v128.load32_splat(pa, 12);
     c30 = f32x4.add(c30, f32x4.mul(s, b0)); c31 = f32x4.add(c31, f32x4.mul(s, b1));
-    pa += 16; pb += 32;
+    pa += 16; pb += bk;
   }
   v128.store(d, c00); v128.store(d, c01, 16);
   v128.store(d + ds, c10); v128.store(d + ds, c11, 16);
@@ -145,13 +145,16 @@ function scratchFloats(MC: i32, KC: i32, N: i32): i32 {
 }
 
 /**
- * a(t, m, k) at a + t·aBatch + m·sam + k·sak (transposeA is just strides); pb from matmulPackB
- * (bStep 1: one packed b per batch entry, 0: broadcast). MC (a multiple of 4) rows per task, KC
- * k steps per chunk. Tiles that overhang M or N are accumulated in the thread's edge buffers
+ * a(t, m, k) at a + t·aBatch + m·sam + k·sak (transposeA is just strides). b's 8-column panel j
+ * starts at b + t·bBatch + j·bPanel (bytes) and steps bk bytes per k: from matmulPackB (bPanel =
+ * 32·K, bk = 32) or, for a few rows of a, a row-major b read in place (bPanel = 32, bk = 4·N; the
+ * last panel then over-reads past each row into lanes that are never stored). MC (a multiple of 4)
+ * rows per task, KC k steps per chunk. Tiles that overhang M or N are accumulated in the thread's edge buffers
  * (they persist across K chunks) and copied out at the end of the task.
  */
 export function matmul(a: usize, pb: usize, y: usize, batch: i32, M: i32, N: i32, K: i32,
-  aBatch: i32, sam: i32, sak: i32, bStep: i32, MC: i32, KC: i32, scratch: usize, tid: i32, nt: i32): void {
+  aBatch: i32, sam: i32, sak: i32, bBatch: i32, bPanel: i32, bk: i32, MC: i32, KC: i32, scratch: usize,
+  tid: i32, nt: i32): void {
   const panels = (N + 7) >> 3, fullPanels = N >> 3, Npad = panels << 3;
   const mBlocks = (M + MC - 1) / MC;
   const total = batch * mBlocks;
@@ -159,26 +162,25 @@ export function matmul(a: usize, pb: usize, y: usize, batch: i32, M: i32, N: i32
   const ep = sa + (<usize>(MC * KC) << 2); // overhanging panel: MC rows × 8
   const er = ep + (<usize>(MC * 8) << 2); // overhanging sliver's rows: 4 × Npad
   const yRow = <usize>N << 2, erRow = <usize>Npad << 2;
-  const panelBytes = <usize>K << 5;
   for (let task = firstTask(total, nt); task < total; task = nextTask(task, total)) {
     const t = task / mBlocks, m0 = (task % mBlocks) * MC;
     const rows = min(MC, M - m0);
     const slivers = (rows + 3) >> 2, fullSlivers = rows >> 2;
     const at = a + (<usize>(t * aBatch) << 2) + (<usize>(m0 * sam) << 2);
-    const bt = pb + <usize>(t * bStep) * <usize>panels * panelBytes;
+    const bt = pb + <usize>t * <usize>bBatch;
     const yt = y + (<usize>(t * M + m0) * yRow);
     for (let k0 = 0; k0 < K; k0 += KC) {
       const kc = min(KC, K - k0);
       packA(at, sa, rows, slivers, k0, kc, sam, sak);
       const more = k0 > 0;
       for (let j = 0; j < panels; j++) {
-        const pbj = bt + <usize>j * panelBytes + (<usize>k0 << 5);
+        const pbj = bt + <usize>j * <usize>bPanel + <usize>k0 * <usize>bk;
         for (let i = 0; i < slivers; i++) {
           let d: usize, ds: usize;
           if (j < fullPanels && i < fullSlivers) { d = yt + <usize>(i << 2) * yRow + (<usize>j << 5); ds = yRow; }
           else if (j == fullPanels) { d = ep + (<usize>i << 7); ds = 32; }
           else { d = er + (<usize>j << 5); ds = erRow; }
-          micro(sa + (<usize>(i * kc) << 4), pbj, kc, d, ds, more);
+          micro(sa + (<usize>(i * kc) << 4), pbj, bk, kc, d, ds, more);
         }
       }
     }

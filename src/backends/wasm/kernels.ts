@@ -24,10 +24,15 @@ export function wasmKernels(ctx: KernelContext): KernelTable {
       const panels = Math.ceil(N / 8);
       // Per thread: the packed a block, the overhanging panel (mc × 8) and sliver (4 × panels·8); see assembly/matmul.ts.
       const perThread = mc * kc + mc * 8 + 4 * panels * 8;
-      withScratch(ctx, [Bb * panels * 8 * K, ctx.threads * perThread], ([pb, scratch]) => {
-        ctx.run('matmulPackB', [p(b), pb!, Bb, K, N, sbk, sbn, K * N], Bb * K * N);
-        ctx.run('matmul', [p(a), pb!, p(out), batch, M, N, K, aBatch, sam, sak, Bb === 1 ? 0 : 1, mc, kc, scratch!],
-          2 * batch * M * N * K);
+      const flops = 2 * batch * M * N * K;
+      // Packing b pays off when many rows of a reuse it; a few rows read a row-major b in place.
+      const inPlace = !attrs.transposeB && M <= MATMUL_IN_PLACE_ROWS;
+      const packed = inPlace ? 0 : Bb * panels * 8 * K;
+      withScratch(ctx, [packed, ctx.threads * perThread], ([pb, scratch]) => {
+        if (!inPlace) ctx.run('matmulPackB', [p(b), pb!, Bb, K, N, sbk, sbn, K * N], Bb * K * N);
+        const [bp, bBatch, bPanel, bk] = inPlace ? [p(b), K * N * 4, 32, N * 4] : [pb!, panels * K * 32, K * 32, 32];
+        ctx.run('matmul', [p(a), bp, p(out), batch, M, N, K, aBatch, sam, sak, Bb === 1 ? 0 : bBatch, bPanel, bk, mc, kc,
+          scratch!], flops);
       });
     },
 
@@ -92,6 +97,13 @@ export function wasmKernels(ctx: KernelContext): KernelTable {
     solveTranspose: (inputs, out, attrs) => solve(ctx, inputs, out, attrs, 1),
   };
 }
+
+/**
+ * Up to this many rows of a (one task's block), matmul reads a row-major b in place: with a single
+ * block per batch entry packing buys no reuse, only contiguity, and costs a pass over b
+ * (measured: 2× faster at 1–4 rows, even from 32 to 128 rows at 512×512).
+ */
+const MATMUL_IN_PLACE_ROWS = 64;
 
 /**
  * Rows per matmul task and k steps per chunk. A 256-step chunk of an 8-column panel is 8 KiB (it
