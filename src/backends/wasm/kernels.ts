@@ -29,7 +29,9 @@ export function wasmKernels(ctx: KernelContext): KernelTable {
       const inPlace = !attrs.transposeB && M <= MATMUL_IN_PLACE_ROWS;
       const packed = inPlace ? 0 : Bb * panels * 8 * K;
       withScratch(ctx, [packed, ctx.threads * perThread], ([pb, scratch]) => {
-        if (!inPlace) ctx.run('matmulPackB', [p(b), pb!, Bb, K, N, sbk, sbn, K * N], Bb * K * N);
+        // On the calling thread alone: a pass over b is far shorter than waking a worker, and a job
+        // waits for every thread (a worker the OS wakes late would stall it).
+        if (!inPlace) ctx.run('matmulPackB', [p(b), pb!, Bb, K, N, sbk, sbn, K * N], 0);
         const [bp, bBatch, bPanel, bk] = inPlace ? [p(b), K * N * 4, 32, N * 4] : [pb!, panels * K * 32, K * 32, 32];
         ctx.run('matmul', [p(a), bp, p(out), batch, M, N, K, aBatch, sam, sak, Bb === 1 ? 0 : bBatch, bPanel, bk, mc, kc,
           scratch!], flops);
