@@ -3,7 +3,8 @@ import { firstTask, nextTask } from './common';
 /*
  * y[t] (M×N) = a[t] · b[t] as a packed GEMM. b is packed once per call into panels of 8 columns,
  * [t][panel][k][8], so the micro-kernel streams it contiguously whatever N (unpacked rows of a
- * power-of-two N alias in the cache) and whether b is transposed. Each task (batch, MC-row block)
+ * power-of-two N alias in the cache) and whether b is transposed; only when a has a few rows,
+ * which reuse b too little to repay the packing pass, is a row-major b read in place. Each task (batch, MC-row block)
  * packs its rows of a, one K chunk at a time, into a per-thread block of 4-row slivers [i][k][4],
  * which stays in L2 while every panel passes; a panel's K chunk (KC·32 bytes) stays in L1 while
  * all slivers of the block pass over it. The register tile is 4 rows × 8 columns, as in conv.ts.
