@@ -32,6 +32,29 @@ describe.each(['reference', 'wasm', 'webgpu'] as const)('memory on %s', (name) =
     expect(engine.memory().buffers).toBe(before.buffers);
   });
 
+  it('every op outside a scope leaves nothing but its own result', async (ctx) => {
+    const { engine, skipReason } = get();
+    if (!engine) return ctx.skip(skipReason);
+    const x = engine.tensor(randomArray(2 * 4 * 4 * 6, 4), [2, 4, 4, 6]);
+    const m = engine.tensor(randomArray(6 * 3, 5), [6, 3]);
+    const K = engine.tensor(randomArray(4 * 4 * 9, 6, -0.2, 0.2), [4, 4, 3, 3]);
+    const rows = ops.reshape(x, [32, 6]), m3 = ops.reshape(m, [1, 6, 3]);
+    const before = engine.memory();
+    const calls: Array<() => Tensor | Tensor[]> = [
+      () => ops.sum(x), () => ops.mean(x, [1, 2]), () => ops.max(x, [3]), () => ops.sumSquares(x, [0], true),
+      () => ops.matmul(rows, m), () => ops.broadcastTo(m3, [2, 6, 3]),
+      () => ops.conv2d(x, K, { pad: 'same' }), () => ops.solve(x, K), () => ops.split(x, 2, 1), () => ops.squeeze(x),
+      () => ops.add(x, 1), () => ops.concat([x, x], 3), () => ops.flip(x, { h: true }),
+    ];
+    for (const call of calls) {
+      const out = call();
+      for (const t of Array.isArray(out) ? out : [out]) t.dispose();
+      const now = engine.memory();
+      expect([now.tensors, now.buffers], call.toString()).toEqual([before.tensors, before.buffers]);
+    }
+    for (const t of [x, m, K, rows, m3]) t.dispose();
+  });
+
   it('200 forward + backward iterations in scopes leave zero live buffers', async (ctx) => {
     const { engine, skipReason } = get();
     if (!engine) return ctx.skip(skipReason);

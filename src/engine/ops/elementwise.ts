@@ -89,7 +89,10 @@ export const greater = (a: Tensor, b: Tensor): Tensor => binary('gt', a, b, () =
 /** x broadcast to a larger shape (a copy). */
 export function broadcastTo(x: Tensor, shape: Shape): Tensor {
   if (sameShape(x.shape, shape)) return reshape(x, shape);
-  const out = broadcastShapes('broadcastTo', x.shape, shape);
-  if (!sameShape(out, shape)) fail('broadcastTo', `cannot broadcast [${x.shape.join(', ')}] to [${shape.join(', ')}]`);
-  return add(x.engine.zeros(shape), x);
+  const joint = broadcastShapes('broadcastTo', x.shape, shape);
+  if (!sameShape(joint, shape)) fail('broadcastTo', `cannot broadcast [${x.shape.join(', ')}] to [${shape.join(', ')}]`);
+  const zeros = x.engine.zeros(shape);
+  const result = add(zeros, x);
+  zeros.dispose();
+  return result;
 }

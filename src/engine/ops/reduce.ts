@@ -19,12 +19,14 @@ function reduce(fn: ReduceFn, x: Tensor, axes: readonly number[] | undefined, ke
   const x4 = to4(x.shape);
   const out4 = x4.map((d, i) => (axes4.includes(i) ? 1 : d));
   const kept = x.shape.map((d, i) => (own.includes(i) ? 1 : d));
-  const result = x.engine.run('reduce', {
-    inputs: [x], outShape: kept, attrs: { fn, axes: axes4 },
+  // The kernel writes the final shape directly: reshaping a keep-dims result would leave that
+  // result alive after the caller disposes the reshape (outside a scope, a leak per call).
+  const outShape = keepDims ? kept : x.shape.filter((_, i) => !own.includes(i));
+  return x.engine.run('reduce', {
+    inputs: [x], outShape, attrs: { fn, axes: axes4 },
     kernelInputShapes: [x4], kernelOutShape: out4,
-    grad: (dy, [xin], y) => [reduceGrad(fn, dy, xin!, y)],
+    grad: (dy, [xin], y) => [reduceGrad(fn, keepDims ? dy : reshape(dy, kept), xin!, keepDims ? y : reshape(y, kept))],
   });
-  return keepDims ? result : reshape(result, x.shape.filter((_, i) => !own.includes(i)));
 }
 
 /** dy and y have the keep-dims shape, so they broadcast against x. */
