@@ -7,8 +7,10 @@ import { formatTable, writeJsonAtomic } from './lib/report.js';
 import type { Suite } from './lib/suite.js';
 import { ops } from './ops.js';
 import { PeakMeter } from './peak.js';
+import { sampling } from './sampling.js';
+import { trainBench } from './train.js';
 
-const suites: Suite[] = [ops];
+const suites: Suite[] = [ops, sampling, trainBench];
 const resultsDir = join(dirname(fileURLToPath(import.meta.url)), 'results');
 
 function usage(msg: string): never {
