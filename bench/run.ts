@@ -7,10 +7,12 @@ import { formatTable, writeJsonAtomic } from './lib/report.js';
 import type { Suite } from './lib/suite.js';
 import { ops } from './ops.js';
 import { PeakMeter } from './peak.js';
+import { perf } from './perf.js';
+import { report } from './report/suite.js';
 import { sampling } from './sampling.js';
 import { trainBench } from './train.js';
 
-const suites: Suite[] = [ops, sampling, trainBench];
+const suites: Suite[] = [ops, sampling, trainBench, perf, report];
 const resultsDir = join(dirname(fileURLToPath(import.meta.url)), 'results');
 
 function usage(msg: string): never {
