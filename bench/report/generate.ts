@@ -29,8 +29,8 @@ export function generateReport(resultsDir = join(root, 'bench', 'results'), docs
   const gridBackend = gRows[0]?.backend ?? '';
   put('sampling-vs-size.svg', logLogChart(`sample() time vs image size, ${gridBackend}, batch ${gRows[0]?.batch ?? '?'}`, 'pixels (H×W)', 'ms',
     ['finc', 'raster', 'emerging', 'inverse'].map((v) => ({ name: label(v), points: gRows.map((g) => [g.H * g.W, g.ms[v]] as [number, number]) }))
-      .concat(['FInC', 'CInC', 'Emerging'].map((k) => ({ name: `paper F4 ${k} (GPU, s·100)`, dashed: true,
-        points: ((r.sampling?.papers?.F4?.sizes ?? []) as number[][]).map(([h, w], i) => [h! * w!, 100 * r.sampling!.papers.F4.seconds[k][i]] as [number, number]) })))));
+      .concat(['FInC', 'CInC', 'Emerging'].map((k) => ({ name: `paper F4 ${k} (GPU)`, dashed: true,
+        points: ((r.sampling?.papers?.F4?.sizes ?? []) as number[][]).map(([h, w], i) => [h! * w!, 1000 * r.sampling!.papers.F4.seconds[k][i]] as [number, number]) })))));
 
   const batch = (r.perf?.samplingVsBatch?.rows ?? []) as J[];
   put('sampling-vs-batch.svg', logLogChart(`sample() time vs batch, ${r.perf?.samplingVsBatch?.backend ?? ''}`, 'batch', 'ms',
@@ -40,13 +40,13 @@ export function generateReport(resultsDir = join(root, 'bench', 'results'), docs
   const peak = r.ops?.peak?.gflopsPerCore as number | undefined;
   put('kernels.svg', barChart('conv2d / matmul GFLOP/s, batch 16', 'GFLOP/s', kRows.map((k) => shortKernel(k.name)),
     ['tfjs', 'wasm1', 'wasmN'].map((id) => ({ name: id === 'tfjs' ? 'tfjs-wasm (1 thread)' : id === 'wasm1' ? 'inflow wasm 1t' : 'inflow wasm all threads',
-      values: kRows.map((k) => k.results[id]?.gflops ?? null) })), peak ? { value: peak, label: `f32x4 peak/core ${peak}` } : undefined));
+      values: kRows.map((k) => k.results[id]?.gflops ?? null) })), peak ? { value: peak, label: `f32x4 peak per core ${Math.round(peak)}` } : undefined));
 
   const tasks = (r.perf?.flow?.tasks ?? []) as J[];
-  const ids = ['wasm1', 'wasmN', 'tfjs'];
-  put('flow.svg', barChart('FInC flow images/s, inflow vs the same flow in tfjs', 'images/s', tasks.map((t) => `${t.task} (batch ${t.batch})`),
-    ids.map((id) => ({ name: id === 'tfjs' ? 'tfjs-wasm' : id === 'wasm1' ? 'inflow wasm 1t' : 'inflow wasm all threads',
-      values: tasks.map((t) => t.contenders.find((c: J) => c.id === id)?.imagesPerSecond ?? null) }))));
+  const ms = (t: J, id: string): number | null => t.contenders.find((c: J) => c.id === id)?.timing.medianMs ?? null;
+  put('flow.svg', barChart('FInC flow: speed-up of inflow over the same flow in tfjs', '× tfjs (time ratio)', tasks.map((t) => `${t.task} (batch ${t.batch})`),
+    ['wasm1', 'wasmN'].map((id) => ({ name: id === 'wasm1' ? 'inflow wasm 1 thread' : 'inflow wasm all threads',
+      values: tasks.map((t) => { const a = ms(t, id), b = ms(t, 'tfjs'); return a && b ? b / a : null; }) })), { value: 1, label: 'tfjs = 1' }));
 
   const section = readmeSection(r, written.map((p) => relative(dirname(readme), p)));
   const text = readFileSync(readme, 'utf8');

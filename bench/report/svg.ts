@@ -6,7 +6,7 @@ const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const fmt = (v: number) => (v >= 1000 ? `${Math.round(v / 100) / 10}k` : v >= 10 ? String(Math.round(v)) : String(Math.round(v * 100) / 100));
 
-const W = 640, H = 400, M = { l: 64, r: 170, t: 40, b: 52 };
+const W = 780, H = 420, M = { l: 64, r: 250, t: 40, b: 80 };
 
 /** Log-log line chart: time against a size that grows geometrically. */
 export function logLogChart(title: string, xLabel: string, yLabel: string, series: Series[]): string {
@@ -55,7 +55,8 @@ export function barChart(title: string, yLabel: string, categories: string[], se
       if (v === null || v === undefined) return;
       out.push(`<rect x="${(gx + si * bw).toFixed(1)}" y="${py(v).toFixed(1)}" width="${(bw - 1).toFixed(1)}" height="${(H - M.b - py(v)).toFixed(1)}" fill="${COLORS[si % COLORS.length]}"/>`);
     });
-    out.push(`<text x="${(gx + gw * 0.4).toFixed(1)}" y="${H - M.b + 14}" text-anchor="middle" font-size="9">${esc(c)}</text>`);
+    const lx = (gx + gw * 0.4).toFixed(1), ly = H - M.b + 12;
+    out.push(`<text x="${lx}" y="${ly}" text-anchor="end" font-size="9" transform="rotate(-25 ${lx} ${ly})">${esc(c)}</text>`);
   });
   if (ref) {
     const y = py(ref.value);
@@ -73,6 +74,6 @@ const legend = (i: number, name: string, c: string, dashed = false) =>
   `<line x1="${W - M.r + 10}" x2="${W - M.r + 30}" y1="${M.t + 10 + i * 18}" y2="${M.t + 10 + i * 18}" stroke="${c}" stroke-width="3"${dashed ? ' stroke-dasharray="5 4"' : ''}/><text x="${W - M.r + 34}" y="${M.t + 14 + i * 18}">${esc(name)}</text>`;
 const axes = (xLabel: string, yLabel: string) =>
   `<line x1="${M.l}" x2="${M.l}" y1="${M.t}" y2="${H - M.b}" stroke="#000"/><line x1="${M.l}" x2="${W - M.r}" y1="${H - M.b}" y2="${H - M.b}" stroke="#000"/>` +
-  `<text x="${(M.l + W - M.r) / 2}" y="${H - 12}" text-anchor="middle">${esc(xLabel)}</text>` +
+  `<text x="${(M.l + W - M.r) / 2}" y="${H - M.b + 34}" text-anchor="middle">${esc(xLabel)}</text>` +
   `<text transform="translate(16 ${(M.t + H - M.b) / 2}) rotate(-90)" text-anchor="middle">${esc(yLabel)}</text>`;
 const emptyChart = (title: string) => `${header(title)}\n<text x="${W / 2}" y="${H / 2}" text-anchor="middle">no data in this run</text>\n</svg>\n`;
