@@ -20,7 +20,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe.skipIf(!!skipReason)('bench/gpu.sh --smoke', () => {
   it('writes gpu JSON whose WebGPU results agree with wasm', () => {
     const out = join(dir, 'gpu.json');
-    const r = spawnSync('bash', ['bench/gpu.sh', '--smoke', '--out', out], { encoding: 'utf8', timeout: 90_000 });
+    // npm test built the kernels already; a loaded 2-core machine still needs minutes of headroom.
+    const r = spawnSync('bash', ['bench/gpu.sh', '--smoke', '--out', out],
+      { encoding: 'utf8', timeout: 240_000, env: { ...process.env, INFLOW_KERNELS_BUILT: '1' } });
     expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
     expect(r.stdout).toMatch(/^adapter: \{/m);
     const j = JSON.parse(readFileSync(out, 'utf8'));
@@ -34,5 +36,5 @@ describe.skipIf(!!skipReason)('bench/gpu.sh --smoke', () => {
     expect(j.sampling[0]).toMatchObject({ preset: expect.any(String), batch: expect.any(Number), secondsPer100: expect.any(Number) });
     expect(j.grid[0]).toMatchObject({ H: expect.any(Number), fincMs: expect.any(Number), rasterMs: expect.any(Number), emergingMs: expect.any(Number) });
     expect(typeof j.machine.cpuModel).toBe('string');
-  }, 120_000);
+  }, 300_000);
 });
