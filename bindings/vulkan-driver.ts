@@ -20,14 +20,16 @@ export function hasGpuDeviceNode(): boolean {
 
 /**
  * Points the Vulkan loader at SwiftShader when the user has chosen no driver and the manifest
- * exists. Must run on the main thread before webgpu's create(): worker threads do not pass their
+ * exists. By default it also declines on a machine with a GPU device node; `evenWithGpu` is for
+ * after that GPU's own driver gave no adapter (a container without the user-space driver).
+ * Must run on the main thread before webgpu's create(): worker threads do not pass their
  * process.env to C getenv. Returns the manifest used, or null when nothing was changed.
  */
-export function useSoftwareVulkanIfNeeded(): string | null {
+export function useSoftwareVulkanIfNeeded(opts: { evenWithGpu?: boolean } = {}): string | null {
   if (typeof process === 'undefined' || !process.env) return null;
   process.env.XDG_RUNTIME_DIR ??= '/tmp';
   if (driverVariables.some((v) => process.env[v])) return null;
-  if (hasGpuDeviceNode() || !existsSync(SWIFTSHADER_ICD)) return null;
+  if ((!opts.evenWithGpu && hasGpuDeviceNode()) || !existsSync(SWIFTSHADER_ICD)) return null;
   process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
   return SWIFTSHADER_ICD;
 }

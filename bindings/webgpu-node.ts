@@ -1,7 +1,6 @@
 /** Acquiring a WebGPU adapter in Node through dawn.node (the `webgpu` package). */
 import { type AcquiredGPU, isSoftwareAdapter } from './webgpu-browser.js';
-import { existsSync } from 'node:fs';
-import { SWIFTSHADER_ICD, useSoftwareVulkanIfNeeded } from './vulkan-driver.js';
+import { useSoftwareVulkanIfNeeded } from './vulkan-driver.js';
 
 /**
  * Every GPU object create() ever returned. dawn.node crashes (SIGSEGV in its event loop) when this
@@ -30,28 +29,17 @@ export async function acquireNodeGPU(): Promise<AcquiredGPU> {
   if (working) return requestFrom(working);
   // With no GPU device node there is no hardware adapter to find: go straight to SwiftShader rather
   // than letting Dawn probe (and loudly reject) Mesa's lavapipe first.
-  useSoftwareVulkanIfNeeded();
+  const preset = useSoftwareVulkanIfNeeded();
   const first = await tryCreate(mod.create);
   if ('adapter' in first) return first;
-  const manifest = useSoftwareVulkanIfNeeded() ?? forceSoftwareVulkan();
+  if (preset) return { error: `no WebGPU adapter, even with VK_ICD_FILENAMES=${preset} (${first.error})` };
+  // The user's own setup (or the GPU's driver) just gave nothing: unless they chose a driver
+  // explicitly, SwiftShader is the better bet.
+  const manifest = useSoftwareVulkanIfNeeded({ evenWithGpu: true });
   if (!manifest) return { error: `no WebGPU adapter (${first.error}; no SwiftShader fallback available or a Vulkan driver is already configured)` };
   const second = await tryCreate(mod.create);
   if ('adapter' in second) return second;
   return { error: `no WebGPU adapter, even with VK_ICD_FILENAMES=${manifest} (${second.error})` };
-}
-
-/**
- * useSoftwareVulkanIfNeeded() declines when the machine has a GPU device node, but a device node
- * whose driver gives no adapter (missing ICD, a container without the user-space driver) is no
- * better. The user's setup has just failed here, so unless they chose a driver explicitly,
- * SwiftShader is the better bet.
- */
-function forceSoftwareVulkan(): string | null {
-  const env = process.env;
-  if (env.VK_ICD_FILENAMES || env.VK_DRIVER_FILES || env.VK_ADD_DRIVER_FILES || !existsSync(SWIFTSHADER_ICD)) return null;
-  env.XDG_RUNTIME_DIR ??= '/tmp';
-  env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
-  return SWIFTSHADER_ICD;
 }
 
 /** GPUBufferUsage, GPUMapMode, ...: Node has none of them; a browser-like host keeps its own. */
