@@ -59,6 +59,11 @@ describe('the CLI reports user mistakes in one line with a non-zero exit code', 
   it('bad flag value', () => {
     expectOneLine(run('sample', modelPath, '--n', 'many'), /expected a positive integer, got 'many'/);
   });
+  it('--init with a missing model, with architecture flags, or with --resume', () => {
+    expectOneLine(run('train', '--init', join(dir, 'nope.safetensors'), '--data', 'mnist', '--backend', 'wasm'), /--init: .*nope.safetensors: model file not found/);
+    expectOneLine(run('train', '--init', modelPath, '--width', '16', '--data', 'mnist', '--backend', 'wasm'), /--init takes the architecture from .*; drop --width/);
+    expectOneLine(run('train', '--init', modelPath, '--resume', '--data', 'mnist'), /--init and --resume do not mix/);
+  });
   it('model / data shape mismatch', () => {
     const r = run('eval', modelPath, '--images', join(dir, 'images'), '--backend', 'wasm');
     // The folder images are resized to the model's own input, so a mismatch needs CIFAR data:

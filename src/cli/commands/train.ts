@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Command, Option } from 'commander';
-import { saveModel } from '../../io/model-file.js';
+import { loadModel, saveModel } from '../../io/model-file.js';
 import { fromConfig, presetNames, resolveConfig, type FlowModelConfig, type ModelConfig, type ModelKind } from '../../models/index.js';
 import { FlowModel } from '../../models/flow-model.js';
 import { loadCheckpoint } from '../../train/checkpoint.js';
@@ -40,6 +40,7 @@ interface TrainFlags extends EngineFlags, DataFlags {
   checkpointDir: string;
   checkpointEvery: number;
   resume?: boolean;
+  init?: string;
   out: string;
   log?: string;
 }
@@ -73,6 +74,7 @@ export function trainCommand(): Command {
     .option('--checkpoint-dir <dir>', 'where checkpoint.safetensors is kept', 'checkpoints')
     .option('--checkpoint-every <steps>', 'checkpoint interval', parsePositiveInt, 200)
     .option('--resume', 'continue from <checkpoint-dir>/checkpoint.safetensors exactly where it stopped')
+    .option('--init <model>', 'start from the weights of this model file (fine-tuning); its architecture is used')
     .option('--out <file>', 'the trained model file', 'model.safetensors')
     .option('--log <file>', 'JSONL log of every step (default: <checkpoint-dir>/train.jsonl)')
     .addOption(backendOption())
@@ -81,14 +83,16 @@ export function trainCommand(): Command {
 }
 
 async function runTrain(flags: TrainFlags): Promise<void> {
+  if (flags.init && flags.resume) throw new UserError('--init and --resume do not mix: --resume already restores the weights of the checkpoint');
   const engine = await engineFrom(flags);
   const ckptFile = checkpointPath(flags.checkpointDir);
   const resume = flags.resume ? readResume(ckptFile) : undefined;
   let model: FlowModel;
   if (resume) model = fromConfig(engine, resume.modelConfig as unknown as FlowModelConfig);
+  else if (flags.init) model = await initialModel(engine, flags);
   else {
     const overrides: Partial<ModelConfig> = {};
-    for (const k of ['levels', 'steps', 'width', 'kernelSize', 'coupling', 'split'] as const)
+    for (const k of architectureFlags.filter((f) => f !== 'preset'))
       if (flags[k] !== undefined) (overrides as Record<string, unknown>)[k] = flags[k];
     let cfg: ModelConfig;
     try {
@@ -135,6 +139,19 @@ async function runTrain(flags: TrainFlags): Promise<void> {
   console.log(`model written to ${flags.out}`);
   model.dispose();
   engine.dispose();
+}
+
+const architectureFlags = ['preset', 'levels', 'steps', 'width', 'kernelSize', 'coupling', 'split'] as const;
+
+/** --init: a saved model to fine-tune; the file fixes the architecture, so flags that would change it are refused. */
+async function initialModel(engine: Awaited<ReturnType<typeof engineFrom>>, flags: TrainFlags): Promise<FlowModel> {
+  const clash = architectureFlags.filter((k) => flags[k] !== undefined);
+  if (clash.length) throw new UserError(`--init takes the architecture from ${flags.init}; drop ${clash.map((k) => `--${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`).join(', ')}`);
+  try {
+    return await loadModel(flags.init!, { engine });
+  } catch (e) {
+    throw new UserError(`--init: ${e instanceof Error ? e.message : String(e)}`);
+  }
 }
 
 function readResume(path: string) {
