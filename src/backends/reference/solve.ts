@@ -17,66 +17,64 @@ export function solveOrder(H: number, W: number, algorithm: SolveAttrs['algorith
   return order;
 }
 
-interface SolveGeometry {
-  N: number; C: number; H: number; W: number; Cg: number; k: number;
-}
+/** Index of (c, h, w) of channel group g, image n, in the flipped frame the solve runs in. */
+type At = (c: number, h: number, w: number) => number;
 
-function geometry(y: View, K: View, attrs: SolveAttrs): SolveGeometry {
+/**
+ * Calls body once per channel group and image with the group's index map: the flips of spec §b.2
+ * turn every corner into TL, so the solves below only ever see a TL-masked kernel.
+ */
+function forEachGroupImage(y: View, K: View, attrs: SolveAttrs, body: (g: number, at: At, dims: { H: number; W: number; Cg: number; k: number }) => void): void {
   const [N, C, H, W] = y.shape as [number, number, number, number];
-  return { N, C, H, W, Cg: C / attrs.groups, k: K.shape[2]! };
+  const Cg = C / attrs.groups, k = K.shape[2]!;
+  for (let g = 0; g < attrs.groups; g++) {
+    const fw = (attrs.flips[g]! & 1) !== 0, fh = (attrs.flips[g]! & 2) !== 0;
+    const ph = (h: number) => (fh ? H - 1 - h : h), pw = (w: number) => (fw ? W - 1 - w : w);
+    for (let n = 0; n < N; n++) body(g, (c, h, w) => ((n * C + g * Cg + c) * H + ph(h)) * W + pw(w), { H, W, Cg, k });
+  }
 }
 
 /** x = F T⁻¹ F y per channel group (see the kernel contract in backend.ts). */
 export function solve(inputs: readonly View[], out: View, attrs: SolveAttrs): void {
   const [y, kern] = inputs as [View, View];
   const Y = buf(y), Kw = buf(kern), X = buf(out);
-  const { N, C, H, W, Cg, k } = geometry(y, kern, attrs);
+  const [, , H, W] = y.shape as [number, number, number, number];
   const order = solveOrder(H, W, attrs.algorithm);
-  for (let g = 0; g < attrs.groups; g++) {
-    const fw = (attrs.flips[g]! & 1) !== 0, fh = (attrs.flips[g]! & 2) !== 0;
-    const ph = (h: number) => (fh ? H - 1 - h : h), pw = (w: number) => (fw ? W - 1 - w : w);
-    for (let n = 0; n < N; n++) {
-      const at = (c: number, h: number, w: number) => ((n * C + g * Cg + c) * H + ph(h)) * W + pw(w);
-      for (const [h, w] of order) {
-        for (let c = 0; c < Cg; c++) {
-          const row = g * Cg + c;
-          let acc = Y[at(c, h, w)]!;
-          for (let u = 0; u < k && h - u >= 0; u++)
-            for (let v = 0; v < k && w - v >= 0; v++)
-              for (let i = 0; i < Cg; i++) {
-                if (u === 0 && v === 0 && i >= c) continue;
-                acc -= Kw[((row * Cg + i) * k + k - 1 - u) * k + k - 1 - v]! * X[at(i, h - u, w - v)]!;
-              }
-          X[at(c, h, w)] = attrs.unitDiag ? acc : acc / Kw[((row * Cg + c) * k + k - 1) * k + k - 1]!;
-        }
+  forEachGroupImage(y, kern, attrs, (g, at, { Cg, k }) => {
+    for (const [h, w] of order) {
+      for (let c = 0; c < Cg; c++) {
+        const row = g * Cg + c;
+        let acc = Y[at(c, h, w)]!;
+        for (let u = 0; u < k && h - u >= 0; u++)
+          for (let v = 0; v < k && w - v >= 0; v++)
+            for (let i = 0; i < Cg; i++) {
+              if (u === 0 && v === 0 && i >= c) continue;
+              acc -= Kw[((row * Cg + i) * k + k - 1 - u) * k + k - 1 - v]! * X[at(i, h - u, w - v)]!;
+            }
+        X[at(c, h, w)] = attrs.unitDiag ? acc : acc / Kw[((row * Cg + c) * k + k - 1) * k + k - 1]!;
       }
     }
-  }
+  });
 }
 
 /** gy = F T⁻ᵀ F g per channel group: the reverse sweep with the transposed kernel. */
 export function solveTranspose(inputs: readonly View[], out: View, attrs: SolveAttrs): void {
   const [g0, kern] = inputs as [View, View];
   const G = buf(g0), Kw = buf(kern), GY = buf(out);
-  const { N, C, H, W, Cg, k } = geometry(g0, kern, attrs);
+  const [, , H, W] = g0.shape as [number, number, number, number];
   const order = solveOrder(H, W, attrs.algorithm).reverse();
-  for (let g = 0; g < attrs.groups; g++) {
-    const fw = (attrs.flips[g]! & 1) !== 0, fh = (attrs.flips[g]! & 2) !== 0;
-    const ph = (h: number) => (fh ? H - 1 - h : h), pw = (w: number) => (fw ? W - 1 - w : w);
-    for (let n = 0; n < N; n++) {
-      const at = (c: number, h: number, w: number) => ((n * C + g * Cg + c) * H + ph(h)) * W + pw(w);
-      for (const [h, w] of order) {
-        for (let c = Cg - 1; c >= 0; c--) {
-          let acc = G[at(c, h, w)]!;
-          for (let u = 0; u < k && h + u < H; u++)
-            for (let v = 0; v < k && w + v < W; v++)
-              for (let o = 0; o < Cg; o++) {
-                if (u === 0 && v === 0 && o <= c) continue;
-                acc -= Kw[(((g * Cg + o) * Cg + c) * k + k - 1 - u) * k + k - 1 - v]! * GY[at(o, h + u, w + v)]!;
-              }
-          GY[at(c, h, w)] = attrs.unitDiag ? acc : acc / Kw[(((g * Cg + c) * Cg + c) * k + k - 1) * k + k - 1]!;
-        }
+  forEachGroupImage(g0, kern, attrs, (g, at, { Cg, k }) => {
+    for (const [h, w] of order) {
+      for (let c = Cg - 1; c >= 0; c--) {
+        let acc = G[at(c, h, w)]!;
+        for (let u = 0; u < k && h + u < H; u++)
+          for (let v = 0; v < k && w + v < W; v++)
+            for (let o = 0; o < Cg; o++) {
+              if (u === 0 && v === 0 && o <= c) continue;
+              acc -= Kw[(((g * Cg + o) * Cg + c) * k + k - 1 - u) * k + k - 1 - v]! * GY[at(o, h + u, w + v)]!;
+            }
+        GY[at(c, h, w)] = attrs.unitDiag ? acc : acc / Kw[(((g * Cg + c) * Cg + c) * k + k - 1) * k + k - 1]!;
       }
     }
-  }
+  });
 }
