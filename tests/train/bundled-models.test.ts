@@ -26,10 +26,10 @@ describe('bundled models', () => {
   });
 
   // The issue's target is ≥ 80 % confident samples; the bundled 0.29 M-parameter model, trained for
-  // 47 minutes on 9 000 digits, reaches 40 % (README, "The bundled models"). Sampling is seeded and
+  // about two hours on 9 000 digits, reaches 42 % (README, "The bundled models"). Sampling is seeded and
   // bit-identical across thread counts on wasm, so this floor catches any regression of the model,
   // the sampler or the classifier without pretending the target is met.
-  it('flow samples at temperature 0.7 are recognised as digits (measured 40/100 with p ≥ 0.9; floor 35)', async () => {
+  it('flow samples at temperature 0.7 are recognised as digits (measured 42/100 with p ≥ 0.9; floor 37)', async () => {
     const flow = await loadModel(flowFile, { engine });
     const { model: classifier } = loadClassifier(classifierFile, engine);
     const x = await flow.sample(100, { temperature: 0.7, seed: 2024 });
@@ -37,7 +37,7 @@ describe('bundled models', () => {
     const confident = probs.filter((p) => Math.max(...p) >= 0.9).length;
     const digits = new Set(probs.map((p) => p.indexOf(Math.max(...p))));
     console.log(`${confident}/100 samples classified with p ≥ 0.9; ${digits.size} distinct digits`);
-    expect(confident).toBeGreaterThanOrEqual(35);
+    expect(confident).toBeGreaterThanOrEqual(37);
     // Samples that are all one digit would pass the confidence bar while failing as a generative model.
     expect(digits.size).toBeGreaterThanOrEqual(6);
     for (const t of [x]) t.dispose();
