@@ -59,10 +59,11 @@ describe('the CLI reports user mistakes in one line with a non-zero exit code', 
   it('bad flag value', () => {
     expectOneLine(run('sample', modelPath, '--n', 'many'), /expected a positive integer, got 'many'/);
   });
-  it('--init with a missing model, with architecture flags, or with --resume', () => {
+  it('--init with a missing model, architecture flags, --resume, or a different --model', () => {
     expectOneLine(run('train', '--init', join(dir, 'nope.safetensors'), '--data', 'mnist', '--backend', 'wasm'), /--init: .*nope.safetensors: model file not found/);
     expectOneLine(run('train', '--init', modelPath, '--width', '16', '--data', 'mnist', '--backend', 'wasm'), /--init takes the architecture from .*; drop --width/);
     expectOneLine(run('train', '--init', modelPath, '--resume', '--data', 'mnist'), /--init and --resume do not mix/);
+    expectOneLine(run('train', '--init', modelPath, '--model', 'glow', '--data', 'mnist', '--backend', 'wasm'), /--init: .*mnist.safetensors is a finc model, not --model glow/);
   });
   it('model / data shape mismatch', () => {
     const r = run('eval', modelPath, '--images', join(dir, 'images'), '--backend', 'wasm');

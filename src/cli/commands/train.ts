@@ -41,6 +41,8 @@ interface TrainFlags extends EngineFlags, DataFlags {
   checkpointEvery: number;
   resume?: boolean;
   init?: string;
+  /** --model was typed, not defaulted (with --init it must then match the file). */
+  modelGiven?: boolean;
   out: string;
   log?: string;
 }
@@ -79,7 +81,7 @@ export function trainCommand(): Command {
     .option('--log <file>', 'JSONL log of every step (default: <checkpoint-dir>/train.jsonl)')
     .addOption(backendOption())
     .addOption(threadsOption())
-    .action(async (flags: TrainFlags) => runTrain(flags));
+    .action(async (flags: TrainFlags, cmd: Command) => runTrain({ ...flags, modelGiven: cmd.getOptionValueSource('model') !== 'default' }));
 }
 
 async function runTrain(flags: TrainFlags): Promise<void> {
@@ -147,11 +149,18 @@ const architectureFlags = ['preset', 'levels', 'steps', 'width', 'kernelSize', '
 async function initialModel(engine: Awaited<ReturnType<typeof engineFrom>>, flags: TrainFlags): Promise<FlowModel> {
   const clash = architectureFlags.filter((k) => flags[k] !== undefined);
   if (clash.length) throw new UserError(`--init takes the architecture from ${flags.init}; drop ${clash.map((k) => `--${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`).join(', ')}`);
+  let model: FlowModel;
   try {
-    return await loadModel(flags.init!, { engine });
+    model = await loadModel(flags.init!, { engine });
   } catch (e) {
     throw new UserError(`--init: ${e instanceof Error ? e.message : String(e)}`);
   }
+  const kind = model.config.model.kind;
+  if (flags.modelGiven && kind !== flags.model) {
+    model.dispose();
+    throw new UserError(`--init: ${flags.init} is a ${kind} model, not --model ${flags.model}`);
+  }
+  return model;
 }
 
 function readResume(path: string) {
