@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Command, Option } from 'commander';
+import type { Engine } from '../../engine/engine.js';
 import { loadModel, saveModel } from '../../io/model-file.js';
 import { fromConfig, presetNames, resolveConfig, type FlowModelConfig, type ModelConfig, type ModelKind } from '../../models/index.js';
 import { FlowModel } from '../../models/flow-model.js';
@@ -146,7 +147,7 @@ async function runTrain(flags: TrainFlags): Promise<void> {
 const architectureFlags = ['preset', 'levels', 'steps', 'width', 'kernelSize', 'coupling', 'split'] as const;
 
 /** --init: a saved model to fine-tune; the file fixes the architecture, so flags that would change it are refused. */
-async function initialModel(engine: Awaited<ReturnType<typeof engineFrom>>, flags: TrainFlags): Promise<FlowModel> {
+async function initialModel(engine: Engine, flags: TrainFlags): Promise<FlowModel> {
   const clash = architectureFlags.filter((k) => flags[k] !== undefined);
   if (clash.length) throw new UserError(`--init takes the architecture from ${flags.init}; drop ${clash.map((k) => `--${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`).join(', ')}`);
   let model: FlowModel;
