@@ -34,8 +34,8 @@ export class EngineClient {
     return this.call({ type: 'init', backend, modelUrl, ...(wasmBase ? { wasmBase } : {}) }) as Promise<EngineSummary>;
   }
 
-  sample(n: number, temperature: number, seed: number): Promise<Samples> {
-    return this.call({ type: 'sample', n, temperature, seed }) as Promise<Samples>;
+  sample(n: number, temperature: number, seed: number, labels?: number[]): Promise<Samples> {
+    return this.call({ type: 'sample', n, temperature, seed, ...(labels ? { labels } : {}) }) as Promise<Samples>;
   }
 
   score(pixels: Float32Array): Promise<Score> {

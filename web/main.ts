@@ -4,7 +4,7 @@ import type { BackendChoice, EngineSummary, Samples, Score } from './protocol.js
 
 /**
  * Settings come from the query string so a link (or a test) can pick them:
- * ?backend=auto|webgpu|wasm&model=URL&n=16&seed=0&temperature=0.7, and wasm=URL of a folder holding
+ * ?backend=auto|webgpu|wasm&model=URL&n=16&seed=0&temperature=0.7&digit=3, and wasm=URL of a folder holding
  * inflow-single.wasm and inflow-threads.wasm to load the kernels from there instead of the build's assets.
  */
 const params = new URLSearchParams(location.search);
@@ -15,6 +15,7 @@ const backendSelect = $<HTMLSelectElement>('backend');
 const modelInput = $<HTMLInputElement>('model-url');
 const temperature = $<HTMLInputElement>('temperature');
 const seedInput = $<HTMLInputElement>('seed');
+const digitSelect = $<HTMLSelectElement>('digit');
 const sampleButton = $<HTMLButtonElement>('sample');
 const nextSeedButton = $<HTMLButtonElement>('next-seed');
 const scoreButton = $<HTMLButtonElement>('score');
@@ -25,6 +26,8 @@ backendSelect.value = ['auto', 'webgpu', 'wasm'].includes(params.get('backend') 
 modelInput.value = params.get('model') ?? DEFAULT_MODEL;
 if (params.has('seed')) seedInput.value = String(Number(params.get('seed')) || 0);
 if (params.has('temperature')) temperature.value = params.get('temperature')!;
+/** Applied once the model's classes are known. */
+const digitParam = params.get('digit');
 
 /** What the last operations produced, for anyone scripting the page (tests/browser reads it). */
 const state: {
@@ -83,9 +86,19 @@ async function start(): Promise<void> {
     return;
   }
   shape = state.info.inputShape;
+  showClasses(state.info.classes);
   $('engine-info').textContent = describe(state.info);
   setBusy(false);
   await sample();
+}
+
+/** The digit picker lists the model's classes; a model without a class prior hides it. */
+function showClasses(classes: number): void {
+  const wanted = digitSelect.value || digitParam || '';
+  digitSelect.replaceChildren(new Option('any', ''), ...Array.from({ length: classes }, (_, y) => new Option(String(y), String(y))));
+  const y = Number(wanted);
+  digitSelect.value = wanted !== '' && Number.isInteger(y) && y >= 0 && y < classes ? String(y) : '';
+  $('digit-label').hidden = classes === 0;
 }
 
 function describe(info: EngineSummary): string {
@@ -102,7 +115,8 @@ async function sample(): Promise<void> {
   if (!client || !state.info) return;
   setBusy(true);
   try {
-    const s = await client.sample(batchSize, Number(temperature.value), Math.floor(Number(seedInput.value)) || 0);
+    const labels = digitSelect.value === '' ? undefined : [Number(digitSelect.value)];
+    const s = await client.sample(batchSize, Number(temperature.value), Math.floor(Number(seedInput.value)) || 0, labels);
     state.samples = s;
     state.batches++;
     if (state.firstBatchMs === null) state.firstBatchMs = s.ms;
@@ -126,6 +140,11 @@ async function score(): Promise<void> {
     state.scoreInput = input;
     state.score = s;
     $('bpd').textContent = s.bitsPerDim.toFixed(3);
+    if (s.classProbs.length) {
+      const best = s.classProbs.indexOf(Math.max(...s.classProbs));
+      $('reading-digit').textContent = `${best} (p ${s.classProbs[best]!.toFixed(2)})`;
+    }
+    $('reading').hidden = !s.classProbs.length;
     drawImage($<HTMLCanvasElement>('reconstruction'), s.reconstruction, H, W);
     $('score-timing').textContent = `scored in ${ms(s.ms)}`;
   } catch (e) {
@@ -138,6 +157,7 @@ temperature.addEventListener('input', () => { $('temperature-value').textContent
 temperature.dispatchEvent(new Event('input'));
 temperature.addEventListener('change', () => void sample());
 seedInput.addEventListener('change', () => void sample());
+digitSelect.addEventListener('change', () => void sample());
 sampleButton.addEventListener('click', () => void sample());
 nextSeedButton.addEventListener('click', () => {
   seedInput.value = String((Math.floor(Number(seedInput.value)) || 0) + 1);

@@ -5,7 +5,8 @@ export type BackendChoice = 'auto' | 'webgpu' | 'wasm';
 export type Request =
   /** modelUrl is absolute: a worker's own URL is no base for the page's relative links. */
   | { id: number; type: 'init'; backend: BackendChoice; modelUrl: string; wasmBase?: string }
-  | { id: number; type: 'sample'; n: number; temperature: number; seed: number }
+  /** labels: the class of every image, for a model with a class prior (omitted: drawn at random). */
+  | { id: number; type: 'sample'; n: number; temperature: number; seed: number; labels?: number[] }
   | { id: number; type: 'score'; pixels: Float32Array };
 
 export interface EngineSummary {
@@ -16,6 +17,8 @@ export interface EngineSummary {
   fallbacks: string[];
   /** [C, H, W] the model takes. */
   inputShape: [number, number, number];
+  /** Classes of the model's class prior; 0 without one. */
+  classes: number;
   loadMs: number;
 }
 
@@ -32,6 +35,8 @@ export interface Score {
   bitsPerDim: number;
   /** decode(encode(x)) as pixels. */
   reconstruction: Float32Array;
+  /** p(y | x) under a model with a class prior (Bayes' rule on its exact densities); empty without one. */
+  classProbs: number[];
   ms: number;
 }
 

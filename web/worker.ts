@@ -39,14 +39,14 @@ async function handle(req: Request): Promise<Reply> {
         result: {
           backend: info.backend, why: info.why, details: info.details as Record<string, unknown>,
           rejected: info.rejected as Record<string, string>, fallbacks: info.fallbacks,
-          inputShape: model.config.model.inputShape, loadMs: performance.now() - t0,
+          inputShape: model.config.model.inputShape, classes: model.classes, loadMs: performance.now() - t0,
         },
       };
     }
     case 'sample': {
       const m = ready();
       const t0 = performance.now();
-      const x = await m.sample(req.n, { temperature: req.temperature, seed: req.seed, output: 'flow' });
+      const x = await m.sample(req.n, { temperature: req.temperature, seed: req.seed, output: 'flow', ...(req.labels ? { labels: req.labels } : {}) });
       const flow = await x.data();
       const shape = x.shape as [number, number, number, number];
       x.dispose();
@@ -58,14 +58,19 @@ async function handle(req: Request): Promise<Reply> {
       const [C, H, W] = m.config.model.inputShape;
       const e = m.engine;
       const x = e.tensor(req.pixels, [1, C, H, W]);
+      // With a class prior: log p(x | y) for each y gives both p(x) and p(y | x); the round trip uses the likeliest y.
+      const perClass = m.prior ? e.scope(() => m.classLogProbs(x)) : null;
+      const logp = perClass ? await perClass.data() : new Float32Array();
+      const probs = posterior(logp);
+      const labels = probs.length ? [probs.indexOf(Math.max(...probs))] : undefined;
       const { bpd, flow } = e.scope(() => {
-        const bpd = m.bitsPerDim(x);
-        const { z } = m.encode(m.preprocess.encode(x).y);
-        return { bpd, flow: m.decode(z) };
+        const bpd = perClass ? m.bitsPerDimFromClasses(perClass) : m.bitsPerDim(x);
+        const { z } = m.encode(m.preprocess.encode(x).y, labels);
+        return { bpd, flow: m.decode(z, labels) };
       });
       const [bits, back] = await Promise.all([bpd.data(), flow.data()]);
-      for (const t of [x, bpd, flow] as Tensor[]) t.dispose();
-      return { id: req.id, type: 'score', result: { bitsPerDim: bits[0]!, reconstruction: toPixels(m, back), ms: performance.now() - t0 } };
+      for (const t of [x, bpd, flow, perClass] as Tensor[]) t?.dispose();
+      return { id: req.id, type: 'score', result: { bitsPerDim: bits[0]!, reconstruction: toPixels(m, back), classProbs: probs, ms: performance.now() - t0 } };
     }
   }
 }
@@ -95,4 +100,13 @@ function transferables(reply: Reply): Transferable[] {
 function readable(err: unknown): string {
   if (err instanceof Error) return err.message || err.name;
   return String(err);
+}
+
+/** p(y | x) ∝ p(x | y) with equal class weights: only the top latent's term differs between classes. */
+function posterior(logp: Float32Array): number[] {
+  if (!logp.length) return [];
+  const top = Math.max(...logp);
+  const w = Array.from(logp, (v) => Math.exp(v - top));
+  const total = w.reduce((a, b) => a + b, 0);
+  return w.map((v) => v / total);
 }

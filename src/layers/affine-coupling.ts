@@ -14,12 +14,12 @@ import { deinterleave, expectImage, sumPerSample, zeroLogdet } from './util.js';
  */
 export type CouplingForm = 'finc' | 'glow' | 'additive';
 
-export interface AffineCouplingConfig { kind: 'affine-coupling'; channels: number; width: number; form: CouplingForm }
+export interface AffineCouplingConfig { kind: 'affine-coupling'; channels: number; width: number; form: CouplingForm; classes?: number }
 
 const half = (C: number) => Math.floor(C / 2);
 
 export const affineCouplingParams = (c: Omit<AffineCouplingConfig, 'kind'>): number =>
-  couplingNetParams({ inChannels: half(c.channels), outChannels: (c.form === 'additive' ? 1 : 2) * (c.channels - half(c.channels)), width: c.width });
+  couplingNetParams({ inChannels: half(c.channels), outChannels: (c.form === 'additive' ? 1 : 2) * (c.channels - half(c.channels)), width: c.width, classes: c.classes ?? 0 });
 
 /** log σ(z) without overflow: −softplus(−z). */
 export const logSigmoid = (z: Tensor): Tensor => neg(softplus(neg(z)));
@@ -31,12 +31,12 @@ export class AffineCoupling extends FlowLayer {
 
   constructor(engine: Engine, config: Omit<AffineCouplingConfig, 'kind'>, rng = new Rng(0)) {
     super(engine);
-    const { channels: C, width, form } = config;
+    const { channels: C, width, form, classes } = config;
     if (C < 2) fail('AffineCoupling', `needs at least 2 channels, got ${C}`);
     if (!['finc', 'glow', 'additive'].includes(form)) fail('AffineCoupling', `unknown form '${String(form)}' (finc, glow or additive)`);
-    this.config = { kind: 'affine-coupling', channels: C, width, form };
+    this.config = { kind: 'affine-coupling', channels: C, width, form, ...(classes ? { classes } : {}) };
     const c2 = C - half(C);
-    this.net = this.child('net', new CouplingNet(engine, { inChannels: half(C), outChannels: (form === 'additive' ? 1 : 2) * c2, width }, rng));
+    this.net = this.child('net', new CouplingNet(engine, { inChannels: half(C), outChannels: (form === 'additive' ? 1 : 2) * c2, width, classes: classes ?? 0 }, rng));
   }
 
   private parts(x: Tensor): [Tensor, Tensor] {

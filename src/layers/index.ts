@@ -1,6 +1,7 @@
 export { ActNorm, type ActNormConfig } from './actnorm.js';
 export { AffineCoupling, logSigmoid, type AffineCouplingConfig, type CouplingForm } from './affine-coupling.js';
 export { CIncConv, type CIncConvConfig } from './cinc-conv.js';
+export { ClassPrior } from './class-prior.js';
 export { Conv1x1, type Conv1x1Config } from './conv1x1.js';
 export { Conv1x1LU, type Conv1x1LUConfig } from './conv1x1-lu.js';
 export { CouplingNet, type CouplingNetConfig } from './coupling-net.js';
@@ -12,7 +13,7 @@ export { GlowSplit, type GlowSplitConfig } from './glow-split.js';
 export { InverseConv, type InverseConvConfig } from './inverse-conv.js';
 export { FlowLayer, type EncodeResult, type LayerConfig } from './layer.js';
 export { Module } from './module.js';
-export { MultiScaleFlow, type LevelConfig, type MultiScaleConfig } from './multiscale.js';
+export { MultiScaleFlow, latentShapes, type LevelConfig, type MultiScaleConfig } from './multiscale.js';
 export { Param } from './param.js';
 export { cornerConv } from './pcb.js';
 export { Preprocess, dequantize, type PreprocessConfig } from './preprocess.js';

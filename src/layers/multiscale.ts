@@ -78,18 +78,21 @@ export class MultiScaleFlow extends Module {
   }
 
   /** [C, H, W] of each latent in encode's order. */
-  latentShapes(): Array<[number, number, number]> {
-    let [C, H, W] = this.spec.inputShape;
-    const out: Array<[number, number, number]> = [];
-    for (const level of this.spec.levels) {
-      C *= 4; H /= 2; W /= 2;
-      if (level.split) {
-        const kept = Math.floor(C / 2);
-        out.push([C - kept, H, W]);
-        C = kept;
-      }
+  latentShapes(): Array<[number, number, number]> { return latentShapes(this.spec); }
+}
+
+/** [C, H, W] of each latent of an architecture, in encode's order (one per split, then the top). */
+export function latentShapes(spec: MultiScaleConfig): Array<[number, number, number]> {
+  let [C, H, W] = spec.inputShape;
+  const out: Array<[number, number, number]> = [];
+  for (const level of spec.levels) {
+    C *= 4; H /= 2; W /= 2;
+    if (level.split) {
+      const kept = Math.floor(C / 2);
+      out.push([C - kept, H, W]);
+      C = kept;
     }
-    out.push([C, H, W]);
-    return out;
   }
+  out.push([C, H, W]);
+  return out;
 }

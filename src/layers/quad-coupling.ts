@@ -8,10 +8,10 @@ import { FlowLayer, type EncodeResult } from './layer.js';
 import { Rng } from '../data/rng.js';
 import { deinterleave, expectImage, sumPerSample } from './util.js';
 
-export interface QuadCouplingConfig { kind: 'quad-coupling'; channels: number; width: number }
+export interface QuadCouplingConfig { kind: 'quad-coupling'; channels: number; width: number; classes?: number }
 
-export const quadCouplingParams = ({ channels: C, width }: Omit<QuadCouplingConfig, 'kind'>): number =>
-  [1, 2, 3].reduce((s, j) => s + couplingNetParams({ inChannels: j * C / 4, outChannels: C / 2, width }), 0);
+export const quadCouplingParams = ({ channels: C, width, classes = 0 }: Omit<QuadCouplingConfig, 'kind'>): number =>
+  [1, 2, 3].reduce((s, j) => s + couplingNetParams({ inChannels: j * C / 4, outChannels: C / 2, width, classes }), 0);
 
 /**
  * CInC Quad-coupling (spec §b.6): y1 = x1, y_{j+1} = (x_{j+1} + t_j)·σ(h_j + 2) with
@@ -24,11 +24,11 @@ export class QuadCoupling extends FlowLayer {
 
   constructor(engine: Engine, config: Omit<QuadCouplingConfig, 'kind'>, rng = new Rng(0)) {
     super(engine);
-    const { channels: C, width } = config;
+    const { channels: C, width, classes } = config;
     if (C % 4 !== 0) fail('QuadCoupling', `channels = ${C} must be a multiple of 4`);
-    this.config = { kind: 'quad-coupling', channels: C, width };
+    this.config = { kind: 'quad-coupling', channels: C, width, ...(classes ? { classes } : {}) };
     this.nets = [1, 2, 3].map((j) =>
-      this.child(`net${j}`, new CouplingNet(engine, { inChannels: j * C / 4, outChannels: C / 2, width }, rng)));
+      this.child(`net${j}`, new CouplingNet(engine, { inChannels: j * C / 4, outChannels: C / 2, width, classes: classes ?? 0 }, rng)));
   }
 
   encode(x: Tensor): EncodeResult {

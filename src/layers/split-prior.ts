@@ -6,7 +6,7 @@ import { Rng } from '../data/rng.js';
 import { SplitLayer, type SplitResult } from './split.js';
 import { expectImage } from './util.js';
 
-export interface SplitPriorConfig { kind: 'split-prior'; channels: number; width: number; form: CouplingForm }
+export interface SplitPriorConfig { kind: 'split-prior'; channels: number; width: number; form: CouplingForm; classes?: number }
 
 export const splitPriorParams = (c: Omit<SplitPriorConfig, 'kind'>): number => affineCouplingParams(c);
 
@@ -18,9 +18,10 @@ export class SplitPrior extends SplitLayer {
   readonly config: SplitPriorConfig;
   readonly coupling: AffineCoupling;
 
-  constructor(engine: Engine, config: { channels: number; width: number; form?: CouplingForm }, rng = new Rng(0)) {
+  constructor(engine: Engine, config: { channels: number; width: number; form?: CouplingForm; classes?: number }, rng = new Rng(0)) {
     super(engine);
-    this.config = { kind: 'split-prior', channels: config.channels, width: config.width, form: config.form ?? 'finc' };
+    this.config = { kind: 'split-prior', channels: config.channels, width: config.width, form: config.form ?? 'finc',
+      ...(config.classes ? { classes: config.classes } : {}) };
     this.coupling = this.child('coupling', new AffineCoupling(engine, this.config, rng));
   }
 

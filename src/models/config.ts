@@ -30,6 +30,16 @@ export interface ModelConfig {
    * reference code's Inv_FlowUnit). Ignored by the other kinds.
    */
   inverseUnit?: 'parallel' | 'chained';
+  /**
+   * A class-conditional Gaussian on the top latent with this many classes (absent: N(0, I)).
+   * p(x) is the equal-weight mixture over classes; labelled data trains one component per class.
+   */
+  classes?: number;
+  /**
+   * With `classes`: every coupling network also sees the label (a conditional flow). p(x) then takes
+   * one pass per class; with a label, one pass.
+   */
+  classCouplings?: boolean;
 }
 
 const defaults: Record<ModelKind, Omit<ModelConfig, 'inputShape' | 'levels' | 'steps'>> = {
@@ -78,6 +88,9 @@ export function resolveConfig(kind: ModelKind, cfg: string | Partial<ModelConfig
   if (!['affine', 'quad', 'additive'].includes(out.coupling)) fail(where, `coupling '${out.coupling}' must be affine, quad or additive`);
   if (!['prior', 'glow'].includes(out.split)) fail(where, `split '${out.split}' must be prior or glow`);
   if (!['dense', 'lu'].includes(out.conv1x1)) fail(where, `conv1x1 '${out.conv1x1}' must be dense or lu`);
+  if (out.classes !== undefined && (!Number.isInteger(out.classes) || out.classes < 2 || out.classes > 1000))
+    fail(where, `classes = ${String(out.classes)} must be an integer from 2 to 1000`);
+  if (out.classCouplings && !out.classes) fail(where, 'classCouplings needs classes (the number of labels the couplings see)');
   if (out.inverseUnit !== undefined && !['parallel', 'chained'].includes(out.inverseUnit))
     fail(where, `inverseUnit '${String(out.inverseUnit)}' must be parallel or chained`);
   return out;

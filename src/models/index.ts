@@ -1,5 +1,6 @@
 import type { Engine } from '../engine/engine.js';
 import { fail } from '../engine/errors.js';
+import { latentShapes } from '../layers/multiscale.js';
 import { layerParamCount } from '../layers/registry.js';
 import { presets, resolveConfig, type ModelConfig, type ModelKind } from './config.js';
 import { FlowModel, type FlowModelConfig } from './flow-model.js';
@@ -47,8 +48,11 @@ export function fromConfig(engine: Engine, config: FlowModelConfig): FlowModel {
 
 /** Parameters of a model kind and config, counted from the architecture alone: nothing is allocated. */
 export function paramCount(kind: ModelKind, cfg: Cfg): number {
-  const arch = planModel(resolveConfig(kind, cfg));
-  return arch.levels.reduce((s, l) => s + l.steps.reduce((a, st) => a + layerParamCount(st), 0) + (l.split ? layerParamCount(l.split) : 0), 0);
+  const model = resolveConfig(kind, cfg);
+  const arch = planModel(model);
+  const flow = arch.levels.reduce((s, l) => s + l.steps.reduce((a, st) => a + layerParamCount(st), 0) + (l.split ? layerParamCount(l.split) : 0), 0);
+  const [C, H, W] = latentShapes(arch).at(-1)!;
+  return flow + (model.classes ? 2 * model.classes * C * H * W : 0);
 }
 
 export const presetNames = (): string[] => Object.keys(presets);

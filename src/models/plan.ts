@@ -2,13 +2,17 @@ import { layerConfig as cfg, type LayerConfig } from '../layers/layer.js';
 import type { LevelConfig, MultiScaleConfig } from '../layers/multiscale.js';
 import type { ModelConfig } from './config.js';
 
+/** `{ classes }` for the coupling networks of a model whose couplings see the label, else nothing. */
+const conditionedClasses = (m: ModelConfig): { classes?: number } => (m.classes && m.classCouplings ? { classes: m.classes } : {});
+
 /** The step of each model kind at C channels, as named layer configs (spec §b.4, §b.5, §b.7, Glow). */
 function stepLayers(m: ModelConfig, C: number): Array<{ name: string; layer: LayerConfig }> {
   const k = m.kernelSize;
   const form = m.kind === 'finc' || m.kind === 'inverse' ? 'finc' : 'glow';
+  const classes = conditionedClasses(m);
   const coupling: LayerConfig = m.coupling === 'quad'
-    ? cfg({ kind: 'quad-coupling', channels: C, width: m.width })
-    : cfg({ kind: 'affine-coupling', channels: C, width: m.width, form: m.coupling === 'additive' ? 'additive' : form });
+    ? cfg({ kind: 'quad-coupling', channels: C, width: m.width, ...classes })
+    : cfg({ kind: 'affine-coupling', channels: C, width: m.width, form: m.coupling === 'additive' ? 'additive' : form, ...classes });
   const conv1x1 = cfg({ kind: m.conv1x1 === 'lu' ? 'conv1x1-lu' : 'conv1x1', channels: C });
   const actnorm = cfg({ kind: 'actnorm', channels: C });
   switch (m.kind) {
@@ -41,7 +45,7 @@ export function planModel(m: ModelConfig): MultiScaleConfig {
     const steps = Array.from({ length: m.steps }, () => cfg({ kind: 'sequence', layers: stepLayers(m, C) }));
     const last = l === m.levels - 1;
     const split: LayerConfig | null = last ? null
-      : m.split === 'prior' ? cfg({ kind: 'split-prior', channels: C, width: m.width, form: 'finc' }) : cfg({ kind: 'glow-split', channels: C });
+      : m.split === 'prior' ? cfg({ kind: 'split-prior', channels: C, width: m.width, form: 'finc', ...conditionedClasses(m) }) : cfg({ kind: 'glow-split', channels: C });
     levels.push({ steps, split });
     if (!last) C = Math.floor(C / 2);
   }

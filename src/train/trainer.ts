@@ -31,11 +31,13 @@ export interface TrainOptions {
   /** JSONL log of every step's metrics. */
   logPath?: string;
   evalBatch: number;
+  /** Held-out bits/dim after every this many epochs (and after the last). */
+  evalEvery: number;
 }
 
 export const defaultTrainOptions: TrainOptions = {
   epochs: 1, batch: 64, lr: 1e-3, warmupSteps: 100, decay: 1, optimizer: 'adam', clip: 50, seed: 0,
-  checkpointEvery: 200, maxBadSteps: 10, evalBatch: 100,
+  checkpointEvery: 200, maxBadSteps: 10, evalBatch: 100, evalEvery: 1,
 };
 
 export interface StepMetrics {
@@ -81,6 +83,9 @@ export async function train(model: FlowModel, trainSet: ImageDataset, testSet: I
   checkShape(model, trainSet);
   if (testSet) checkShape(model, testSet);
   const engine = model.engine;
+  // A class prior learns one component per class from labels; unlabelled data trains the mixture as a whole.
+  const supervised = model.classes > 0 && trainSet.labels !== null;
+  if (supervised) checkLabels(trainSet, model.classes);
   const optimizer = new Optimizer(engine, { kind: opts.optimizer, beta1: 0.9, beta2: 0.999, eps: 1e-8 });
   const stepsPerEpoch = Math.floor(trainSet.count / opts.batch);
   if (stepsPerEpoch < 1) throw new Error(`batch ${opts.batch} is larger than the ${trainSet.count} training images`);
@@ -116,8 +121,9 @@ export async function train(model: FlowModel, trainSet: ImageDataset, testSet: I
       const lr = learningRate(opts, state.step);
       const params = model.parameters();
       await model.prepare();
+      const labels = supervised ? idx.map((i) => trainSet.labels![i]!) : undefined;
       const { value, grads } = engine.valueAndGrads(
-        () => mean(model.bitsPerDim(engine.tensor(x, [idx.length, ...trainSet.shape]))), params.map((p) => p.value));
+        () => mean(model.bitsPerDim(engine.tensor(x, [idx.length, ...trainSet.shape]), labels)), params.map((p) => p.value));
       const loss = await value.item();
       value.dispose();
       const norm = await globalNorm(engine, grads);
@@ -147,7 +153,9 @@ export async function train(model: FlowModel, trainSet: ImageDataset, testSet: I
 
       const epochDone = state.cursor + opts.batch > trainSet.count;
       if (epochDone) {
-        const bpd = testSet ? await evaluateBitsPerDim(model, testSet, opts.evalBatch) : null;
+        const lastEpoch = state.step >= totalSteps;
+        const due = (state.epoch + 1) % opts.evalEvery === 0 || lastEpoch;
+        const bpd = testSet && due ? await evaluateBitsPerDim(model, testSet, opts.evalBatch) : null;
         if (bpd !== null) heldOut.push({ epoch: state.epoch, bitsPerDim: bpd });
         callbacks.onEpoch?.(state.epoch, bpd);
         state.epoch++;
@@ -177,6 +185,11 @@ async function writeCheckpoint(model: FlowModel, optimizer: Optimizer, state: Tr
   callbacks.onCheckpoint?.(path, state.step);
 }
 
+function checkLabels(data: ImageDataset, classes: number): void {
+  const bad = data.labels!.findIndex((y) => y < 0 || y >= classes);
+  if (bad >= 0) throw new Error(`${data.name}: image ${bad} has label ${data.labels![bad]}, but the model's class prior has ${classes} classes (0…${classes - 1})`);
+}
+
 function validate(o: TrainOptions): void {
   const positiveInt = (name: string, v: number) => {
     if (!Number.isInteger(v) || v < 1) throw new Error(`${name} = ${v} must be a positive integer`);
@@ -186,6 +199,7 @@ function validate(o: TrainOptions): void {
   positiveInt('checkpointEvery', o.checkpointEvery);
   positiveInt('maxBadSteps', o.maxBadSteps);
   positiveInt('evalBatch', o.evalBatch);
+  positiveInt('evalEvery', o.evalEvery);
   if (!(o.lr > 0) || !Number.isFinite(o.lr)) throw new Error(`lr = ${o.lr} must be a positive number`);
   if (!(o.decay > 0 && o.decay <= 1)) throw new Error(`decay = ${o.decay} must be in (0, 1]`);
   if (!(o.clip >= 0)) throw new Error(`clip = ${o.clip} must be ≥ 0 (0 disables clipping)`);

@@ -1,31 +1,16 @@
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { createEngine } from '../../src/engine/dispatcher.js';
 import { saveModel } from '../../src/io/model-file.js';
 import { fincFlow } from '../../src/models/index.js';
+import { expectOneLine, runCli } from '../helpers/cli.js';
 
-const cli = fileURLToPath(new URL('../../src/cli/inflow.mjs', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'inflow-cli-'));
 const modelPath = join(dir, 'mnist.safetensors');
-
-function run(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** A user mistake: exit code 2 and exactly one line on stderr, which says what was wrong. */
-function expectOneLine(r: ReturnType<typeof run>, pattern: RegExp): void {
-  const lines = r.stderr.split('\n').filter((l) => l.trim() && !/^(Warning|\s+at |\s+- While)/.test(l));
-  expect(r.code, r.stderr).toBe(2);
-  expect(lines, r.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(pattern);
-  expect(r.stderr).not.toMatch(/\n\s+at .*\.(ts|js|mjs):\d+/);
-}
+const run = (...args: string[]) => runCli(dir, args);
 
 beforeAll(async () => {
   const engine = await createEngine({ backend: 'wasm', threads: 1 });

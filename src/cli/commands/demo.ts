@@ -35,7 +35,8 @@ export function demoCommand(): Command {
       mkdirSync(dirname(flags.out) || '.', { recursive: true });
       await writeImageGrid(flags.out, values, x.shape as [number, number, number, number], 8, 3);
       console.log(`held-out bits/dim on the ${test.count} MNIST test digits: ${bpd.toFixed(4)}`);
-      console.log(`64 samples at temperature ${flags.temperature} → ${flags.out}`);
+      const classes = model.classes ? ` (classes drawn uniformly from the ${model.classes}-class prior)` : '';
+      console.log(`64 samples at temperature ${flags.temperature}${classes} → ${flags.out}`);
       console.log(`timings: start + load ${((tLoad - t0) / 1000).toFixed(2)} s, evaluate ${((tEval - tLoad) / 1000).toFixed(2)} s, sample 64 ${((tSample - tEval) / 1000).toFixed(2)} s, total ${((performance.now() - t0) / 1000).toFixed(2)} s`);
       x.dispose();
       model.dispose();

@@ -28,7 +28,7 @@ export function inspectCommand(): Command {
       }
       const m = info.config.model;
       console.log(`${file}: ${(info.bytes / 1e6).toFixed(2)} MB, ${info.params.toLocaleString('en')} parameters in ${info.tensors.length} tensors`);
-      console.log(`model: ${m.kind}, input ${m.inputShape.join('×')}, L ${m.levels} K ${m.steps}, width ${m.width}, k ${m.kernelSize}, coupling ${m.coupling}, split ${m.split}, 1×1 ${m.conv1x1}`);
+      console.log(`model: ${m.kind}, input ${m.inputShape.join('×')}, L ${m.levels} K ${m.steps}, width ${m.width}, k ${m.kernelSize}, coupling ${m.coupling}, split ${m.split}, 1×1 ${m.conv1x1}${m.classes ? `, class prior over ${m.classes} classes${m.classCouplings ? ', label-aware couplings' : ''}` : ''}`);
       console.log('layers (parameters):');
       for (const [name, n] of layers) console.log(`  ${name.padEnd(40)} ${n.toLocaleString('en')}`);
     });

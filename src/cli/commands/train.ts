@@ -7,6 +7,7 @@ import { fromConfig, presetNames, resolveConfig, type FlowModelConfig, type Mode
 import { FlowModel } from '../../models/flow-model.js';
 import { loadCheckpoint } from '../../train/checkpoint.js';
 import { checkShape } from '../../train/evaluate.js';
+import { fitClassPrior } from '../../train/fit-class-prior.js';
 import { checkpointPath, defaultTrainOptions, train, type TrainOptions } from '../../train/trainer.js';
 import { loadData, type DataFlags } from '../data-source.js';
 import { backendOption, engineFrom, threadsOption, type EngineFlags } from '../engine-option.js';
@@ -29,6 +30,8 @@ interface TrainFlags extends EngineFlags, DataFlags {
   kernelSize?: number;
   coupling?: ModelConfig['coupling'];
   split?: ModelConfig['split'];
+  classes?: number;
+  classCouplings?: boolean;
   epochs: number;
   batch: number;
   lr: number;
@@ -38,6 +41,7 @@ interface TrainFlags extends EngineFlags, DataFlags {
   clip: number;
   seed: number;
   maxSteps?: number;
+  evalEvery: number;
   checkpointDir: string;
   checkpointEvery: number;
   resume?: boolean;
@@ -60,6 +64,8 @@ export function trainCommand(): Command {
     .option('--kernel-size <k>', 'k of the invertible k×k convolutions', parsePositiveInt)
     .addOption(new Option('--coupling <kind>', 'coupling layer').choices(['affine', 'quad', 'additive']))
     .addOption(new Option('--split <kind>', 'split between levels').choices(['prior', 'glow']))
+    .option('--classes <n>', 'class-conditional Gaussian on the top latent (a mixture over n classes; labelled data trains one component each, `sample --label` picks one)', parsePositiveInt)
+    .option('--class-couplings', 'with --classes: every coupling network sees the label too (a conditional flow; p(x) costs one pass per class)')
     .option('--data <name>', "built-in data set: 'mnist' (9000 train / 1000 test, fixed split)")
     .option('--images <folder>', 'a folder of PNG/JPEG/WebP images (resized to the model input; 10% held out)')
     .option('--cifar <files...>', 'CIFAR-10 binary batch files (data_batch_*.bin)')
@@ -74,10 +80,11 @@ export function trainCommand(): Command {
     .option('--clip <norm>', 'clip gradients to this global norm (0 = off)', parseNumber, defaultTrainOptions.clip)
     .option('--seed <n>', 'seed of initial weights, data order and dequantisation noise', (v) => Math.round(parseNumber(v)), 0)
     .option('--max-steps <n>', 'stop after this many steps in total', parsePositiveInt)
+    .option('--eval-every <epochs>', 'held-out bits/dim after every this many epochs (and the last)', parsePositiveInt, 1)
     .option('--checkpoint-dir <dir>', 'where checkpoint.safetensors is kept', 'checkpoints')
     .option('--checkpoint-every <steps>', 'checkpoint interval', parsePositiveInt, 200)
     .option('--resume', 'continue from <checkpoint-dir>/checkpoint.safetensors exactly where it stopped')
-    .option('--init <model>', 'start from the weights of this model file (fine-tuning); its architecture is used')
+    .option('--init <model>', 'start from the weights of this model file (fine-tuning); its architecture is used (--classes may add a class prior)')
     .option('--out <file>', 'the trained model file', 'model.safetensors')
     .option('--log <file>', 'JSONL log of every step (default: <checkpoint-dir>/train.jsonl)')
     .addOption(backendOption())
@@ -91,8 +98,9 @@ async function runTrain(flags: TrainFlags): Promise<void> {
   const ckptFile = checkpointPath(flags.checkpointDir);
   const resume = flags.resume ? readResume(ckptFile) : undefined;
   let model: FlowModel;
+  let fitPrior = false;
   if (resume) model = fromConfig(engine, resume.modelConfig as unknown as FlowModelConfig);
-  else if (flags.init) model = await initialModel(engine, flags);
+  else if (flags.init) ({ model, fitPrior } = await initialModel(engine, flags));
   else {
     const overrides: Partial<ModelConfig> = {};
     for (const k of architectureFlags.filter((f) => f !== 'preset'))
@@ -112,16 +120,22 @@ async function runTrain(flags: TrainFlags): Promise<void> {
   } catch (e) {
     throw new UserError(`${e instanceof Error ? e.message : String(e)}; pick a preset or --levels/--width for this data`);
   }
+  if (model.classes && !data.train.labels) console.log(`note: ${data.train.name} has no labels; the ${model.classes}-class prior is trained as an unsupervised mixture`);
+  if (fitPrior) {
+    if (!data.train.labels) throw new UserError(`--classes with --init fits the new class prior per class, but ${data.train.name} has no labels`);
+    const fit = await fitClassPrior(model, data.train);
+    console.log(`class prior fitted to the top latent of ${flags.init} (images per class: ${fit.perClass.join(', ')})`);
+  }
   const opts: Partial<TrainOptions> = resume ? { ...(resume.state.options as Partial<TrainOptions>) } : {
     epochs: flags.epochs, batch: flags.batch, lr: flags.lr, warmupSteps: flags.warmup, decay: flags.decay, optimizer: flags.optimizer,
-    clip: flags.clip, seed: flags.seed, checkpointEvery: flags.checkpointEvery, ...(flags.maxSteps ? { maxSteps: flags.maxSteps } : {}),
+    clip: flags.clip, seed: flags.seed, checkpointEvery: flags.checkpointEvery, evalEvery: flags.evalEvery, ...(flags.maxSteps ? { maxSteps: flags.maxSteps } : {}),
   };
   opts.checkpointDir = flags.checkpointDir;
   opts.logPath = flags.log ?? join(flags.checkpointDir, 'train.jsonl');
   if (flags.resume && flags.maxSteps) opts.maxSteps = flags.maxSteps;
   const stepsPerEpoch = Math.floor(data.train.count / opts.batch!);
   const total = Math.min(opts.maxSteps ?? Infinity, stepsPerEpoch * opts.epochs!);
-  console.log(`inflow train: ${model.config.model.kind} ${shape.join('×')}, L ${model.config.model.levels} K ${model.config.model.steps} width ${model.config.model.width}, ${(model.paramCount() / 1e6).toFixed(3)}M parameters`);
+  console.log(`inflow train: ${model.config.model.kind} ${shape.join('×')}, L ${model.config.model.levels} K ${model.config.model.steps} width ${model.config.model.width}${model.classes ? `, ${model.classes}-class prior${model.classCouplings ? ' and label-aware couplings' : ''}` : ''}, ${(model.paramCount() / 1e6).toFixed(3)}M parameters`);
   console.log(`data: ${data.description}; backend ${engine.name} (${engine.info().why})${resume ? `; resuming at step ${resume.state.step}` : ''}`);
   const progress = new TrainProgress(total, resume?.state.step ?? 0);
   progress.begin();
@@ -144,11 +158,16 @@ async function runTrain(flags: TrainFlags): Promise<void> {
   engine.dispose();
 }
 
-const architectureFlags = ['preset', 'levels', 'steps', 'width', 'kernelSize', 'coupling', 'split'] as const;
+const architectureFlags = ['preset', 'levels', 'steps', 'width', 'kernelSize', 'coupling', 'split', 'classes', 'classCouplings'] as const;
+/** What --init may add to a saved flow: new parameters start at values that leave it unchanged. */
+const addableFlags: ReadonlyArray<(typeof architectureFlags)[number]> = ['classes', 'classCouplings'];
 
-/** --init: a saved model to fine-tune; the file fixes the architecture, so flags that would change it are refused. */
-async function initialModel(engine: Engine, flags: TrainFlags): Promise<FlowModel> {
-  const clash = architectureFlags.filter((k) => flags[k] !== undefined);
+/**
+ * --init: a saved model to fine-tune; the file fixes the architecture, so flags that would change it
+ * are refused, except --classes on a model without a class prior: that adds one (fitted before training).
+ */
+async function initialModel(engine: Engine, flags: TrainFlags): Promise<{ model: FlowModel; fitPrior: boolean }> {
+  const clash = architectureFlags.filter((k) => !addableFlags.includes(k) && flags[k] !== undefined);
   if (clash.length) throw new UserError(`--init takes the architecture from ${flags.init}; drop ${clash.map((k) => `--${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`).join(', ')}`);
   let model: FlowModel;
   try {
@@ -161,7 +180,43 @@ async function initialModel(engine: Engine, flags: TrainFlags): Promise<FlowMode
     model.dispose();
     throw new UserError(`--init: ${flags.init} is a ${kind} model, not --model ${flags.model}`);
   }
-  return model;
+  if (flags.classes !== undefined && model.classes && flags.classes !== model.classes) {
+    model.dispose();
+    throw new UserError(`--init: ${flags.init} already has a ${model.classes}-class prior; drop --classes ${flags.classes}`);
+  }
+  const classes = flags.classes ?? model.classes;
+  const classCouplings = !!flags.classCouplings || model.classCouplings;
+  if (classes === model.classes && classCouplings === model.classCouplings) return { model, fitPrior: false };
+  if (!classes) {
+    model.dispose();
+    throw new UserError('--class-couplings needs --classes (the number of labels)');
+  }
+  const fitPrior = !model.classes;
+  return { model: await extended(model, { classes, classCouplings }), fitPrior };
+}
+
+/**
+ * The same flow with class conditioning added: the saved weights, plus new parameters at zero (a
+ * class prior of N(0, I) per class until fitted, label offsets of 0 in every coupling network).
+ */
+async function extended(model: FlowModel, change: Pick<ModelConfig, 'classes' | 'classCouplings'>): Promise<FlowModel> {
+  const config = model.config.model;
+  let out: FlowModel;
+  try {
+    out = new FlowModel(model.engine, resolveConfig(config.kind, { ...config, ...change }));
+  } catch (e) {
+    model.dispose();
+    throw new UserError(e instanceof Error ? e.message : String(e));
+  }
+  const values = new Map<string, Float32Array>();
+  const saved = model.namedParams();
+  for (const [name, p] of out.namedParams()) {
+    const old = saved.get(name);
+    values.set(name, old ? await old.value.data() : new Float32Array(p.size));
+  }
+  model.dispose();
+  out.loadParameters(values);
+  return out;
 }
 
 function readResume(path: string) {

@@ -1,0 +1,46 @@
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { expectOneLine, runCli } from '../helpers/cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'inflow-classes-'));
+const run = (...args: string[]) => runCli(dir, args, 120_000);
+const plainModel = fileURLToPath(new URL('../../models/finc-mnist.safetensors', import.meta.url));
+const classModel = join(dir, 'with-classes.safetensors');
+const coupledModel = join(dir, 'with-class-couplings.safetensors');
+const quick = ['--data', 'mnist', '--max-steps', '1', '--batch', '16', '--backend', 'wasm', '--threads', '1'];
+
+describe('class priors on the command line', () => {
+  it('train --init --classes adds a fitted class prior to a saved flow; sample --label draws a class', () => {
+    const r = run('train', '--init', plainModel, '--classes', '10', ...quick, '--checkpoint-dir', join(dir, 'ckpt'), '--out', classModel);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/class prior fitted to the top latent .*images per class: (\d+, ){9}\d+\)/);
+    expect(r.stdout).toMatch(/10-class prior/);
+    const info = run('inspect', classModel);
+    expect(info.stdout).toMatch(/class prior over 10 classes/);
+    expect(info.stdout).toMatch(/prior {30,}7,840/);
+    const s = run('sample', classModel, '--n', '4', '--label', '3,7', '--backend', 'wasm', '--out', join(dir, 'threes.png'));
+    expect(s.code, s.stderr).toBe(0);
+    expect(s.stdout).toMatch(/classes 3,7/);
+    expect(existsSync(join(dir, 'threes.png'))).toBe(true);
+    // Then let every coupling network see the label as well: the prior is kept, not refitted.
+    const cc = run('train', '--init', classModel, '--class-couplings', ...quick, '--checkpoint-dir', join(dir, 'ckpt2'), '--out', coupledModel);
+    expect(cc.code, cc.stderr).toBe(0);
+    expect(cc.stdout).not.toMatch(/class prior fitted/);
+    expect(cc.stdout).toMatch(/10-class prior and label-aware couplings/);
+    expect(run('inspect', coupledModel).stdout).toMatch(/class prior over 10 classes, label-aware couplings/);
+  }, 240_000);
+
+  it('refuses what cannot work, in one line', () => {
+    expectOneLine(run('sample', plainModel, '--label', '3', '--backend', 'wasm'), /--label: .*finc-mnist.safetensors has no class prior \(train one with --classes\)/);
+    expectOneLine(run('sample', plainModel, '--label', 'three'), /--label expects class numbers separated by commas/);
+    expect(existsSync(classModel)).toBe(true);
+    expectOneLine(run('sample', classModel, '--label', '12', '--backend', 'wasm'), /--label 12: .* has classes 0…9/);
+    expectOneLine(run('train', '--init', classModel, '--classes', '5', ...quick), /already has a 10-class prior; drop --classes 5/);
+    expectOneLine(run('train', '--classes', '1', ...quick), /classes = 1 must be an integer from 2 to 1000/);
+    expectOneLine(run('train', '--class-couplings', ...quick), /classCouplings needs classes/);
+    expectOneLine(run('train', '--init', plainModel, '--class-couplings', ...quick), /--class-couplings needs --classes/);
+  }, 240_000);
+});
