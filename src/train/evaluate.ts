@@ -1,6 +1,7 @@
 import { batchValues, imageSize, type ImageDataset } from '../data/dataset.js';
 import { Rng } from '../data/rng.js';
 import { sum } from '../engine/ops/index.js';
+import type { Tensor } from '../engine/tensor.js';
 import type { FlowModel } from '../models/flow-model.js';
 
 /** Fixed dequantisation noise for held-out numbers, so evaluations of one model are comparable. */
@@ -13,19 +14,58 @@ export const EVAL_NOISE_SEED = 12345;
 export async function evaluateBitsPerDim(model: FlowModel, data: ImageDataset, batch = 100,
   onProgress?: (done: number, total: number) => void): Promise<number> {
   const engine = model.engine;
+  let total = 0;
+  await forEachBatch(model, data, batch, async (x) => {
+    const s = engine.noGrad(() => engine.scope(() => sum(model.bitsPerDim(x))));
+    total += await s.item();
+    s.dispose();
+  }, onProgress);
+  return total / data.count;
+}
+
+/**
+ * For a model with a class prior: bits/dim of p(x) and, on labelled data, how often the flow's own
+ * Bayes classifier (argmax_y p(x | y)) names the label — both from one set of passes.
+ */
+export async function evaluateWithClasses(model: FlowModel, data: ImageDataset, batch = 100,
+  onProgress?: (done: number, total: number) => void): Promise<{ bitsPerDim: number; accuracy: number | null }> {
+  const engine = model.engine, K = model.classes;
+  if (!K) throw new Error('the model has no class prior');
+  let total = 0, right = 0;
+  await forEachBatch(model, data, batch, async (x, idx) => {
+    const [perClass, bpd] = engine.noGrad(() => engine.scope(() => {
+      const lp = model.classLogProbs(x);
+      return [lp, sum(model.bitsPerDimFromClasses(lp))];
+    }));
+    const lp = await perClass!.data();
+    total += await bpd!.item();
+    perClass!.dispose();
+    bpd!.dispose();
+    if (data.labels) idx.forEach((src, n) => {
+      const row = lp.subarray(n * K, (n + 1) * K);
+      if (row.indexOf(Math.max(...row)) === data.labels![src]) right++;
+    });
+  }, onProgress);
+  return { bitsPerDim: total / data.count, accuracy: data.labels ? right / data.count : null };
+}
+
+/** Dequantised batches with the fixed evaluation noise, in order. */
+async function forEachBatch(model: FlowModel, data: ImageDataset, batch: number, fn: (x: Tensor, idx: number[]) => Promise<void>,
+  onProgress?: (done: number, total: number) => void): Promise<void> {
+  const engine = model.engine;
   checkShape(model, data);
   await model.prepare();
   const rng = new Rng(EVAL_NOISE_SEED);
-  let total = 0;
   for (let start = 0; start < data.count; start += batch) {
     const idx = Array.from({ length: Math.min(batch, data.count - start) }, (_, i) => start + i);
-    const values = dequantize(batchValues(data, idx), rng);
-    const s = engine.noGrad(() => engine.scope(() => sum(model.bitsPerDim(engine.tensor(values, [idx.length, ...data.shape])))));
-    total += await s.item();
-    s.dispose();
+    const x = engine.tensor(dequantize(batchValues(data, idx), rng), [idx.length, ...data.shape]);
+    try {
+      await fn(x, idx);
+    } finally {
+      x.dispose();
+    }
     onProgress?.(start + idx.length, data.count);
   }
-  return total / data.count;
 }
 
 /** x + u with u ~ U[0, 1): uniform dequantisation, fresh noise on every call. */

@@ -109,6 +109,21 @@ describe.skipIf(!!missing)('demo page in headless Chromium', () => {
     // encode → decode is the identity up to float error: the reconstruction is the drawing
     expect(worstMismatch(after.score!.reconstruction, after.scoreInput!, { abs: 0.5, rel: 0 })).toBeNull();
 
+    if (s.info!.classes) {
+      // A class-conditional model reads the drawing by Bayes' rule, and the digit picker reaches the sampler.
+      const probs = after.score!.classProbs;
+      expect(probs).toHaveLength(s.info!.classes);
+      expect(probs.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+      const read = probs.indexOf(Math.max(...probs));
+      console.log(`the demo's model reads the drawn 7 as ${read} (p ${probs[read]!.toFixed(3)})`);
+      await expect.poll(() => page.locator('#reading-digit').textContent()).toBe(`${read} (p ${probs[read]!.toFixed(2)})`);
+      const unconditioned = after.samples!.flow;
+      await page.selectOption('#digit', '3');
+      const three = await waitForBatches(page, 3);
+      expect(three.error).toBeNull();
+      expect(maxDiff(three.samples!.flow, unconditioned)).toBeGreaterThan(0.1);
+    } else expect(await page.locator('#digit-label').isHidden()).toBe(true);
+
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: `${outputDir}demo.png`, fullPage: true });
   });
@@ -193,3 +208,5 @@ async function drawSeven(page: Page): Promise<void> {
   };
   await stroke([[0.25, 0.22], [0.75, 0.22], [0.45, 0.85]]);
 }
+
+const maxDiff = (a: readonly number[], b: readonly number[]): number => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);

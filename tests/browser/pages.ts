@@ -1,9 +1,9 @@
 import type { Browser, BrowserContext, ConsoleMessage, Page } from 'playwright-core';
 
 export interface DemoState {
-  info: { backend: string; why: string; details: Record<string, unknown>; rejected: Record<string, string> } | null;
+  info: { backend: string; why: string; details: Record<string, unknown>; rejected: Record<string, string>; classes: number } | null;
   samples: { flow: number[]; pixels: number[]; shape: number[]; ms: number } | null;
-  score: { bitsPerDim: number; reconstruction: number[]; ms: number } | null;
+  score: { bitsPerDim: number; reconstruction: number[]; classProbs: number[]; ms: number } | null;
   scoreInput: number[] | null;
   firstBatchMs: number | null;
   warmBatchMs: number | null;

@@ -33,6 +33,17 @@ describe('training on real MNIST digits', () => {
     model.dispose();
   });
 
+  it('evaluates held-out bits/dim every N epochs and after the last', async () => {
+    const model = fincFlow({ ...small, steps: 1, width: 8 }, { engine: wasm, seed: 1 });
+    const tiny = subset(trainSet, [...Array(64).keys()]);
+    const seen: Array<number | null> = [];
+    const result = await train(model, tiny, testSet, { epochs: 5, batch: 32, evalEvery: 2, seed: 1 }, { onEpoch: (_e, bpd) => seen.push(bpd) });
+    expect(result.heldOut.map((h) => h.epoch)).toEqual([1, 3, 4]);
+    expect(seen.map((v) => v !== null)).toEqual([false, true, false, true, true]);
+    await expect(train(model, tiny, testSet, { evalEvery: 0 })).rejects.toThrow(/evalEvery = 0 must be a positive integer/);
+    model.dispose();
+  });
+
   it('a few steps on webgpu lower the loss', async (ctx) => {
     const engines = await enginesUnderTest();
     const gpu = engines.find((e) => e.name === 'webgpu')!;

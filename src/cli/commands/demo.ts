@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { mnistSplit } from '../../data/mnist.js';
 import { writeImageGrid } from '../../io/png.js';
-import { evaluateBitsPerDim } from '../../train/evaluate.js';
+import { evaluateBitsPerDim, evaluateWithClasses } from '../../train/evaluate.js';
 import { backendOption, engineFrom, threadsOption, type EngineFlags } from '../engine-option.js';
 import { openModel } from '../open-model.js';
 
@@ -27,7 +27,7 @@ export function demoCommand(): Command {
       const model = await openModel(flags.model, engine);
       const tLoad = performance.now();
       const { test } = mnistSplit();
-      const bpd = await evaluateBitsPerDim(model, test, 100);
+      const { bitsPerDim: bpd, accuracy } = model.classes ? await evaluateWithClasses(model, test, 100) : { bitsPerDim: await evaluateBitsPerDim(model, test, 100), accuracy: null };
       const tEval = performance.now();
       const x = await model.sample(64, { temperature: flags.temperature, seed: 0 });
       const values = await x.data();
@@ -35,6 +35,7 @@ export function demoCommand(): Command {
       mkdirSync(dirname(flags.out) || '.', { recursive: true });
       await writeImageGrid(flags.out, values, x.shape as [number, number, number, number], 8, 3);
       console.log(`held-out bits/dim on the ${test.count} MNIST test digits: ${bpd.toFixed(4)}`);
+      if (accuracy !== null) console.log(`the flow as a classifier (Bayes' rule on its ${model.classes} class densities): ${(accuracy * 100).toFixed(1)}% of the test digits`);
       const classes = model.classes ? ` (classes drawn uniformly from the ${model.classes}-class prior)` : '';
       console.log(`64 samples at temperature ${flags.temperature}${classes} → ${flags.out}`);
       console.log(`timings: start + load ${((tLoad - t0) / 1000).toFixed(2)} s, evaluate ${((tEval - tLoad) / 1000).toFixed(2)} s, sample 64 ${((tSample - tEval) / 1000).toFixed(2)} s, total ${((performance.now() - t0) / 1000).toFixed(2)} s`);

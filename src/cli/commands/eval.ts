@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { checkShape, evaluateBitsPerDim } from '../../train/evaluate.js';
+import { checkShape, evaluateBitsPerDim, evaluateWithClasses } from '../../train/evaluate.js';
 import { loadEvalData, type DataFlags } from '../data-source.js';
 import { backendOption, engineFrom, threadsOption, type EngineFlags } from '../engine-option.js';
 import { openModel } from '../open-model.js';
@@ -28,8 +28,9 @@ export function evalCommand(): Command {
         throw new UserError(e instanceof Error ? e.message : String(e));
       }
       const t0 = performance.now();
-      const bpd = await evaluateBitsPerDim(model, data, flags.batch);
-      console.log(`${bpd.toFixed(4)} bits/dim on ${data.count} images of ${data.name} (${((performance.now() - t0) / 1000).toFixed(1)} s on ${engine.name})`);
+      const { bitsPerDim, accuracy } = model.classes ? await evaluateWithClasses(model, data, flags.batch) : { bitsPerDim: await evaluateBitsPerDim(model, data, flags.batch), accuracy: null };
+      console.log(`${bitsPerDim.toFixed(4)} bits/dim on ${data.count} images of ${data.name} (${((performance.now() - t0) / 1000).toFixed(1)} s on ${engine.name})`);
+      if (accuracy !== null) console.log(`the flow as a classifier (argmax of p(x | y) over its ${model.classes} classes): ${(accuracy * 100).toFixed(2)}% of the labels`);
       model.dispose();
       engine.dispose();
     });
