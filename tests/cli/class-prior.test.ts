@@ -2,12 +2,26 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createEngine } from '../../src/engine/dispatcher.js';
+import { saveModel } from '../../src/io/model-file.js';
+import { fincFlow } from '../../src/models/index.js';
 import { expectOneLine, runCli } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'inflow-classes-'));
 const run = (...args: string[]) => runCli(dir, args, 120_000);
-const plainModel = fileURLToPath(new URL('../../models/finc-mnist.safetensors', import.meta.url));
+const plainModel = join(dir, 'plain.safetensors');
+const bundled = fileURLToPath(new URL('../../models/finc-mnist.safetensors', import.meta.url));
+
+// An unconditional MNIST-shaped flow to add classes to (the bundled model already has them).
+beforeAll(async () => {
+  const engine = await createEngine({ backend: 'wasm', threads: 1 });
+  const model = fincFlow({ inputShape: [1, 28, 28], levels: 2, steps: 2, width: 16 }, { engine, seed: 1 });
+  model.initialize(engine.tensor(Float32Array.from({ length: 4 * 784 }, (_, i) => (i * 37) % 256 + 0.5), [4, 1, 28, 28]));
+  await saveModel(model, plainModel);
+  model.dispose();
+  engine.dispose();
+});
 const classModel = join(dir, 'with-classes.safetensors');
 const coupledModel = join(dir, 'with-class-couplings.safetensors');
 const quick = ['--data', 'mnist', '--max-steps', '1', '--batch', '16', '--backend', 'wasm', '--threads', '1'];
@@ -34,11 +48,12 @@ describe('class priors on the command line', () => {
   }, 240_000);
 
   it('refuses what cannot work, in one line', () => {
-    expectOneLine(run('sample', plainModel, '--label', '3', '--backend', 'wasm'), /--label: .*finc-mnist.safetensors has no class prior \(train one with --classes\)/);
+    expectOneLine(run('sample', plainModel, '--label', '3', '--backend', 'wasm'), /--label: .*plain.safetensors has no class prior \(train one with --classes\)/);
     expectOneLine(run('sample', plainModel, '--label', 'three'), /--label expects class numbers separated by commas/);
     expect(existsSync(classModel)).toBe(true);
     expectOneLine(run('sample', classModel, '--label', '12', '--backend', 'wasm'), /--label 12: .* has classes 0…9/);
     expectOneLine(run('train', '--init', classModel, '--classes', '5', ...quick), /already has a 10-class prior; drop --classes 5/);
+    expectOneLine(run('sample', bundled, '--label', '10', '--backend', 'wasm'), /--label 10: .*finc-mnist.safetensors has classes 0…9/);
     expectOneLine(run('train', '--classes', '1', ...quick), /classes = 1 must be an integer from 2 to 1000/);
     expectOneLine(run('train', '--class-couplings', ...quick), /classCouplings needs classes/);
     expectOneLine(run('train', '--init', plainModel, '--class-couplings', ...quick), /--class-couplings needs --classes/);
