@@ -24,13 +24,14 @@ export async function evaluateBitsPerDim(model: FlowModel, data: ImageDataset, b
 }
 
 /**
- * For a model with a class prior: bits/dim of p(x) and, on labelled data, how often the flow's own
- * Bayes classifier (argmax_y p(x | y)) names the label — both from one set of passes.
+ * Bits/dim of p(x) and, for a model with a class prior on labelled data, how often the flow's own
+ * Bayes classifier (argmax_y p(x | y)) names the label — both from one set of passes. accuracy is
+ * null without a class prior or labels.
  */
 export async function evaluateWithClasses(model: FlowModel, data: ImageDataset, batch = 100,
   onProgress?: (done: number, total: number) => void): Promise<{ bitsPerDim: number; accuracy: number | null }> {
   const engine = model.engine, K = model.classes;
-  if (!K) throw new Error('the model has no class prior');
+  if (!K) return { bitsPerDim: await evaluateBitsPerDim(model, data, batch, onProgress), accuracy: null };
   let total = 0, right = 0;
   await forEachBatch(model, data, batch, async (x, idx) => {
     const [perClass, bpd] = engine.noGrad(() => engine.scope(() => {

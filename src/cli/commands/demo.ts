@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { mnistSplit } from '../../data/mnist.js';
 import { writeImageGrid } from '../../io/png.js';
-import { evaluateBitsPerDim, evaluateWithClasses } from '../../train/evaluate.js';
+import { evaluateWithClasses } from '../../train/evaluate.js';
 import { backendOption, engineFrom, threadsOption, type EngineFlags } from '../engine-option.js';
 import { openModel } from '../open-model.js';
 
@@ -27,7 +27,7 @@ export function demoCommand(): Command {
       const model = await openModel(flags.model, engine);
       const tLoad = performance.now();
       const { test } = mnistSplit();
-      const { bitsPerDim: bpd, accuracy } = model.classes ? await evaluateWithClasses(model, test, 100) : { bitsPerDim: await evaluateBitsPerDim(model, test, 100), accuracy: null };
+      const { bitsPerDim: bpd, accuracy } = await evaluateWithClasses(model, test, 100);
       const tEval = performance.now();
       const x = await model.sample(64, { temperature: flags.temperature, seed: 0 });
       const values = await x.data();

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { checkShape, evaluateBitsPerDim, evaluateWithClasses } from '../../train/evaluate.js';
+import { checkShape, evaluateWithClasses } from '../../train/evaluate.js';
 import { loadEvalData, type DataFlags } from '../data-source.js';
 import { backendOption, engineFrom, threadsOption, type EngineFlags } from '../engine-option.js';
 import { openModel } from '../open-model.js';
@@ -28,7 +28,7 @@ export function evalCommand(): Command {
         throw new UserError(e instanceof Error ? e.message : String(e));
       }
       const t0 = performance.now();
-      const { bitsPerDim, accuracy } = model.classes ? await evaluateWithClasses(model, data, flags.batch) : { bitsPerDim: await evaluateBitsPerDim(model, data, flags.batch), accuracy: null };
+      const { bitsPerDim, accuracy } = await evaluateWithClasses(model, data, flags.batch);
       console.log(`${bitsPerDim.toFixed(4)} bits/dim on ${data.count} images of ${data.name} (${((performance.now() - t0) / 1000).toFixed(1)} s on ${engine.name})`);
       if (accuracy !== null) console.log(`the flow as a classifier (argmax of p(x | y) over its ${model.classes} classes): ${(accuracy * 100).toFixed(2)}% of the labels`);
       model.dispose();
