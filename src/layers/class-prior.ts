@@ -5,6 +5,7 @@ import type { Tensor } from '../engine/tensor.js';
 import type { Rng } from '../data/rng.js';
 import { Module } from './module.js';
 import type { Param } from './param.js';
+import { oneHot } from './util.js';
 
 /**
  * A class-conditional diagonal Gaussian on the top latent: N(z; μ_y, diag(exp(2 s_y))) for class y.
@@ -80,9 +81,7 @@ export class ClassPrior extends Module {
   /** Checked labels as a one-hot [n, classes] tensor. */
   oneHot(labels: ArrayLike<number>, n: number): Tensor {
     this.checkLabels(labels, n, 'ClassPrior');
-    const data = new Float32Array(n * this.classes);
-    for (let i = 0; i < n; i++) data[i * this.classes + labels[i]!] = 1;
-    return this.engine.tensor(data, [n, this.classes]);
+    return oneHot(this.engine, labels, this.classes);
   }
 
   private checkLatent(z: Tensor): number {

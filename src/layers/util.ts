@@ -37,3 +37,10 @@ export function requireInt(layer: string, name: string, v: unknown, min = 1): nu
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min) fail(layer, `${name} = ${String(v)} must be an integer ≥ ${min}`);
   return v;
 }
+
+/** Integer labels as a one-hot [n, classes] tensor (labels must already be checked). */
+export function oneHot(engine: Engine, labels: ArrayLike<number>, classes: number): Tensor {
+  const data = new Float32Array(labels.length * classes);
+  for (let i = 0; i < labels.length; i++) data[i * classes + labels[i]!] = 1;
+  return engine.tensor(data, [labels.length, classes]);
+}

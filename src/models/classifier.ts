@@ -73,8 +73,4 @@ export class DigitClassifier extends Module {
   }
 }
 
-export const oneHot = (engine: Engine, labels: ArrayLike<number>, classes: number): Tensor => {
-  const out = new Float32Array(labels.length * classes);
-  for (let i = 0; i < labels.length; i++) out[i * classes + labels[i]!] = 1;
-  return reshape(engine.tensor(out, [labels.length * classes]), [labels.length, classes]);
-};
+export { oneHot } from '../layers/util.js';

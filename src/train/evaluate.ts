@@ -50,8 +50,8 @@ export async function evaluateWithClasses(model: FlowModel, data: ImageDataset, 
   return { bitsPerDim: total / data.count, accuracy: data.labels ? right / data.count : null };
 }
 
-/** Dequantised batches with the fixed evaluation noise, in order. */
-async function forEachBatch(model: FlowModel, data: ImageDataset, batch: number, fn: (x: Tensor, idx: number[]) => Promise<void>,
+/** Dequantised batches with the fixed evaluation noise, in order (evaluation and prior fitting). */
+export async function forEachBatch(model: FlowModel, data: ImageDataset, batch: number, fn: (x: Tensor, idx: number[]) => Promise<void>,
   onProgress?: (done: number, total: number) => void): Promise<void> {
   const engine = model.engine;
   checkShape(model, data);

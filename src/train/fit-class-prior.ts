@@ -1,7 +1,6 @@
-import { batchValues, type ImageDataset } from '../data/dataset.js';
-import { Rng } from '../data/rng.js';
+import type { ImageDataset } from '../data/dataset.js';
 import type { FlowModel } from '../models/flow-model.js';
-import { checkShape, dequantize, EVAL_NOISE_SEED } from './evaluate.js';
+import { forEachBatch } from './evaluate.js';
 
 /**
  * Sets a model's class prior to its maximum-likelihood value for the flow as it is: the per-class
@@ -12,17 +11,12 @@ export async function fitClassPrior(model: FlowModel, data: ImageDataset, batch 
   const prior = model.prior;
   if (!prior) throw new Error('the model has no class prior to fit');
   if (!data.labels) throw new Error(`${data.name} has no labels: a class prior is fitted per class`);
-  checkShape(model, data);
   const engine = model.engine, K = prior.classes;
   const D = prior.shape[0] * prior.shape[1] * prior.shape[2];
   const s1 = new Float64Array(K * D), s2 = new Float64Array(K * D), count = new Array<number>(K).fill(0);
-  const rng = new Rng(EVAL_NOISE_SEED);
-  await model.prepare();
-  for (let start = 0; start < data.count; start += batch) {
-    const idx = Array.from({ length: Math.min(batch, data.count - start) }, (_, i) => start + i);
-    const x = dequantize(batchValues(data, idx), rng);
+  await forEachBatch(model, data, batch, async (x, idx) => {
     const top = engine.noGrad(() => engine.scope(() => {
-      const pre = model.preprocess.encode(engine.tensor(x, [idx.length, ...data.shape]));
+      const pre = model.preprocess.encode(x);
       return model.encode(pre.y, model.classCouplings ? idx.map((i) => data.labels![i]!) : undefined).z.at(-1)!;
     }));
     const z = await top.data();
@@ -37,7 +31,7 @@ export async function fitClassPrior(model: FlowModel, data: ImageDataset, batch 
         s2[y * D + j]! += v * v;
       }
     });
-  }
+  });
   const mean = new Float32Array(K * D), logScale = new Float32Array(K * D);
   for (let y = 0; y < K; y++) {
     // A class with under two images keeps the N(0, I) component it started with.
