@@ -6,17 +6,6 @@ export function copyRows(src: usize, srcStride: i32, dst: usize, dstStride: i32,
     memory.copy(dst + (<usize>(r * dstStride) << 2), src + (<usize>(r * srcStride) << 2), <usize>rowLen << 2);
 }
 
-export function flip(x: usize, y: usize, planes: i32, H: i32, W: i32, fh: i32, fw: i32, tid: i32, nt: i32): void {
-  const rows = planes * H;
-  for (let r = firstTask(rows, nt); r < rows; r = nextTask(r, rows)) {
-    const h = r % H, p = r / H;
-    const src = x + (<usize>((p * H + (fh ? H - 1 - h : h)) * W) << 2);
-    const dst = y + (<usize>(r * W) << 2);
-    if (!fw) { memory.copy(dst, src, <usize>W << 2); continue; }
-    for (let w = 0; w < W; w++) store<f32>(dst + (<usize>w << 2), load<f32>(src + (<usize>(W - 1 - w) << 2)));
-  }
-}
-
 /**
  * Space-to-depth between x (N,C,H,W) and s (N,4C,H/2,W/2); toSqueezed picks the direction,
  * so squeeze and unsqueeze share one index map and stay exact inverses.

@@ -1,5 +1,5 @@
 // The WebGPU benchmarks (the Node part of bench/gpu.sh): adapter, correctness against wasm, conv /
-// matmul GFLOP/s, sampling the papers' MNIST / CIFAR-10 models (spec §f F1), and the F4 size grid.
+// matmul GFLOP/s, sampling the papers' MNIST / CIFAR-10 models (docs/papers.md §1, F1), and the F4 size grid.
 // `--smoke`: tiny sizes, meant for SwiftShader (correctness only). `--out FILE`: where the JSON goes.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -104,7 +104,7 @@ for (const preset of smoke ? ['tiny'] : ['mnist', 'cifar10']) {
   const n = smoke ? 2 : 100;
   const t = await timeSample(m, n, smoke ? PLAN : { warmup: 1, reps: 3, minReps: 2, budgetMs: 20000 });
   sampling.push({ preset, params: m.paramCount(), batch: n, coldMs: t.coldMs, medianMs: t.medianMs,
-    secondsPer100: round3((t.medianMs / 1000) * (100 / n)), paperSecondsPer100: PAPER_S100[preset] ?? null, paperSource: 'spec §f F1 (GPU)' });
+    secondsPer100: round3((t.medianMs / 1000) * (100 / n)), paperSecondsPer100: PAPER_S100[preset] ?? null, paperSource: 'F1 (GPU), docs/papers.md §1' });
   m.dispose();
 }
 const grid = [];

@@ -44,7 +44,7 @@ const PLANS: Record<string, TimingPlan> = {
   quick: { warmup: 0, reps: 1, minReps: 1, budgetMs: 0 },
 };
 
-/** Papers' sampling times (spec §f), seconds per 100 images, on a GPU (CInC C3: one CPU core). */
+/** Papers' sampling times (docs/papers.md §1), seconds per 100 images, on a GPU (CInC C3: one CPU core). */
 const PAPER_S100: Record<string, Partial<Record<VariantId, { s: number; src: string }>>> = {
   mnist: { finc: { s: 0.09, src: 'F1' }, emerging: { s: 0.62, src: 'F1' }, inverse: { s: 0.052, src: 'I1 (RTX 2080 Ti)' } },
   cifar10: { finc: { s: 0.41, src: 'F1' }, raster: { s: 7.91, src: 'F1 CInC' }, emerging: { s: 17.19, src: 'F1' } },
@@ -53,7 +53,7 @@ const PAPER_F3 = [
   { preset: 'mnist', samples: 1, alg1: 0.09, alg2: 0.07 }, { preset: 'mnist', samples: 100, alg1: 0.12, alg2: 0.09 },
   { preset: 'cifar10', samples: 1, alg1: 0.73, alg2: 0.3 }, { preset: 'cifar10', samples: 100, alg1: 0.92, alg2: 0.47 },
 ];
-/** F4 raw arrays, ~12.5M-parameter models, seconds, batch unknown (spec §f F4). */
+/** F4 raw arrays, ~12.5M-parameter models, seconds, batch unknown (docs/papers.md §3). */
 const PAPER_F4: Record<string, number[]> = {
   FInC: [0.057, 0.066, 0.082, 0.115, 0.172, 0.292, 0.572],
   CInC: [0.124, 0.527, 1.086, 1.705, 2.959, 5.643, 11.035],
@@ -309,6 +309,6 @@ function paperF4Table(): Table {
     title: 'papers, F4 (GPU, ~12.5M-parameter models, batch unknown): sampling time in seconds vs image size',
     header: ['model', ...F4_SIZES.map(([h, w]) => `${h}×${w}`)],
     rows: Object.entries(PAPER_F4).map(([k, v]) => [k, ...v.map(String)]),
-    notes: ['spec §f F4 (raw arrays of timing_comparision.py); at 64×64 CInC is 19× and Emerging 42× FInC there'],
+    notes: ['docs/papers.md §3 (F4: raw arrays of timing_comparision.py); at 64×64 CInC is 19× and Emerging 42× FInC there'],
   };
 }

@@ -1,6 +1,6 @@
 // Embeds wgsl/*.wgsl into bindings/generated/wgsl.ts so that the WebGPU backend gets its shaders
 // without file access (browsers, bundlers). Each file is a prelude followed by sections that start
-// at a line "// @kernel NAME"; every section becomes one module: prelude + section.
+// at a line "// @kernel NAME"; every section becomes one module: wgsl/common.wgsl + prelude + section.
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,9 +9,10 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const sourceDir = join(root, 'wgsl');
 const outFile = join(root, 'bindings', 'generated', 'wgsl.ts');
 
+const common = readFileSync(join(sourceDir, 'common.wgsl'), 'utf8');
 const kernels = {};
 const families = {};
-for (const file of readdirSync(sourceDir).filter((f) => f.endsWith('.wgsl')).sort()) {
+for (const file of readdirSync(sourceDir).filter((f) => f.endsWith('.wgsl') && f !== 'common.wgsl').sort()) {
   const family = file.replace(/\.wgsl$/, '');
   const text = readFileSync(join(sourceDir, file), 'utf8');
   const parts = text.split(/^\/\/ @kernel (\w+)[ \t]*$/m);
@@ -20,7 +21,7 @@ for (const file of readdirSync(sourceDir).filter((f) => f.endsWith('.wgsl')).sor
   for (let i = 1; i < parts.length; i += 2) {
     const name = parts[i];
     if (name in kernels) throw new Error(`${file}: kernel ${name} is defined twice`);
-    kernels[name] = `${prelude}// kernel ${name} (${file})${parts[i + 1]}`;
+    kernels[name] = `${common}\n${prelude}// kernel ${name} (${file})${parts[i + 1]}`;
     names.push(name);
   }
   if (names.length === 0) throw new Error(`${file}: no "// @kernel NAME" section`);

@@ -2,10 +2,6 @@
 // Direct loops: one invocation per output element (conv2d, conv2dGradInput); conv2dGradFilter
 // reduces over N·Ho·Wo per weight, so it gets a workgroup per weight and a tree reduction.
 
-fn flatIndex(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
-  return (wid.y * nwg.x + wid.x) * 64u + lid;
-}
-
 // @kernel conv2d
 struct P {
   n: u32, Ci: u32, H: u32, W: u32, Co: u32, Ho: u32, Wo: u32, kh: u32, kw: u32,

@@ -2,11 +2,6 @@
 // Sections start at "// @kernel NAME"; each is compiled together with this prelude.
 // {{UNARY}} / {{BINARY}} are replaced by the host with the function body (see kernels/elementwise.ts).
 
-// 2-D grid so that more than 65535 workgroups of 64 can be launched.
-fn flatIndex(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
-  return (wid.y * nwg.x + wid.x) * 64u + lid;
-}
-
 // @kernel unary
 struct P { n: u32, alpha: f32, beta: f32 }
 @group(0) @binding(0) var<uniform> p: P;

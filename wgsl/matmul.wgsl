@@ -1,10 +1,6 @@
 // Batched matmul y[t] = op(a[t]) · op(b[t]), one invocation per output element.
 // A naive loop on purpose: on SwiftShader a workgroup-tiled version measured slower (barriers are
-// costly there, spec/toolchain.md §2); a tiled variant belongs here once a hardware adapter is benchmarked.
-
-fn flatIndex(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
-  return (wid.y * nwg.x + wid.x) * 64u + lid;
-}
+// costly there); a tiled variant belongs here once a hardware adapter is benchmarked.
 
 // @kernel matmul
 // aBatch / bBatch are 0 for a broadcast batch of 1. transA / transB are 0 or 1.

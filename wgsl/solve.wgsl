@@ -1,5 +1,5 @@
-// Triangular solves of the TL-padded masked convolution (spec/flows.md §c.2–§c.4) and of its
-// transpose (§d.2), per channel group, with per-group flips for the TR / BL / BR corners.
+// Triangular solves of the TL-padded masked convolution (docs/inverse.md §2–§3, §7) and of its
+// transpose (docs/inverse.md §5), per channel group, with per-group flips for the TR / BL / BR corners.
 //
 // Pixels on one anti-diagonal h + w = d are independent once every earlier diagonal is solved;
 // the channels of a pixel are coupled through the centre tap, so each invocation runs the channel
@@ -23,10 +23,6 @@ struct P { N: u32, C: u32, H: u32, W: u32, Cg: u32, k: u32, groups: u32, unitDia
 @group(0) @binding(4) var<storage, read_write> x: array<f32>;
 
 const TRANSPOSE: bool = {{TRANSPOSE}};
-
-fn flatIndex(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
-  return (wid.y * nwg.x + wid.x) * 64u + lid;
-}
 
 fn at(n: u32, ch: u32, h: u32, w: u32, f: u32) -> u32 {
   let sh = select(h, p.H - 1u - h, (f & 2u) != 0u);

@@ -1,7 +1,7 @@
 // The FInC flow written the way a tfjs user would (NHWC, tf.pad + tf.conv2d, tf.variableGrads + Adam),
 // layer for layer the architecture of inflow's models.fincFlow, with weights ported by name.
 import { createRequire } from 'node:module';
-import { solveKernelMask } from '../../src/engine/ops/index.js';
+import { solveKernelMask } from '../../src/ops/index.js';
 import { inverse, slogdet, transpose } from '../../src/layers/linalg.js';
 import { nchwToNhwc, oihwToHwio, tf } from '../tfjs.js';
 

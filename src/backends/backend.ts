@@ -61,7 +61,6 @@ export type ReduceFn = 'sum' | 'mean' | 'sumSquares' | 'max';
  *                  range never happens (the engine refuses zero-size axes).
  * concat           inputs [x0, x1, ...] → y, joined along `axis` (all other dims equal).
  * slice            inputs [x] → y = x[..., start : start + y.shape[axis], ...] along `axis`.
- * flip             inputs [x (N,C,H,W)] → y, reversed along H when h, along W when w.
  * squeeze          inputs [x (N,C,H,W)] → y (N, 4C, H/2, W/2), y[n, 4c + 2dy + dx, i, j] = x[n, c, 2i + dy, 2j + dx].
  * unsqueeze        the exact inverse of squeeze.
  * fill             no inputs → y filled with value.
@@ -77,7 +76,7 @@ export type ReduceFn = 'sum' | 'mean' | 'sumSquares' | 'max';
  *                  'raster' is plain sequential raster-order substitution (the benchmark baseline).
  *                  Both must give the same result.
  * solveTranspose   inputs [g (N,C,H,W), K] → gy = F T_g⁻ᵀ F g per group: the reverse wavefront with the
- *                  transposed kernel (spec §d.2). Same attributes as solve.
+ *                  transposed kernel (docs/inverse.md §5). Same attributes as solve.
  */
 export interface KernelAttrs {
   conv2d: { pad: Pad4; groups: number; hasBias: boolean };
@@ -89,7 +88,6 @@ export interface KernelAttrs {
   reduce: { fn: ReduceFn; axes: readonly number[] };
   concat: { axis: number };
   slice: { axis: number; start: number };
-  flip: { h: boolean; w: boolean };
   squeeze: Record<string, never>;
   unsqueeze: Record<string, never>;
   fill: { value: number };
@@ -108,7 +106,12 @@ export type KernelName = keyof KernelAttrs;
 
 export type Kernel<K extends KernelName> = (inputs: readonly View[], output: View, attrs: KernelAttrs[K]) => void;
 
+/** The kernels written before op files (src/engine/ops), typed by name. */
 export type KernelTable = { [K in KernelName]: Kernel<K> };
+
+/** Any kernel by name: the typed table plus every kernel of the op registry (src/ops/*.ts). */
+export type AnyKernel = (inputs: readonly View[], output: View, attrs: any) => void;
+export type KernelTableWithOps = KernelTable & { readonly [name: string]: AnyKernel };
 
 export interface MemoryInfo {
   buffers: number;
@@ -123,12 +126,12 @@ export interface BackendInfo {
 
 export interface Backend {
   readonly name: BackendName;
-  readonly kernels: KernelTable;
+  readonly kernels: KernelTableWithOps;
   /**
    * Capability check: null when the backend can run this kernel at these shapes, otherwise the reason.
    * The dispatcher asks before calling, so kernels never have to throw for unsupported shapes.
    */
-  supports?<K extends KernelName>(op: K, inputs: readonly View[], output: View, attrs: KernelAttrs[K]): string | null;
+  supports?(op: string, inputs: readonly View[], output: View, attrs: unknown): string | null;
   alloc(numel: number): Storage;
   free(s: Storage): void;
   /** Float64 data is rounded to float32, except on reference, which stores float64. */

@@ -1,4 +1,5 @@
 import type { Backend, BackendInfo, KernelAttrs, KernelName, MemoryInfo } from '../backends/backend.js';
+import type { KernelDef } from './kernel.js';
 import { valueAndGrads, type ValueAndGrads } from './autograd.js';
 import { fail, shapeStr } from './errors.js';
 import { runWithFallback } from './fallback.js';
@@ -33,10 +34,10 @@ export interface EngineInfo {
   fallbacks: string[];
 }
 
-export interface KernelCall<K extends KernelName> {
+export interface KernelCall<A> {
   inputs: readonly Tensor[];
   outShape: Shape;
-  attrs: KernelAttrs[K];
+  attrs: A;
   /** Normalised shapes the kernel sees (rank 4 for elementwise kernels); defaults to the tensors' own. */
   kernelInputShapes?: readonly Shape[];
   kernelOutShape?: Shape;
@@ -98,7 +99,10 @@ export class Engine {
 
   // ---- running kernels ------------------------------------------------------------------------
 
-  run<K extends KernelName>(op: K, call: KernelCall<K>): Tensor {
+  run<K extends KernelName>(op: K, call: KernelCall<KernelAttrs[K]>): Tensor;
+  run<A>(op: KernelDef<A>, call: KernelCall<A>): Tensor;
+  run(kernel: string | KernelDef, call: KernelCall<unknown>): Tensor {
+    const op = typeof kernel === 'string' ? kernel : kernel.name;
     for (const t of call.inputs) {
       t.assertLive(op);
       if (t.engine !== this) fail(op, `${t} belongs to another engine (${t.engine.name}); move it with engine.adoptFrom()`);
@@ -108,7 +112,9 @@ export class Engine {
     const outView = out.view(call.kernelOutShape ?? call.outShape);
     const reason = this.backend.supports?.(op, inViews, outView, call.attrs) ?? null;
     if (reason === null) {
-      this.backend.kernels[op](inViews, outView, call.attrs);
+      const fn = this.backend.kernels[op];
+      if (!fn) fail(op, `the ${this.backend.name} backend has no kernel '${op}' (run npm run asbuild to regenerate the op registry)`);
+      fn(inViews, outView, call.attrs);
     } else {
       runWithFallback(this.backend, op, inViews, outView, call.attrs, reason);
       this.fallbackLog.add(`${op}: ${reason}`);

@@ -1,4 +1,4 @@
-import type { Backend, KernelAttrs, KernelName, View } from '../backends/backend.js';
+import type { Backend, View } from '../backends/backend.js';
 import { createReferenceBackend } from '../backends/reference/index.js';
 import { fail } from './errors.js';
 
@@ -9,8 +9,8 @@ let reference: Backend | null = null;
  * memory. Only possible for backends that read synchronously (wasm); elsewhere the declared reason
  * becomes the error, so nothing is discovered by a throw inside a kernel.
  */
-export function runWithFallback<K extends KernelName>(backend: Backend, op: K, inputs: readonly View[], output: View,
-  attrs: KernelAttrs[K], reason: string): void {
+export function runWithFallback(backend: Backend, op: string, inputs: readonly View[], output: View,
+  attrs: unknown, reason: string): void {
   const readSync = backend.readSync?.bind(backend);
   if (!readSync) fail(op, `the ${backend.name} backend cannot run this call: ${reason}`);
   reference ??= createReferenceBackend();
@@ -22,7 +22,9 @@ export function runWithFallback<K extends KernelName>(backend: Backend, op: K, i
   });
   const refOut = { storage: ref.alloc(output.storage.numel), shape: output.shape };
   try {
-    ref.kernels[op](refInputs, refOut, attrs);
+    const kernel = ref.kernels[op];
+    if (!kernel) fail(op, `no reference kernel '${op}'`);
+    kernel(refInputs, refOut, attrs);
     backend.write(output.storage, ref.readSync!(refOut.storage));
   } finally {
     for (const v of refInputs) ref.free(v.storage);

@@ -1,5 +1,5 @@
 import type { Engine } from '../engine/engine.js';
-import { add, affine, exp, log, mean, mul, neg, sqrt, square, sub, sum } from '../engine/ops/index.js';
+import { add, affine, exp, log, mean, mul, neg, sqrt, square, sub, sum } from '../ops/index.js';
 import type { Tensor } from '../engine/tensor.js';
 import { FlowLayer, type EncodeResult } from './layer.js';
 import type { Param } from './param.js';
@@ -8,7 +8,7 @@ import { expectImage, perSample } from './util.js';
 export interface ActNormConfig { kind: 'actnorm'; channels: number }
 
 /**
- * Per-channel y = (x − t)·exp(−s), log-det −H·W·Σs (spec §b.8). The first encode sets t and s from
+ * Per-channel y = (x − t)·exp(−s), log-det −H·W·Σs (docs/flows.md §8). The first encode sets t and s from
  * that batch (mean, log std) so the first outputs are standardised; loading weights skips this.
  */
 export class ActNorm extends FlowLayer {

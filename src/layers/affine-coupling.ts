@@ -1,6 +1,6 @@
 import type { Engine } from '../engine/engine.js';
 import { fail } from '../engine/errors.js';
-import { add, affine, concat, div, exp, mul, neg, sigmoid, softplus, split, sub, tanh } from '../engine/ops/index.js';
+import { add, affine, concat, div, exp, mul, neg, sigmoid, softplus, split, sub, tanh } from '../ops/index.js';
 import type { Tensor } from '../engine/tensor.js';
 import { CouplingNet, couplingNetParams } from './coupling-net.js';
 import { FlowLayer, type EncodeResult } from './layer.js';
@@ -24,7 +24,7 @@ export const affineCouplingParams = (c: Omit<AffineCouplingConfig, 'kind'>): num
 /** log σ(z) without overflow: −softplus(−z). */
 export const logSigmoid = (z: Tensor): Tensor => neg(softplus(neg(z)));
 
-/** x1 (first ⌊C/2⌋ channels) passes through and conditions an affine map of x2 (spec §b.8). */
+/** x1 (first ⌊C/2⌋ channels) passes through and conditions an affine map of x2 (docs/flows.md §10). */
 export class AffineCoupling extends FlowLayer {
   readonly config: AffineCouplingConfig;
   readonly net: CouplingNet;

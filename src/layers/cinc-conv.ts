@@ -1,6 +1,6 @@
 import type { Engine } from '../engine/engine.js';
 import { fail } from '../engine/errors.js';
-import { add, affine, exp, mul, reshape, solve, sub, sum, type Corner } from '../engine/ops/index.js';
+import { add, affine, exp, mul, reshape, solve, sub, sum, type Corner } from '../ops/index.js';
 import { cornerConv, parseCorners } from './pcb.js';
 import type { Tensor } from '../engine/tensor.js';
 import { HostCache } from './host.js';
@@ -17,7 +17,7 @@ export const cincConvParams = ({ channels: C, kernelSize: k }: Pick<CIncConvConf
   C * C * k * k + 2 * C;
 
 /**
- * CInC convolution (spec §b.1, §b.5): one TL-padded masked k×k convolution over all channels, bias,
+ * CInC convolution (docs/flows.md §2, §5): one TL-padded masked k×k convolution over all channels, bias,
  * centre diagonal exp(s) — positive by construction, so training cannot reach a singular layer —
  * and log-det H·W·Σ s = H·W·Σ log|K_cc|. Decode checks the paper's invertibility condition
  * (det K_c = Π K_cc ≠ 0) and refuses, naming the layer, when an entry is at or below the tolerance.

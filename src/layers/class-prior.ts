@@ -1,6 +1,6 @@
 import type { Engine } from '../engine/engine.js';
 import { fail, shapeStr } from '../engine/errors.js';
-import { add, affine, exp, log, matmul, max, mul, neg, reshape, sub, sum, sumSquares } from '../engine/ops/index.js';
+import { add, affine, exp, log, matmul, max, mul, neg, reshape, sub, sum, sumSquares } from '../ops/index.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Rng } from '../data/rng.js';
 import { Module } from './module.js';

@@ -1,6 +1,6 @@
 import type { Engine } from '../engine/engine.js';
 import { fail } from '../engine/errors.js';
-import { add, affine, conv2d, exp, matmul, mul, reshape, sum } from '../engine/ops/index.js';
+import { add, affine, conv2d, exp, matmul, mul, reshape, sum } from '../ops/index.js';
 import type { Tensor } from '../engine/tensor.js';
 import { HostCache } from './host.js';
 import { FlowLayer, type EncodeResult } from './layer.js';
@@ -13,7 +13,7 @@ import { expectImage, perSample } from './util.js';
 export interface Conv1x1LUConfig { kind: 'conv1x1-lu'; channels: number; perm: number[]; sign: number[] }
 
 /**
- * Invertible 1×1 convolution W = P·L·(U + diag(sign·exp(s))) (spec §b.8, Glow's LU option): the
+ * Invertible 1×1 convolution W = P·L·(U + diag(sign·exp(s))) (docs/flows.md §9, Glow's LU option): the
  * log-det H·W·Σs stays on the device; the inverse for decode is formed in float64 on the host.
  */
 export class Conv1x1LU extends FlowLayer {

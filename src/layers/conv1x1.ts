@@ -1,6 +1,6 @@
 import type { Engine } from '../engine/engine.js';
 import { fail } from '../engine/errors.js';
-import { add, affine, conv2d, mul, reshape, sub, sum } from '../engine/ops/index.js';
+import { add, affine, conv2d, mul, reshape, sub, sum } from '../ops/index.js';
 import type { Tensor } from '../engine/tensor.js';
 import { HostCache } from './host.js';
 import { FlowLayer, type EncodeResult } from './layer.js';
@@ -15,7 +15,7 @@ interface Dense { logAbsDet: number; inv: Float64Array; invT: Float64Array }
 
 /**
  * Invertible 1×1 convolution with a dense C×C matrix, initialised orthogonal (Q of a Gaussian's QR).
- * log|det W| and W⁻¹ are computed in float64 on the host (spec §b.8, DESIGN numerics); the log-det's
+ * log|det W| and W⁻¹ are computed in float64 on the host (docs/flows.md §9); the log-det's
  * gradient W⁻ᵀ enters through a term whose value is exactly zero.
  */
 export class Conv1x1 extends FlowLayer {

@@ -1,5 +1,5 @@
 import type { Engine } from '../engine/engine.js';
-import { add } from '../engine/ops/index.js';
+import { add } from '../ops/index.js';
 import type { Tensor } from '../engine/tensor.js';
 import { CIncConv, cincConvParams } from './cinc-conv.js';
 import { FlowLayer, type EncodeResult } from './layer.js';
@@ -15,7 +15,7 @@ export const emergingConvParams = ({ channels: C, kernelSize: k }: Omit<Emerging
   2 * cincConvParams({ channels: C, kernelSize: passSize(k) });
 
 /**
- * Emerging-style baseline (spec §b.9): two chained autoregressive convolutions with complementary
+ * Emerging-style baseline (docs/flows.md §7): two chained autoregressive convolutions with complementary
  * causal supports (top-left, then bottom-right), learnable diagonals, log-det the sum of both.
  * Decode is two sequential raster substitutions, the inverse Emerging and CInC are timed against;
  * set `algorithm` to 'wavefront' to compare schedules on identical math.

@@ -1,6 +1,6 @@
 import type { Engine } from '../engine/engine.js';
 import { fail } from '../engine/errors.js';
-import { solve } from '../engine/ops/index.js';
+import { solve } from '../ops/index.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { EncodeResult } from './layer.js';
 import { MaskedKernelLayer } from './masked-kernel.js';
@@ -13,7 +13,7 @@ export interface FIncUnitConfig { kind: 'finc-unit'; channels: number; kernelSiz
 export const fincUnitParams = ({ channels: C, kernelSize: k }: Omit<FIncUnitConfig, 'kind'>): number => C * (C / 4) * k * k;
 
 /**
- * FInC unit (spec §b.3): four channel groups, each a unit-diagonal masked k×k convolution padded at
+ * FInC unit (docs/flows.md §4): four channel groups, each a unit-diagonal masked k×k convolution padded at
  * its own corner TL/TR/BL/BR. log-det 0. Decode is one grouped wavefront solve over all four groups.
  */
 export class FIncUnit extends MaskedKernelLayer {

@@ -1,5 +1,5 @@
 import type { Engine } from '../engine/engine.js';
-import { add, affine, concat, conv2d, exp, mul, neg, split, sub } from '../engine/ops/index.js';
+import { add, affine, concat, conv2d, exp, mul, neg, split, sub } from '../ops/index.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Param } from './param.js';
 import { SplitLayer, type SplitResult } from './split.js';
@@ -15,7 +15,7 @@ export const glowSplitParams = ({ channels }: Omit<GlowSplitConfig, 'kind'>): nu
 };
 
 /**
- * Glow's conditional split (spec §b.8): (μ, log σ) = zero-initialised conv3×3(x1) with exp(3·logs)
+ * Glow's conditional split (docs/flows.md §13): (μ, log σ) = zero-initialised conv3×3(x1) with exp(3·logs)
  * output scaling; z = (x2 − μ)·exp(−log σ), log-det −Σ log σ, then z ~ N(0, I) in the container.
  * Sampling at temperature T draws z ~ N(0, T²I), i.e. x2 ~ N(μ, (Tσ)²) as in Glow.
  */

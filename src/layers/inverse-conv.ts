@@ -1,7 +1,7 @@
-import type { Corner } from '../engine/ops/index.js';
+import type { Corner } from '../ops/index.js';
 import type { Engine } from '../engine/engine.js';
 import { fail } from '../engine/errors.js';
-import { solve } from '../engine/ops/index.js';
+import { solve } from '../ops/index.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { EncodeResult } from './layer.js';
 import { MaskedKernelLayer } from './masked-kernel.js';
@@ -15,9 +15,9 @@ export const inverseConvParams = ({ channels: C, kernelSize: k, groups }: Pick<I
   C * (C / groups) * k * k;
 
 /**
- * Inverse-Flow layer (spec §b.7): encode (the training direction) is the wavefront solve x = T⁻¹y,
+ * Inverse-Flow layer (docs/flows.md §6): encode (the training direction) is the wavefront solve x = T⁻¹y,
  * decode (sampling) the plain parallel convolution. Training gradients come from the solve op's
- * §d.2 rule (reverse wavefront, minus the convolution weight gradient). Unit diagonal: log-det 0.
+ * rule of docs/inverse.md §6 (reverse wavefront, minus the convolution weight gradient). Unit diagonal: log-det 0.
  */
 export class InverseConv extends MaskedKernelLayer {
   readonly config: InverseConvConfig;

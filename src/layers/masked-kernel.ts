@@ -1,5 +1,5 @@
 import type { Engine } from '../engine/engine.js';
-import { add, mul } from '../engine/ops/index.js';
+import { add, mul } from '../ops/index.js';
 import type { Tensor } from '../engine/tensor.js';
 import { centreDiagonal, freeMask, randomKernel } from './pcb.js';
 import { FlowLayer } from './layer.js';
@@ -8,7 +8,7 @@ import type { Rng } from '../data/rng.js';
 
 /**
  * A layer holding a masked k×k kernel V [C, Cg, k, k] whose effective kernel is built by
- * construction, K_eff = V ⊙ M + E (DESIGN numerics): the masked centre entries and the unit
+ * construction, K_eff = V ⊙ M + E (docs/flows.md §2): the masked centre entries and the unit
  * diagonal are exact under any optimiser or weight decay, and receive zero gradient.
  */
 export abstract class MaskedKernelLayer extends FlowLayer {

@@ -1,5 +1,5 @@
 import type { Engine } from '../engine/engine.js';
-import { add, squeeze, unsqueeze } from '../engine/ops/index.js';
+import { add, squeeze, unsqueeze } from '../ops/index.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { LayerConfig } from './layer.js';
 import { Module } from './module.js';
@@ -25,7 +25,7 @@ class Level extends Module {
 }
 
 /**
- * The multi-scale container (spec §b.4): repeat L−1 times squeeze → K steps → split, then
+ * The multi-scale container (docs/flows.md §16): repeat L−1 times squeeze → K steps → split, then
  * squeeze → K steps. encode returns every latent (one per split, then the last level's output).
  */
 export class MultiScaleFlow extends Module {

@@ -1,11 +1,11 @@
 import type { Engine } from '../engine/engine.js';
 import { fail } from '../engine/errors.js';
-import { concat, conv2d, flip, slice, solveKernelMask, type Corner } from '../engine/ops/index.js';
+import { concat, conv2d, flip, slice, solveKernelMask, type Corner } from '../ops/index.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Rng } from '../data/rng.js';
 
 /**
- * Helpers for the padded convolution block (spec §b.1–b.3): kernels are stored in TL orientation,
+ * Helpers for the padded convolution block (docs/flows.md §2–§4): kernels are stored in TL orientation,
  * [C, Cg, k, k] with K[c, i] acting on channel g·Cg + i of c's group, exactly what the solve op takes.
  */
 
@@ -22,13 +22,13 @@ export function centreDiagonal(engine: Engine, C: number, Cg: number, k: number)
   return engine.tensor(e, [C, Cg, k, k]);
 }
 
-/** N(0, scale²) weights in TL orientation (spec §b.1 init; the masked entries are never read). */
+/** N(0, scale²) weights in TL orientation (docs/flows.md §2; the masked entries are never read). */
 export const randomKernel = (engine: Engine, rng: Rng, C: number, Cg: number, k: number, scale: number): Tensor =>
   engine.tensor(rng.normals(C * Cg * k * k, scale), [C, Cg, k, k]);
 
 const flipsOf = (c: Corner) => ({ w: c === 'tr' || c === 'br', h: c === 'bl' || c === 'br' });
 
-/** A TL-oriented kernel as the stored kernel of a corner convolution (spec §b.2 table). */
+/** A TL-oriented kernel as the stored kernel of a corner convolution (docs/flows.md §3). */
 export const kernelForCorner = (K: Tensor, c: Corner): Tensor => (c === 'tl' ? K : flip(K, flipsOf(c)));
 
 /**

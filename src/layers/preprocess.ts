@@ -1,5 +1,5 @@
 import type { Engine } from '../engine/engine.js';
-import { add, affine, log, sigmoid, sub, sum } from '../engine/ops/index.js';
+import { add, affine, log, sigmoid, sub, sum } from '../ops/index.js';
 import type { Tensor } from '../engine/tensor.js';
 import { FlowLayer, type EncodeResult } from './layer.js';
 import { Rng } from '../data/rng.js';
@@ -8,7 +8,7 @@ import { expectImage } from './util.js';
 export interface PreprocessConfig { kind: 'preprocess'; alpha: number; levels: number }
 
 /**
- * Dequantised pixels x ∈ [0, 256) → logit space (spec §b.8): p = (x/256 + α)(1 − 2α), y = ln p − ln(1 − p).
+ * Dequantised pixels x ∈ [0, 256) → logit space (docs/flows.md §14): p = (x/256 + α)(1 − 2α), y = ln p − ln(1 − p).
  * log-det = D·(ln(1 − 2α) − ln 256) + Σ(−ln p − ln(1 − p)). Uniform dequantisation (log q = 0) is
  * `dequantize`, separate so encode stays deterministic.
  */

@@ -1,6 +1,6 @@
 import type { Engine } from '../engine/engine.js';
 import { fail } from '../engine/errors.js';
-import { add, affine, concat, div, mul, sigmoid, split, sub } from '../engine/ops/index.js';
+import { add, affine, concat, div, mul, sigmoid, split, sub } from '../ops/index.js';
 import type { Tensor } from '../engine/tensor.js';
 import { logSigmoid } from './affine-coupling.js';
 import { CouplingNet, couplingNetParams } from './coupling-net.js';
@@ -14,7 +14,7 @@ export const quadCouplingParams = ({ channels: C, width, classes = 0 }: Omit<Qua
   [1, 2, 3].reduce((s, j) => s + couplingNetParams({ inChannels: j * C / 4, outChannels: C / 2, width, classes }), 0);
 
 /**
- * CInC Quad-coupling (spec §b.6): y1 = x1, y_{j+1} = (x_{j+1} + t_j)·σ(h_j + 2) with
+ * CInC Quad-coupling (docs/flows.md §11): y1 = x1, y_{j+1} = (x_{j+1} + t_j)·σ(h_j + 2) with
  * (t_j, h_j) = NN_j(x1…x_j). Encode is parallel (networks see inputs only); decode recovers the blocks
  * in order, three network calls in sequence — not the reference code's inconsistent reverse.
  */

@@ -1,5 +1,5 @@
 import type { Engine } from '../engine/engine.js';
-import { add } from '../engine/ops/index.js';
+import { add } from '../ops/index.js';
 import type { Tensor } from '../engine/tensor.js';
 import { FlowLayer, type EncodeResult, type LayerConfig } from './layer.js';
 

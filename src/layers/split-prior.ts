@@ -1,5 +1,5 @@
 import type { Engine } from '../engine/engine.js';
-import { concat, split } from '../engine/ops/index.js';
+import { concat, split } from '../ops/index.js';
 import type { Tensor } from '../engine/tensor.js';
 import { AffineCoupling, affineCouplingParams, type CouplingForm } from './affine-coupling.js';
 import { Rng } from '../data/rng.js';
@@ -11,7 +11,7 @@ export interface SplitPriorConfig { kind: 'split-prior'; channels: number; width
 export const splitPriorParams = (c: Omit<SplitPriorConfig, 'kind'>): number => affineCouplingParams(c);
 
 /**
- * SNF / FInC SplitPrior (spec §b.8): an affine coupling over all C channels, then the first ⌊C/2⌋
+ * SNF / FInC SplitPrior (docs/flows.md §13): an affine coupling over all C channels, then the first ⌊C/2⌋
  * go on and the rest are scored under an unconditional N(0, I) by the container.
  */
 export class SplitPrior extends SplitLayer {

@@ -1,4 +1,4 @@
-import { squeeze, unsqueeze } from '../engine/ops/index.js';
+import { squeeze, unsqueeze } from '../ops/index.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Engine } from '../engine/engine.js';
 import { FlowLayer, type EncodeResult } from './layer.js';
@@ -6,7 +6,7 @@ import { zeroLogdet } from './util.js';
 
 export interface SqueezeConfig { kind: 'squeeze' }
 
-/** Space-to-depth by 2 (channel 4c + 2dy + dx, spec §b.8); a permutation, so log-det 0. */
+/** Space-to-depth by 2 (channel 4c + 2dy + dx, docs/flows.md §12); a permutation, so log-det 0. */
 export class Squeeze extends FlowLayer {
   readonly config: SqueezeConfig = { kind: 'squeeze' };
   constructor(engine: Engine) { super(engine); }

@@ -1,6 +1,6 @@
 import type { Engine } from '../engine/engine.js';
 import { fail, shapeStr } from '../engine/errors.js';
-import { add, affine, reshape, slice, sum, sumSquares } from '../engine/ops/index.js';
+import { add, affine, reshape, slice, sum, sumSquares } from '../ops/index.js';
 import type { Tensor } from '../engine/tensor.js';
 
 /** Σ over C, H, W: one value per batch element, shape [N]. */
@@ -19,7 +19,7 @@ export function gaussianLogProb(z: Tensor): Tensor {
   return affine(sumSquares(z, [1, 2, 3]), -0.5, -0.5 * d * Math.log(2 * Math.PI));
 }
 
-/** Channels 0, 2, 4, … and 1, 3, 5, … of h (the interleaved NN outputs of spec §b.6, §b.8). */
+/** Channels 0, 2, 4, … and 1, 3, 5, … of h (the interleaved NN outputs of docs/flows.md §10, §11). */
 export function deinterleave(h: Tensor): [Tensor, Tensor] {
   const [N, C, H, W] = h.shape as [number, number, number, number];
   const r = reshape(h, [N, C / 2, 2, H * W]);

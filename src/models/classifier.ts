@@ -1,8 +1,10 @@
 import type { Engine } from '../engine/engine.js';
-import { add, conv2d, exp, log, matmul, max, mean, mul, relu, reshape, squeeze, sub, sum } from '../engine/ops/index.js';
+import { exp, log, max, mean, mul, relu, reshape, squeeze, sub, sum } from '../ops/index.js';
 import type { Tensor } from '../engine/tensor.js';
-import { Module } from '../layers/module.js';
-import type { Param } from '../layers/param.js';
+import { Conv2d } from '../nn/conv2d.js';
+import { fanInNormal } from '../nn/init.js';
+import { Linear } from '../nn/linear.js';
+import { Module } from '../nn/module.js';
 import { Rng } from '../data/rng.js';
 
 export interface ClassifierConfig {
@@ -20,35 +22,31 @@ export const defaultClassifier: ClassifierConfig = { kind: 'digit-classifier', i
  * stride-2 step) twice, a third conv, then a linear layer on the flattened 7×7 map. Used to judge flow samples without a human eye.
  */
 export class DigitClassifier extends Module {
-  private readonly convs: Array<{ w: Param; b: Param }> = [];
-  private readonly fcW: Param;
-  private readonly fcB: Param;
+  private readonly convs: Conv2d[] = [];
+  private readonly fc: Linear;
 
   constructor(engine: Engine, readonly config: ClassifierConfig = defaultClassifier, seed = 0) {
     super(engine);
     const rng = new Rng(seed);
     let cin = config.inputShape[0];
     config.widths.forEach((w, i) => {
-      const fan = cin * 9;
-      const weight = this.param(`conv${i}.weight`, engine.tensor(rng.normals(w * fan, Math.sqrt(2 / fan)), [w, cin, 3, 3]));
-      const bias = this.param(`conv${i}.bias`, engine.zeros([w]));
-      this.convs.push({ w: weight, b: bias });
+      // He init, zero bias; state-dict names conv0.weight, conv0.bias, …
+      this.convs.push(this.child(`conv${i}`, new Conv2d(engine, cin, w, 3, { padding: 'same', rng, weightInit: fanInNormal(2), biasInit: 'zeros' })));
       cin = i < 2 ? 4 * w : w;
     });
     // The last feature map is flattened (not averaged): where a stroke is matters for telling digits apart.
     const features = cin * (config.inputShape[1] / 4) * (config.inputShape[2] / 4);
-    this.fcW = this.param('fc.weight', engine.tensor(rng.normals(features * config.classes, Math.sqrt(1 / features)), [features, config.classes]));
-    this.fcB = this.param('fc.bias', engine.zeros([config.classes]));
+    this.fc = this.child('fc', new Linear(engine, features, config.classes, { rng, weightInit: fanInNormal(1), biasInit: 'zeros' }));
   }
 
   /** Pixel values 0…255 → logits [N, classes]. */
   logits(pixels: Tensor): Tensor {
     let h = mul(pixels, 1 / 255);
-    this.convs.forEach(({ w, b }, i) => {
-      h = relu(conv2d(h, w.value, { bias: b.value, pad: 'same' }));
+    this.convs.forEach((conv, i) => {
+      h = relu(conv.forward(h));
       if (i < 2) h = squeeze(h);
     });
-    return add(matmul(reshape(h, [h.shape[0]!, h.size / h.shape[0]!]), this.fcW.value), this.fcB.value);
+    return this.fc.forward(reshape(h, [h.shape[0]!, h.size / h.shape[0]!]));
   }
 
   /** log softmax over classes, [N, classes]. */

@@ -1,9 +1,9 @@
 import { fail } from '../engine/errors.js';
 
-/** 'emerging' is the Emerging-convolutions baseline (spec §b.9) the others are timed against. */
+/** 'emerging' is the Emerging-convolutions baseline (docs/flows.md §7) the others are timed against. */
 export type ModelKind = 'finc' | 'cinc' | 'inverse' | 'glow' | 'emerging';
 
-/** Everything that determines a model's architecture (spec §e). */
+/** Everything that determines a model's architecture (docs/flows.md §16–§17). */
 export interface ModelConfig {
   kind: ModelKind;
   /** [C, H, W] of the data. */
@@ -53,7 +53,7 @@ const defaults: Record<ModelKind, Omit<ModelConfig, 'inputShape' | 'levels' | 's
 type PresetShape = Pick<ModelConfig, 'inputShape' | 'levels' | 'steps'> & Partial<ModelConfig>;
 
 /**
- * The papers' configurations (spec §e.1/e.2) and small ones that train on a 2-core CPU in minutes.
+ * The papers' configurations (docs/flows.md §17) and small ones that train on a 2-core CPU in minutes.
  * 'cifar10' is K 32 (code, Alg-1/2 table, CInC); 'cifar10-k28' the MaCow comparison's [28, 28, 28].
  */
 export const presets: Record<string, PresetShape> = {
@@ -65,7 +65,7 @@ export const presets: Record<string, PresetShape> = {
   imagenet64: { inputShape: [3, 64, 64], levels: 4, steps: 48, width: 512 },
   'mnist-small': { inputShape: [1, 28, 28], levels: 2, steps: 4, width: 32 },
   'cifar10-small': { inputShape: [3, 32, 32], levels: 2, steps: 4, width: 32 },
-  /** The whole-model Jacobian test size (spec §g.1.5). */
+  /** The whole-model Jacobian test size (docs/testing.md §3). */
   tiny: { inputShape: [1, 8, 8], levels: 2, steps: 2, width: 8 },
 };
 

@@ -1,6 +1,6 @@
 import type { Engine } from '../engine/engine.js';
 import { fail, shapeStr } from '../engine/errors.js';
-import { add, affine, concat, relu, reshape } from '../engine/ops/index.js';
+import { add, affine, concat, relu, reshape } from '../ops/index.js';
 import type { Tensor } from '../engine/tensor.js';
 import { ActNorm } from '../layers/actnorm.js';
 import { ClassPrior } from '../layers/class-prior.js';
@@ -37,7 +37,7 @@ export interface SampleOptions {
  * A multi-scale flow with logit preprocessing and a Gaussian base (on the top latent optionally a
  * class-conditional one, `classes` in the config). encode/decode work in the flow's
  * (logit) space; logProb/bitsPerDim take dequantised pixels in [0, 256) and include every log-det
- * (spec §b.8). All methods are synchronous except sample and prepare; on webgpu call
+ * (docs/flows.md §14). All methods are synchronous except sample and prepare; on webgpu call
  * `await model.prepare()` after changing weights (host-side 1×1 inverses and CInC checks).
  */
 export class FlowModel extends Module {
@@ -213,6 +213,12 @@ export class FlowModel extends Module {
       p.value = t;
     }
     for (const [name] of params) if (!values.has(name)) fail('loadParameters', `missing parameter '${name}'`);
+    this.markInitialized();
+  }
+
+  /** Fills parameters (and buffers) by name, as Module.loadStateDict, and marks ActNorms initialised. */
+  override loadStateDict(...args: Parameters<Module['loadStateDict']>): void {
+    super.loadStateDict(...args);
     this.markInitialized();
   }
 

@@ -25,14 +25,14 @@ function build(kind: ModelKind, cfg: Cfg, opts: BuildOptions): FlowModel {
 }
 
 /**
- * FInC Flow (spec §b.4): FInC unit → ActNorm → 1×1 → affine coupling, SplitPrior between levels.
+ * FInC Flow (docs/flows.md §16): FInC unit → ActNorm → 1×1 → affine coupling, SplitPrior between levels.
  * @param cfg a preset name ('mnist', 'cifar10', 'cifar10-k28', 'imagenet32', 'imagenet64', 'mnist-small', 'cifar10-small', 'tiny') or a partial ModelConfig
  * @param opts `{ engine, seed? }`: the engine is always passed here, never inside cfg
  */
 export const fincFlow = (cfg: Cfg, opts: BuildOptions): FlowModel => build('finc', cfg, opts);
-/** CInC Flow (spec §b.5, §e.2): ActNorm → CInC conv → Quad (or affine) coupling, Glow split. Same arguments as fincFlow. */
+/** CInC Flow (docs/flows.md §5, §16): ActNorm → CInC conv → Quad (or affine) coupling, Glow split. Same arguments as fincFlow. */
 export const cincFlow = (cfg: Cfg, opts: BuildOptions): FlowModel => build('cinc', cfg, opts);
-/** Inverse-Flow (spec §b.7): Inverse-Flow conv → ActNorm → 1×1 → coupling. Same arguments as fincFlow. */
+/** Inverse-Flow (docs/flows.md §6, §16): Inverse-Flow conv → ActNorm → 1×1 → coupling. Same arguments as fincFlow. */
 export const inverseFlow = (cfg: Cfg, opts: BuildOptions): FlowModel => build('inverse', cfg, opts);
 /** Glow: ActNorm → LU 1×1 → affine coupling σ(h+2), conditional split. Same arguments as fincFlow. */
 export const glow = (cfg: Cfg, opts: BuildOptions): FlowModel => build('glow', cfg, opts);

@@ -5,7 +5,7 @@ import type { ModelConfig } from './config.js';
 /** `{ classes }` for the coupling networks of a model whose couplings see the label, else nothing. */
 const conditionedClasses = (m: ModelConfig): { classes?: number } => (m.classes && m.classCouplings ? { classes: m.classes } : {});
 
-/** The step of each model kind at C channels, as named layer configs (spec §b.4, §b.5, §b.7, Glow). */
+/** The step of each model kind at C channels, as named layer configs (docs/flows.md §16). */
 function stepLayers(m: ModelConfig, C: number): Array<{ name: string; layer: LayerConfig }> {
   const k = m.kernelSize;
   const form = m.kind === 'finc' || m.kind === 'inverse' ? 'finc' : 'glow';

@@ -1,5 +1,5 @@
 import type { Engine } from '../engine/engine.js';
-import { add, mul, sumSquares } from '../engine/ops/index.js';
+import { add, mul, sumSquares } from '../ops/index.js';
 import type { Tensor } from '../engine/tensor.js';
 
 /** Global L2 norm of all gradients, read back to the host (one small readback per step). */

@@ -1,6 +1,6 @@
 import { batchValues, imageSize, type ImageDataset } from '../data/dataset.js';
 import { Rng } from '../data/rng.js';
-import { sum } from '../engine/ops/index.js';
+import { sum } from '../ops/index.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { FlowModel } from '../models/flow-model.js';
 
@@ -8,7 +8,7 @@ import type { FlowModel } from '../models/flow-model.js';
 export const EVAL_NOISE_SEED = 12345;
 
 /**
- * Mean bits/dim of a model over a dataset (every log-det included, spec §b.8), in batches.
+ * Mean bits/dim of a model over a dataset (every log-det included, docs/flows.md §14), in batches.
  * Noise comes from its own seeded RNG so evaluation never disturbs a training run's random stream.
  */
 export async function evaluateBitsPerDim(model: FlowModel, data: ImageDataset, batch = 100,

@@ -1,66 +1,113 @@
 import type { Engine } from '../engine/engine.js';
-import { abs, add, div, maximum, mul, sqrt, square } from '../engine/ops/index.js';
 import type { Tensor } from '../engine/tensor.js';
-import type { Param } from '../layers/param.js';
+import type { Param } from '../nn/param.js';
+import { abs, add, div, maximum, mul, sqrt, square } from '../ops/index.js';
 
-export type OptimizerKind = 'adam' | 'adamax';
+export type OptimizerKind = 'adam' | 'adamw' | 'adamax' | 'sgd';
 
 export interface OptimizerConfig {
   kind: OptimizerKind;
+  /** Adam family: decay of the first moment. */
   beta1: number;
+  /** Adam family: decay of the second moment (Adamax: of the infinity norm). */
   beta2: number;
   eps: number;
+  /**
+   * adam, adamax, sgd: L2 penalty added to the gradient (g + wd·θ). adamw: decoupled decay,
+   * θ ← θ(1 − lr·wd) before the Adam update (Loshchilov & Hutter). Default 0 (adamw: 0.01).
+   */
+  weightDecay?: number;
+  /** sgd: momentum μ (default 0: plain SGD). */
+  momentum?: number;
+  /** sgd: dampening of the momentum buffer (default 0). */
+  dampening?: number;
+  /** sgd: Nesterov momentum (needs μ > 0). */
+  nesterov?: boolean;
 }
 
 export const defaultOptimizer: OptimizerConfig = { kind: 'adam', beta1: 0.9, beta2: 0.999, eps: 1e-8 };
 
+const KINDS: readonly OptimizerKind[] = ['adam', 'adamw', 'adamax', 'sgd'];
+
 /**
- * Adam (Kingma & Ba) and its infinity-norm variant Adamax, with moments kept as tensors on the
- * engine's backend. `state()` / `load()` move the moments through host memory for checkpoints.
+ * First-order optimizers with their state kept as tensors on the engine's backend, per parameter
+ * name. `state()` / `load()` move it through host memory for checkpoints.
+ *
+ * Updates at step t (g the gradient, lr the learning rate of this step):
+ * - adam:   m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², θ ← θ − (lr/(1−β₁ᵗ))·m/(√(v/(1−β₂ᵗ)) + ε)
+ * - adamw:  θ ← θ(1 − lr·wd), then the adam update (decay not mixed into the moments)
+ * - adamax: m as adam, u ← max(β₂u, |g|), θ ← θ − (lr/(1−β₁ᵗ))·m/(u + ε)
+ * - sgd:    b ← μb + (1−dampening)g (b = g at the first step), d = g + μb (Nesterov) or b, θ ← θ − lr·d
  */
 export class Optimizer {
-  private readonly m = new Map<string, Tensor>();
-  private readonly v = new Map<string, Tensor>();
+  /** slot name → (param name → tensor): 'm' and 'v' (Adamax: v is u), SGD 'momentum'. */
+  private readonly slots = new Map<string, Map<string, Tensor>>();
   /** Steps taken (the bias-correction exponent). */
   t = 0;
 
   constructor(readonly engine: Engine, readonly config: OptimizerConfig = defaultOptimizer) {
-    if (config.kind !== 'adam' && config.kind !== 'adamax') throw new Error(`unknown optimizer '${String(config.kind)}' (adam or adamax)`);
+    if (!KINDS.includes(config.kind)) throw new Error(`unknown optimizer '${String(config.kind)}' (${KINDS.join(', ')})`);
+    const { weightDecay = 0, momentum = 0, dampening = 0 } = config;
+    if (!(weightDecay >= 0)) throw new Error(`weightDecay = ${weightDecay} must be ≥ 0`);
+    if (!(momentum >= 0)) throw new Error(`momentum = ${momentum} must be ≥ 0`);
+    if (config.nesterov && (momentum <= 0 || dampening !== 0)) throw new Error('Nesterov momentum needs momentum > 0 and dampening 0');
+    for (const name of this.slotNames()) this.slots.set(name, new Map());
   }
+
+  /** The per-parameter state this kind keeps. */
+  private slotNames(): string[] {
+    if (this.config.kind === 'sgd') return (this.config.momentum ?? 0) > 0 ? ['momentum'] : [];
+    return ['m', 'v'];
+  }
+
+  get weightDecay(): number { return this.config.weightDecay ?? (this.config.kind === 'adamw' ? 0.01 : 0); }
 
   /** One update of every param with its gradient (same order), at learning rate lr. */
   step(params: readonly Param[], grads: readonly Tensor[], lr: number): void {
-    const { beta1: b1, beta2: b2, eps, kind } = this.config;
+    if (params.length !== grads.length) throw new Error(`optimizer step: ${params.length} parameters but ${grads.length} gradients`);
     this.t++;
-    const c1 = 1 - b1 ** this.t, c2 = 1 - b2 ** this.t;
+    const names = [...this.slots.keys()];
     params.forEach((p, i) => {
-      const g = grads[i]!;
-      const m0 = this.m.get(p.name), v0 = this.v.get(p.name);
-      const [m, v, next] = this.engine.scope(() => {
-        const m1 = add(mul(g, 1 - b1), m0 ? mul(m0, b1) : 0);
-        let v1: Tensor, upd: Tensor;
-        if (kind === 'adam') {
-          v1 = add(mul(square(g), 1 - b2), v0 ? mul(v0, b2) : 0);
-          upd = div(m1, add(sqrt(mul(v1, 1 / c2)), eps));
-        } else {
-          v1 = v0 ? maximum(mul(v0, b2), abs(g)) : abs(g);
-          upd = div(m1, add(v1, eps));
-        }
-        return [m1, v1, add(p.value, mul(upd, -lr / c1))];
-      });
-      m0?.dispose();
-      v0?.dispose();
-      this.m.set(p.name, m.keep());
-      this.v.set(p.name, v.keep());
-      p.value = next;
+      const old = names.map((n) => this.slots.get(n)!.get(p.name));
+      const [next, ...state] = this.engine.scope(() => this.update(p.value, grads[i]!, old, lr));
+      old.forEach((t) => t?.dispose());
+      names.forEach((n, k) => this.slots.get(n)!.set(p.name, state[k]!.keep()));
+      p.value = next!;
     });
   }
 
-  /** Moments as host arrays, keyed "m/<param>" and "v/<param>". */
+  /** [θ', ...new slot tensors] for one parameter. */
+  private update(theta: Tensor, grad: Tensor, [s0, s1]: Array<Tensor | undefined>, lr: number): Tensor[] {
+    const { kind, beta1: b1, beta2: b2, eps } = this.config;
+    const wd = this.weightDecay;
+    const g = wd > 0 && kind !== 'adamw' ? add(grad, mul(theta, wd)) : grad;
+    if (kind === 'sgd') {
+      const mu = this.config.momentum ?? 0;
+      if (mu === 0) return [add(theta, mul(g, -lr))];
+      const damp = this.config.dampening ?? 0;
+      const buf = s0 ? add(mul(s0, mu), damp ? mul(g, 1 - damp) : g) : mul(g, 1);
+      const d = this.config.nesterov ? add(g, mul(buf, mu)) : buf;
+      return [add(theta, mul(d, -lr)), buf];
+    }
+    const c1 = 1 - b1 ** this.t, c2 = 1 - b2 ** this.t;
+    const m1 = add(mul(g, 1 - b1), s0 ? mul(s0, b1) : 0);
+    let v1: Tensor, upd: Tensor;
+    if (kind === 'adamax') {
+      v1 = s1 ? maximum(mul(s1, b2), abs(g)) : abs(g);
+      upd = div(m1, add(v1, eps));
+    } else {
+      v1 = add(mul(square(g), 1 - b2), s1 ? mul(s1, b2) : 0);
+      upd = div(m1, add(sqrt(mul(v1, 1 / c2)), eps));
+    }
+    const base = kind === 'adamw' && wd > 0 ? mul(theta, 1 - lr * wd) : theta;
+    return [add(base, mul(upd, -lr / c1)), m1, v1];
+  }
+
+  /** State as host arrays, keyed "<slot>/<param>" ("m/…" and "v/…" for the Adam family). */
   async state(): Promise<Map<string, { shape: number[]; data: Float32Array }>> {
     const out = new Map<string, { shape: number[]; data: Float32Array }>();
-    for (const [prefix, map] of [['m', this.m], ['v', this.v]] as const)
-      for (const [name, t] of map) out.set(`${prefix}/${name}`, { shape: [...t.shape], data: await t.data() });
+    for (const [slot, map] of this.slots)
+      for (const [name, t] of map) out.set(`${slot}/${name}`, { shape: [...t.shape], data: await t.data() });
     return out;
   }
 
@@ -70,14 +117,38 @@ export class Optimizer {
     for (const [key, { shape, data }] of state) {
       const slash = key.indexOf('/');
       const which = key.slice(0, slash), name = key.slice(slash + 1);
-      if (which !== 'm' && which !== 'v') throw new Error(`optimizer state has an unknown entry '${key}'`);
-      (which === 'm' ? this.m : this.v).set(name, this.engine.tensor(data, shape).keep());
+      const map = this.slots.get(which);
+      if (slash < 0 || !map) throw new Error(`optimizer state has an unknown entry '${key}' for ${this.config.kind} (slots: ${[...this.slots.keys()].join(', ') || 'none'})`);
+      map.set(name, this.engine.tensor(data, shape).keep());
     }
   }
 
   dispose(): void {
-    for (const t of [...this.m.values(), ...this.v.values()]) t.dispose();
-    this.m.clear();
-    this.v.clear();
+    for (const map of this.slots.values()) {
+      for (const t of map.values()) t.dispose();
+      map.clear();
+    }
   }
+}
+
+type Settings = Partial<Omit<OptimizerConfig, 'kind'>>;
+
+/** Adam (Kingma & Ba); weightDecay adds an L2 term to the gradient. */
+export class Adam extends Optimizer {
+  constructor(engine: Engine, s: Settings = {}) { super(engine, { ...defaultOptimizer, ...s, kind: 'adam' }); }
+}
+
+/** AdamW: Adam with decoupled weight decay (default 0.01). */
+export class AdamW extends Optimizer {
+  constructor(engine: Engine, s: Settings = {}) { super(engine, { ...defaultOptimizer, weightDecay: 0.01, ...s, kind: 'adamw' }); }
+}
+
+/** Adamax: Adam with the infinity norm. */
+export class Adamax extends Optimizer {
+  constructor(engine: Engine, s: Settings = {}) { super(engine, { ...defaultOptimizer, ...s, kind: 'adamax' }); }
+}
+
+/** SGD with optional momentum, dampening, Nesterov and L2 weight decay. */
+export class SGD extends Optimizer {
+  constructor(engine: Engine, s: Settings = {}) { super(engine, { ...defaultOptimizer, ...s, kind: 'sgd' }); }
 }

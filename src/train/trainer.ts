@@ -2,7 +2,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { batchValues, type ImageDataset } from '../data/dataset.js';
 import { Rng } from '../data/rng.js';
-import { mean } from '../engine/ops/index.js';
+import { mean } from '../ops/index.js';
 import type { FlowModel } from '../models/flow-model.js';
 import { clipByGlobalNorm, globalNorm } from './clip.js';
 import { saveCheckpoint, type Checkpoint, type TrainState } from './checkpoint.js';

@@ -8,7 +8,7 @@ export function chromiumMissing(): string | null {
   return null;
 }
 
-/** spec/toolchain.md §3: --enable-unsafe-webgpu is the one flag WebGPU (SwiftShader) needs headless. */
+/** --enable-unsafe-webgpu is the one flag WebGPU (SwiftShader) needs in headless Chromium. */
 export const chromiumArgs = [
   '--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--enable-unsafe-webgpu',

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/engine.js';
-import * as ops from '../../src/engine/ops/index.js';
+import * as ops from '../../src/ops/index.js';
 import type { Tensor } from '../../src/engine/tensor.js';
 import { enginesUnderTest, type EngineUnderTest } from '../helpers/engines.js';
 import { randomArray } from '../helpers/random.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine/dispatcher.js';
 import type { Engine } from '../../src/engine/engine.js';
-import * as ops from '../../src/engine/ops/index.js';
+import * as ops from '../../src/ops/index.js';
 
 // Bad input gives an Error naming the op and the shapes, before any kernel runs.
 let engine: Engine;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine/dispatcher.js';
 import type { Engine } from '../../src/engine/engine.js';
-import { conv2d, flip, mul, solve, solveKernelMask, solveTranspose, sum, type Corner } from '../../src/engine/ops/index.js';
+import { conv2d, flip, mul, solve, solveKernelMask, solveTranspose, sum, type Corner } from '../../src/ops/index.js';
 import { rng } from '../helpers/random.js';
 
 // The solves in float64 on the reference engine against the dense matrix of the convolution they invert.
@@ -116,7 +116,7 @@ describe.each(cases)('solve vs the dense matrix: $name', (c) => {
   });
 });
 
-describe('adjoint regression (spec §d.3)', () => {
+describe('adjoint regression (docs/inverse.md §5)', () => {
   it('the gradient of solve in y is T⁻ᵀg, measurably different from T⁻¹g', async () => {
     const c = cases[0]!;
     const shape = [1, c.C, c.H, c.W];

@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import type { Backend, KernelAttrs, KernelName } from '../../src/backends/backend.js';
+import type { Backend } from '../../src/backends/backend.js';
 import type { BackendUnderTest } from '../helpers/backends.js';
 import { runKernel, type HostTensor } from '../helpers/kernels.js';
 import { randomArray } from '../helpers/random.js';
@@ -21,8 +21,8 @@ export function reference(list: readonly BackendUnderTest[]): Backend {
  * Runs `op` on `backend` and on the float64 reference and holds the result to the shared tolerance
  * table. Inputs are scaled by the tests so every output is a sum of O(1) magnitude.
  */
-export async function expectParity<K extends KernelName>(ref: Backend, backend: Backend, op: K,
-  inputs: readonly HostTensor[], outShape: readonly number[], attrs: KernelAttrs[K], label: string): Promise<void> {
+export async function expectParity(ref: Backend, backend: Backend, op: string,
+  inputs: readonly HostTensor[], outShape: readonly number[], attrs: unknown, label: string): Promise<void> {
   const want = await runKernel(ref, op, inputs, outShape, attrs);
   const got = await runKernel(backend, op, inputs, outShape, attrs);
   const bad = worstMismatch(got, want, tolerance[backend.name]);

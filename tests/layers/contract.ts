@@ -1,5 +1,5 @@
 import type { Engine } from '../../src/engine/engine.js';
-import { add, concat, mul, reshape, sum } from '../../src/engine/ops/index.js';
+import { add, concat, mul, reshape, sum } from '../../src/ops/index.js';
 import type { Tensor } from '../../src/engine/tensor.js';
 import { ActNorm } from '../../src/layers/actnorm.js';
 import { slogdet } from '../../src/layers/linalg.js';

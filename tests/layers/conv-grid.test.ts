@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { solveKernelMask } from '../../src/engine/ops/index.js';
+import { solveKernelMask } from '../../src/ops/index.js';
 import { CIncConv, FIncUnit, Rng, InverseConv } from '../../src/layers/index.js';
 import type { MaskedKernelLayer } from '../../src/layers/masked-kernel.js';
 import type { Engine } from '../../src/engine/engine.js';
@@ -8,7 +8,7 @@ import { asFlow } from './cases.js';
 import { contractLoss, jacobianLogAbsDet, maxAbsDiff, perturb } from './contract.js';
 
 // The three k×k invertible convolutions over kernel sizes k ∈ {2,3,5,7} and channels per group
-// Cg ∈ {1,2,3,6,12} (spec §g.1.2, §g.1.8): round trips on every backend at a non-square 5×6 map,
+// Cg ∈ {1,2,3,6,12} (docs/testing.md §2): round trips on every backend at a non-square 5×6 map,
 // and on reference the log-det against the dense Jacobian and masked entries without gradient.
 const engines = await enginesUnderTest();
 afterAll(() => { for (const e of engines) e.engine?.dispose(); });

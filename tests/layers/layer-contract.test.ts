@@ -1,10 +1,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { enginesUnderTest } from '../helpers/engines.js';
-import { reshape, slice } from '../../src/engine/ops/index.js';
+import { reshape, slice } from '../../src/ops/index.js';
 import { jacobianLogAbsDet, maxAbsDiff, paramGradients, perturb, flatConcat } from './contract.js';
 import { inputFor, layerCases, type LayerCase } from './cases.js';
 
-// The layer contract (DESIGN "Tests"), every layer × every backend: round trip, log-det against the
+// The layer contract (docs/testing.md §1), every layer × every backend: round trip, log-det against the
 // dense float64 Jacobian of the reference engine, a gradient for every parameter, and (reference)
 // gradients against finite differences.
 const engines = await enginesUnderTest();

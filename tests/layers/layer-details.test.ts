@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine/dispatcher.js';
-import type { Engine } from '../../src/engine/engine.js';
+import type { Engine, KernelCall } from '../../src/engine/engine.js';
+import type { KernelDef } from '../../src/engine/kernel.js';
 import { CIncConv, EmergingConv, FIncUnit, Rng, InverseConv, Squeeze } from '../../src/layers/index.js';
 
 let engine: Engine;
@@ -11,13 +12,16 @@ afterAll(() => engine.dispose());
 function opsOf(fn: () => unknown): string[] {
   const seen: string[] = [];
   const run = engine.run.bind(engine);
-  engine.run = ((op, call) => { seen.push(op); return run(op, call); }) as Engine['run'];
+  engine.run = ((op: string | KernelDef, call: KernelCall<unknown>) => {
+    seen.push(typeof op === 'string' ? op : op.name);
+    return run(op as KernelDef, call);
+  }) as Engine['run'];
   try { engine.scope(fn); } finally { engine.run = run; }
   return seen;
 }
 
 describe('layer details', () => {
-  it('squeeze puts pixel (2i + dy, 2j + dx) of channel c at channel 4c + 2dy + dx (spec §b.8)', async () => {
+  it('squeeze puts pixel (2i + dy, 2j + dx) of channel c at channel 4c + 2dy + dx (docs/flows.md §12)', async () => {
     const x = engine.tensor(Float64Array.from({ length: 2 * 16 }, (_, i) => i), [1, 2, 4, 4]);
     const y = await new Squeeze(engine).encode(x).y.data64();
     for (let c = 0; c < 2; c++) for (let dy = 0; dy < 2; dy++) for (let dx = 0; dx < 2; dx++) for (let i = 0; i < 2; i++) for (let j = 0; j < 2; j++)
@@ -61,7 +65,10 @@ describe('layer details', () => {
     const y = engine.tensor(new Rng(5).uniforms(4 * 25, -1, 1), [1, 4, 5, 5]);
     const seen: string[] = [];
     const run = engine.run.bind(engine);
-    engine.run = ((op, call) => { if (op === 'solve') seen.push((call.attrs as { algorithm: string }).algorithm); return run(op, call); }) as Engine['run'];
+    engine.run = ((op: string | KernelDef, call: KernelCall<unknown>) => {
+      if (op === 'solve') seen.push((call.attrs as { algorithm: string }).algorithm);
+      return run(op as KernelDef, call);
+    }) as Engine['run'];
     try { engine.scope(() => l.decode(y)); } finally { engine.run = run; }
     expect(seen).toEqual(['raster', 'raster']);
     l.dispose();

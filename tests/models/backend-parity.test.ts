@@ -6,7 +6,7 @@ import { tolerance, worstMismatch } from '../helpers/tolerance.js';
 import { maxAbsDiff, perturb } from '../layers/contract.js';
 import { build, kinds } from './build.js';
 
-// Whole models at 32×32 on the float32 backends (spec §g.1.4 gate: round trip ≤ 1e-4 max abs),
+// Whole models at 32×32 on the float32 backends (docs/testing.md §3 gate: round trip ≤ 1e-4 max abs),
 // and the same seed giving the same samples on every backend within the tolerance table.
 const engines = await enginesUnderTest();
 afterAll(() => { for (const e of engines) e.engine?.dispose(); });

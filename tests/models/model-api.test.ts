@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine/dispatcher.js';
 import type { Engine } from '../../src/engine/engine.js';
-import { add, mean, sqrt, square, sum } from '../../src/engine/ops/index.js';
+import { add, mean, sqrt, square, sum } from '../../src/ops/index.js';
 import { ActNorm, CIncConv, Rng, dequantize } from '../../src/layers/index.js';
 import * as models from '../../src/models/index.js';
 import { Optimizer } from '../../src/train/optimizer.js';
@@ -15,7 +15,7 @@ afterAll(() => engine.dispose());
 const pixels = (n: number, seed: number) => Float32Array.from(new Rng(seed).uniforms(n, 0, 256), Math.floor);
 
 describe('model API (reference)', () => {
-  it('logProb = preprocessing log-det + flow log-det + base, and bitsPerDim = −logProb/(D ln 2) (spec §b.8)', async () => {
+  it('logProb = preprocessing log-det + flow log-det + base, and bitsPerDim = −logProb/(D ln 2) (docs/flows.md §14)', async () => {
     const m = build('finc', 'tiny', engine);
     await perturb(m, 0.05, 1);
     const x = dequantize(engine.tensor(pixels(2 * 64, 1), [2, 1, 8, 8]), 3);

@@ -4,7 +4,7 @@ import { directionalGradCheck, jacobianLogAbsDet, maxAbsDiff, paramGradients, pe
 import { build, kinds, modelBijection } from './build.js';
 import type { ModelConfig, ModelKind } from '../../src/models/index.js';
 
-// A whole small model (L 2, K 2, width 8; spec §g.1.5) of every kind on every backend: round trip,
+// A whole small model (L 2, K 2, width 8; docs/testing.md §3) of every kind on every backend: round trip,
 // accumulated log-det against the dense float64 Jacobian, and a gradient for every parameter.
 const engines = await enginesUnderTest();
 afterAll(() => { for (const e of engines) e.engine?.dispose(); });

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine/dispatcher.js';
-import { solveKernelMask } from '../../src/engine/ops/index.js';
+import { solveKernelMask } from '../../src/ops/index.js';
 import * as models from '../../src/models/index.js';
 import { build, kinds } from './build.js';
 
-describe('parameter counts (spec §e.1)', () => {
+describe('parameter counts (docs/flows.md §17)', () => {
   // Counted from the config: a 67M-parameter model is never allocated just to be counted.
   it.each([
     ['mnist', 10.04], ['cifar10-k28', 39.42], ['cifar10-k32', 44.94], ['cifar10', 44.94], ['imagenet32', 67.03],

@@ -31,15 +31,6 @@ export function slice(inputs: readonly View[], out: View, attrs: KernelAttrs['sl
     Y.set(X.subarray((o * total + attrs.start) * inner, (o * total + attrs.start + len) * inner), o * len * inner);
 }
 
-export function flip(inputs: readonly View[], out: View, attrs: KernelAttrs['flip']): void {
-  const X = buf(inputs[0]!), Y = buf(out);
-  const [N, C, H, W] = out.shape as [number, number, number, number];
-  for (let p = 0; p < N * C; p++)
-    for (let h = 0; h < H; h++)
-      for (let w = 0; w < W; w++)
-        Y[(p * H + h) * W + w] = X[(p * H + (attrs.h ? H - 1 - h : h)) * W + (attrs.w ? W - 1 - w : w)]!;
-}
-
 /** Visits every (squeezed index, unsqueezed index) pair of space-to-depth. */
 function forEachSqueezePair(N: number, C: number, H: number, W: number, visit: (si: number, ui: number) => void): void {
   const h2 = H / 2, w2 = W / 2;

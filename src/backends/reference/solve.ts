@@ -21,7 +21,7 @@ export function solveOrder(H: number, W: number, algorithm: SolveAttrs['algorith
 type At = (c: number, h: number, w: number) => number;
 
 /**
- * Calls body once per channel group and image with the group's index map: the flips of spec §b.2
+ * Calls body once per channel group and image with the group's index map: the flips of docs/inverse.md §4
  * turn every corner into TL, so the solves below only ever see a TL-masked kernel.
  */
 function forEachGroupImage(y: View, K: View, attrs: SolveAttrs, body: (g: number, at: At, dims: { H: number; W: number; Cg: number; k: number }) => void): void {

@@ -8,8 +8,8 @@ export const unaryCode: Record<UnaryFn, number> = {
 export const binaryCode: Record<BinaryFn, number> = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5, eq: 6, gt: 7 };
 export const reduceCode: Record<ReduceFn, number> = { sum: 0, mean: 1, sumSquares: 2, max: 3 };
 
-/** Every export the TypeScript side calls through the runner (index = op code in the control block). */
-export const kernelNames = [
-  'unary', 'binary', 'fill', 'reduce', 'copyRows', 'flip', 'squeeze', 'unsqueeze', 'matmul', 'matmulPackB',
+/** Exports the pre-registry glue (kernels.ts, conv.ts, solve.ts) calls by name; op files declare their own. */
+export const legacyKernelNames = [
+  'unary', 'binary', 'fill', 'reduce', 'copyRows', 'squeeze', 'unsqueeze', 'matmul', 'matmulPackB',
   'convPack', 'convPad', 'convOffsets', 'convForward', 'convGradFilter', 'solve',
 ] as const;

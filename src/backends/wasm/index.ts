@@ -1,8 +1,10 @@
-import type { Backend, KernelAttrs, KernelName, Storage, View } from '../backend.js';
+import type { AnyKernel, Backend, KernelTableWithOps, Storage, View } from '../backend.js';
+import { opKernels, opWasmExports } from '../../../bindings/generated/ops.js';
+import { orderArgs, type WasmContext } from '../../engine/kernel.js';
 import { compileWasm, simdSupported, threadsUnavailableReason } from '../../../bindings/wasm-loader.js';
 import { importNodeOnly } from '../../../bindings/node-only.js';
 import { LinearAllocator } from './allocator.js';
-import { kernelNames } from './codes.js';
+import { legacyKernelNames } from './codes.js';
 import { wasmKernels, type KernelContext } from './kernels.js';
 import { CTL_BYTES, KernelRunner, startWorkers } from './pool.js';
 
@@ -10,6 +12,9 @@ class WasmStorage implements Storage {
   freed = false;
   constructor(readonly numel: number, readonly ptr: number) {}
 }
+
+/** Every export the runner calls: the legacy glue's and every op file's declared ones. */
+const kernelNames = [...new Set([...legacyKernelNames, ...opWasmExports])];
 
 /** Shared memory ceiling for the threaded module, in 64 KiB pages (2 GiB; matches asconfig.json). */
 const THREADS_MAX_PAGES = 32768;
@@ -82,11 +87,29 @@ export async function createWasmBackend(opts: { threads?: number } = {}): Promis
     threads,
     solveScratchBytes: (Cg, H, W, k) => (ex.solveScratchBytes as (...a: number[]) => number)(Cg, H, W, k),
   };
+  const opCtx: WasmContext = {
+    ptr: ptrOf,
+    scratch: ctx.scratch,
+    scratchFree: ctx.scratchFree,
+    writeInts: ctx.writeInts,
+    call: (fn, args, work) => run.run(fn.export, orderArgs(fn, args), work),
+    threads,
+  };
+  const kernels: KernelTableWithOps = {
+    ...wasmKernels(ctx),
+    ...Object.fromEntries(opKernels.flatMap((k): Array<[string, AnyKernel]> => {
+      const w = k.wasm;
+      return w ? [[k.name, (i, o, a) => w.run(opCtx, i, o, a)]] : [];
+    })),
+  };
+  const opByName = new Map(opKernels.map((k) => [k.name, k]));
 
   return {
     name: 'wasm',
-    kernels: wasmKernels(ctx),
-    supports<K extends KernelName>(op: K, inputs: readonly View[], output: View, _attrs: KernelAttrs[K]): string | null {
+    kernels,
+    supports(op: string, inputs: readonly View[], output: View, attrs: unknown): string | null {
+      const def = opByName.get(op);
+      if (def && !def.wasm) return `${op} has no wasm kernel yet`;
       const biggest = Math.max(output.storage.numel, ...inputs.map((v) => v.storage.numel));
       if (biggest * 4 > MAX_BYTES) return `${op}: a buffer of ${biggest} floats exceeds wasm32 memory`;
       if (op === 'conv2d' || op === 'conv2dGradInput' || op === 'conv2dGradFilter') {
@@ -94,7 +117,7 @@ export async function createWasmBackend(opts: { threads?: number } = {}): Promis
         const total = [output, ...inputs].reduce((a, v) => a + v.storage.numel, 0);
         if (total * 4 * 3 > MAX_BYTES) return `${op}: operands plus padded scratch exceed wasm32 memory`;
       }
-      return null;
+      return def?.wasm?.supports?.(inputs, output, attrs) ?? null;
     },
     alloc(numel) {
       if (numel * 4 > MAX_BYTES) throw new Error(`wasm backend: ${numel} floats exceed wasm32 memory`);

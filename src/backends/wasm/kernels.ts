@@ -76,11 +76,6 @@ export function wasmKernels(ctx: KernelContext): KernelTable {
       ctx.run('copyRows', [p(x) + attrs.start * inner * 4, total * inner, p(out), len * inner, outer, len * inner], outer * len * inner);
     },
 
-    flip(inputs, out, attrs) {
-      const [N, C, H, W] = out.shape as [number, number, number, number];
-      ctx.run('flip', [p(inputs[0]!), p(out), N * C, H, W, attrs.h ? 1 : 0, attrs.w ? 1 : 0], N * C * H * W);
-    },
-
     squeeze(inputs, out) {
       const x = inputs[0]!;
       ctx.run('squeeze', [p(x), p(out), ...x.shape], numel(x.shape));

@@ -1,12 +1,14 @@
-import type { Backend, KernelName, KernelTable, Storage, View } from '../backend.js';
+import type { AnyKernel, Backend, KernelTable, KernelTableWithOps, Storage, View } from '../backend.js';
+import { opKernels } from '../../../bindings/generated/ops.js';
+import { packUniforms, type GpuContext, type GpuVariant } from '../../engine/kernel.js';
 import { acquireDevice, adapterFacts } from './device.js';
 import { conv2d, conv2dGradFilter, conv2dGradInput } from './kernels/conv.js';
 import { allBinaryShaders, allUnaryShaders, binary, fill, unary } from './kernels/elementwise.js';
-import { concat, flip, slice, squeeze, unsqueeze } from './kernels/layout.js';
+import { concat, slice, squeeze, unsqueeze } from './kernels/layout.js';
 import { matmul } from './kernels/matmul.js';
 import { allReduceShaders, reduce } from './kernels/reduce.js';
 import { allSolveShaders, solve, type SolvePath } from './kernels/solve.js';
-import { Runtime, WebGPUStorage } from './runtime.js';
+import { Runtime, WebGPUStorage, type Binding } from './runtime.js';
 import { shader } from './shaders.js';
 import { supports } from './supports.js';
 import { isSoftwareAdapter } from '../../../bindings/webgpu-browser.js';
@@ -22,11 +24,18 @@ export interface WebGPUBackendOptions {
 export interface WebGPUBackend extends Backend {
   readonly device: GPUDevice;
   /** Compiles, asynchronously, every shape-independent pipeline variant of these kernels (all by default). */
-  warmup(kernels?: readonly KernelName[]): Promise<void>;
+  warmup(kernels?: readonly string[]): Promise<void>;
 }
 
+const opByName = new Map(opKernels.map((k) => [k.name, k]));
+
 /** Every pipeline source a kernel can use, as far as it does not depend on shapes. */
-function variants(op: KernelName, device: GPUDevice): string[] {
+function variants(op: string, device: GPUDevice): string[] {
+  const def = opByName.get(op);
+  if (def) {
+    const list: readonly GpuVariant[] = def.webgpu?.variants?.() ?? def.webgpu?.kernels.map((kernel) => ({ kernel })) ?? [];
+    return list.map((v) => shader(v.kernel.kernel, v.subs));
+  }
   switch (op) {
     case 'unary': return allUnaryShaders();
     case 'binary': return allBinaryShaders();
@@ -37,8 +46,9 @@ function variants(op: KernelName, device: GPUDevice): string[] {
   }
 }
 
-const kernelNames: readonly KernelName[] = ['conv2d', 'conv2dGradInput', 'conv2dGradFilter', 'matmul', 'unary', 'binary',
-  'reduce', 'concat', 'slice', 'flip', 'squeeze', 'unsqueeze', 'fill', 'solve', 'solveTranspose'];
+const kernelNames: readonly string[] = ['conv2d', 'conv2dGradInput', 'conv2dGradFilter', 'matmul', 'unary', 'binary',
+  'reduce', 'concat', 'slice', 'squeeze', 'unsqueeze', 'fill', 'solve', 'solveTranspose',
+  ...opKernels.filter((k) => k.webgpu).map((k) => k.name)];
 
 /**
  * The WebGPU backend: WGSL kernels from wgsl/, one command encoder batching many dispatches, a
@@ -61,23 +71,42 @@ export async function createWebGPUBackend(opts: WebGPUBackendOptions): Promise<W
     reduce: (i, o, a) => reduce(rt, i, o, a),
     concat: (i, o, a) => concat(rt, i, o, a),
     slice: (i, o, a) => slice(rt, i, o, a),
-    flip: (i, o, a) => flip(rt, i, o, a),
     squeeze: (i, o) => squeeze(rt, i, o),
     unsqueeze: (i, o) => unsqueeze(rt, i, o),
     fill: (i, o, a) => fill(rt, i, o, a),
     solve: (i, o, a) => solve(rt, solvePath, false, i, o, a),
     solveTranspose: (i, o, a) => solve(rt, solvePath, true, i, o, a),
   };
+  const ctx: GpuContext = {
+    device,
+    dispatch(k, dispatches, opts) {
+      rt.run(shader(k.kernel, opts?.subs), opts?.label ?? k.kernel, dispatches.map((d) => ({
+        params: packUniforms(k, d.params),
+        bindings: d.bindings as readonly (WebGPUStorage | Binding)[],
+        workgroups: d.workgroups,
+      })));
+    },
+    temporary: (data) => rt.temporary(data),
+  };
+  const all: Record<string, AnyKernel> = { ...table };
+  for (const k of opKernels) {
+    const g = k.webgpu;
+    if (g) all[k.name] = (i, o, a) => g.run(ctx, i, o, a);
+  }
   // Every kernel first refuses to run on a lost or disposed device, with the reason.
-  const kernels = Object.fromEntries(Object.entries(table).map(([name, fn]) => [name,
-    (i: readonly View[], o: View, a: never) => { rt.check(); (fn as (i: readonly View[], o: View, a: never) => void)(i, o, a); }],
-  )) as unknown as KernelTable;
+  const kernels = Object.fromEntries(Object.entries(all).map(([name, fn]) => [name,
+    (i: readonly View[], o: View, a: unknown) => { rt.check(); fn(i, o, a); }],
+  )) as unknown as KernelTableWithOps;
 
   return {
     name: 'webgpu',
     device,
     kernels,
-    supports: (op, inputs, output, attrs) => supports(device, op, inputs, output, attrs),
+    supports(op, inputs, output, attrs) {
+      const def = opByName.get(op);
+      if (def && !def.webgpu) return `${op} has no WebGPU kernel yet`;
+      return supports(device, op, inputs, output, attrs) ?? def?.webgpu?.supports?.(inputs, output, attrs) ?? null;
+    },
     alloc(numel) {
       const bytes = numel * 4;
       if (bytes > device.limits.maxBufferSize) {

@@ -7,7 +7,7 @@ import { reshape } from './shape-ops.js';
 /**
  * Padding of a stride-1 convolution: a number (all sides), [left, right, top, bottom], a Pad4,
  * 'valid' (none), 'same' (output size = input size; the extra pixel of an even kernel goes right/bottom)
- * or a corner: 'tl' | 'tr' | 'bl' | 'br' pads k−1 on the named sides (spec §b.2).
+ * or a corner: 'tl' | 'tr' | 'bl' | 'br' pads k−1 on the named sides (docs/flows.md §3).
  */
 export type Padding = number | readonly [number, number, number, number] | Pad4 | 'valid' | 'same' | 'tl' | 'tr' | 'bl' | 'br';
 

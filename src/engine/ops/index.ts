@@ -3,7 +3,7 @@ export {
   abs, add, affine, broadcastTo, div, equal, exp, greater, log, maximum, minimum, mul, neg, reciprocal, relu, sigmoid,
   sign, softplus, sqrt, square, step, sub, tanh,
 } from './elementwise.js';
-export { concat, flip, slice, split, squeeze, unsqueeze } from './layout.js';
+export { concat, slice, split, squeeze, unsqueeze } from './layout.js';
 export { matmul, type MatmulOptions } from './matmul.js';
 export { max, mean, sum, sumSquares } from './reduce.js';
 export { reshape, sumTo } from './shape-ops.js';

@@ -1,6 +1,7 @@
 import { fail, shapeStr } from '../errors.js';
 import { normaliseAxis, to4 } from '../shape.js';
 import type { Tensor } from '../tensor.js';
+import { checkImage } from '../../ops/util/checks.js';
 
 /** Joins tensors along an axis (default 1, channels); all other dimensions must agree. */
 export function concat(xs: readonly Tensor[], axis = 1): Tensor {
@@ -72,17 +73,6 @@ export function split(x: Tensor, sizesOrCount: number | readonly number[], axis 
   });
 }
 
-function checkImage(op: string, x: Tensor): void {
-  x.assertLive(op);
-  if (x.rank !== 4) fail(op, `input must be rank 4 [N, C, H, W], got ${shapeStr(x.shape)}`);
-}
-
-/** Reverses H and/or W. */
-export function flip(x: Tensor, axes: { h?: boolean; w?: boolean }): Tensor {
-  checkImage('flip', x);
-  const attrs = { h: !!axes.h, w: !!axes.w };
-  return x.engine.run('flip', { inputs: [x], outShape: x.shape, attrs, grad: (dy) => [flip(dy, attrs)] });
-}
 
 /** Space-to-depth by 2: (C, H, W) → (4C, H/2, W/2), new channel 4c + 2dy + dx. */
 export function squeeze(x: Tensor): Tensor {

@@ -3,10 +3,11 @@ import { fail, shapeStr } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { conv2dGradFilter } from './conv.js';
 import { mul, neg } from './elementwise.js';
-import { concat, flip, slice } from './layout.js';
+import { concat, slice } from './layout.js';
+import { flip } from '../../ops/flip.js';
 
 export type Corner = 'tl' | 'tr' | 'bl' | 'br';
-/** Flip bits of a corner: bit 0 flips W, bit 1 flips H (spec §b.2). */
+/** Flip bits of a corner: bit 0 flips W, bit 1 flips H (docs/flows.md §3). */
 export const cornerFlips: Record<Corner, number> = { tl: 0, tr: 1, bl: 2, br: 3 };
 
 export interface SolveOptions {
@@ -45,9 +46,9 @@ function resolve(op: string, y: Tensor, K: Tensor, opts: SolveOptions): SolveAtt
 }
 
 /**
- * x = T⁻¹ y for the TL-padded masked k×k convolution T of each channel group (spec §b.1, §c):
+ * x = T⁻¹ y for the TL-padded masked k×k convolution T of each channel group (docs/inverse.md §1–§4):
  * the centre tap is used as a lower-triangular channel matrix whatever K holds above its diagonal.
- * Differentiable in y and K (spec §d.2: reverse wavefront, then minus the conv weight gradient).
+ * Differentiable in y and K (docs/inverse.md §6: reverse wavefront, then minus the conv weight gradient).
  */
 export function solve(y: Tensor, K: Tensor, opts: SolveOptions = {}): Tensor {
   return runSolve(y, K, resolve('solve', y, K, opts));

@@ -41,17 +41,6 @@ export function slice(rt: Runtime, inputs: readonly View[], out: View, attrs: Ke
   }]);
 }
 
-export function flip(rt: Runtime, inputs: readonly View[], out: View, attrs: KernelAttrs['flip']): void {
-  const [, , H, W] = out.shape as [number, number, number, number];
-  const n = numel(out.shape);
-  if (n === 0) return;
-  rt.run(shader('flip'), 'flip', [{
-    params: uniform([n, H, W, attrs.h ? 1 : 0, attrs.w ? 1 : 0]),
-    bindings: [st(inputs[0]!), st(out)],
-    workgroups: Math.ceil(n / 64),
-  }]);
-}
-
 /** kernel = 'squeeze': C, H, W of the input; 'unsqueeze': of the output (the unsqueezed side both times). */
 function spaceToDepth(rt: Runtime, kernel: 'squeeze' | 'unsqueeze', x: View, out: View, big: readonly number[]): void {
   const [, C, H, W] = big as [number, number, number, number];

@@ -1,0 +1,11 @@
+export { Conv2d, type Conv2dOptions, type Pair } from './conv2d.js';
+export { Dropout } from './dropout.js';
+export { Embedding } from './embedding.js';
+export { defaultInitRng, fanInNormal, initialValues, normalInit, setInitSeed, uniformFanIn, type Initializer } from './init.js';
+export { Linear, type LinearOptions } from './linear.js';
+export { Module, type LoadStateOptions, type StateDict, type StateEntry, type StateValue } from './module.js';
+export { ModuleBuffer, Param, TensorSlot } from './param.js';
+export { ResidualBlock, type ResidualBlockOptions } from './residual.js';
+export { Sequential, type ForwardModule, type SequentialItem } from './sequential.js';
+export { decodeStateDict, encodeStateDict, loadSafetensors, toSafetensors } from './state-dict.js';
+export { timestepEmbedding } from './timestep.js';

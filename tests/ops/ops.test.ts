@@ -1,0 +1,62 @@
+/// <reference types="vite/client" />
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Engine } from '../../src/engine/engine.js';
+import type { Tensor } from '../../src/engine/tensor.js';
+import { enginesUnderTest, type EngineUnderTest } from '../helpers/engines.js';
+import { gradCheck } from '../helpers/gradcheck.js';
+import { numel, randomArray } from '../helpers/random.js';
+import { tolerance, worstMismatch } from '../helpers/tolerance.js';
+import type { CaseInput, OpCase } from './case.js';
+
+// Every op's cases (tests/ops/<op>.cases.ts) through every engine: parity with the float64
+// reference, gradients against finite differences, and no buffer left behind.
+const files = import.meta.glob<{ cases: OpCase[] }>('./*.cases.ts', { eager: true });
+const all = Object.entries(files).flatMap(([path, m]) =>
+  m.cases.map((c) => ({ op: path.replace(/^\.\/(.*)\.cases\.ts$/, '$1'), c })));
+
+let list: EngineUnderTest[] = [];
+beforeAll(async () => { list = await enginesUnderTest(); });
+afterAll(() => { for (const e of list) e.engine?.dispose(); });
+const engineOf = (name: string): EngineUnderTest => list.find((e) => e.name === name)!;
+
+const values = (inp: CaseInput, seed: number): Float32Array =>
+  inp.data ? Float32Array.from(inp.data) : randomArray(numel(inp.shape), seed, inp.lo ?? -1, inp.hi ?? 1);
+const tensorsOf = (engine: Engine, c: OpCase): Tensor[] => c.inputs.map((inp, i) => engine.tensor(values(inp, 101 + i), inp.shape));
+
+async function output(engine: Engine, c: OpCase): Promise<Float32Array> {
+  const y = engine.scope(() => c.run(tensorsOf(engine, c)));
+  const data = await y.data();
+  y.dispose();
+  return data;
+}
+
+describe.each(all)('$op: $c.name', ({ c }) => {
+  it.for(['wasm', 'webgpu'] as const)('%s agrees with the float64 reference', async (name, ctx) => {
+    const { engine, skipReason } = engineOf(name);
+    if (!engine) return ctx.skip(skipReason);
+    const want = await output(engineOf('reference').engine!, c);
+    const got = await output(engine, c);
+    const tol = c.tolerance ?? tolerance[name];
+    expect(worstMismatch(got, want, tol)).toBeNull();
+  });
+
+  it.for(['reference', 'wasm', 'webgpu'] as const)('%s leaves only the result alive outside a scope', async (name, ctx) => {
+    const { engine, skipReason } = engineOf(name);
+    if (!engine) return ctx.skip(skipReason);
+    const xs = tensorsOf(engine, c);
+    const before = engine.memory();
+    const y = c.run(xs);
+    expect(engine.memory().tensors - before.tensors).toBe(1);
+    y.dispose();
+    for (const x of xs) x.dispose();
+    expect(engine.memory().buffers).toBe(before.buffers - xs.length);
+  });
+
+  it.skipIf(c.grad === false)('gradients match finite differences (float64)', async () => {
+    const engine = engineOf('reference').engine!;
+    const checked = Array.isArray(c.grad) ? c.grad : c.inputs.map((_, i) => i);
+    const inputs = c.inputs.map((inp, i) => ({ shape: inp.shape, data: Float64Array.from(values(inp, 101 + i)) }));
+    const { maxError, where } = await gradCheck(engine, (xs) => c.run(xs), inputs, 7, 1e-6, checked);
+    expect(maxError, where).toBeLessThan(1e-6);
+  });
+});
