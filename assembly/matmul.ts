@@ -7,7 +7,7 @@ import { firstTask, nextTask } from './common';
  * which reuse b too little to repay the packing pass, is a row-major b read in place. Each task (batch, MC-row block)
  * packs its rows of a, one K chunk at a time, into a per-thread block of 4-row slivers [i][k][4],
  * which stays in L2 while every panel passes; a panel's K chunk (KC·32 bytes) stays in L1 while
- * all slivers of the block pass over it. The register tile is 4 rows × 8 columns, as in conv.ts.
+ * all slivers of the block pass over it. The register tile is 4 rows × 8 columns, as in conv2d.ts.
  * Every output sums k = 0 … K−1 in order (chunks reload the partial sums), so neither the chunk
  * sizes nor the thread count change a result.
  */

@@ -1,6 +1,7 @@
 // Embeds wgsl/*.wgsl into bindings/generated/wgsl.ts so that the WebGPU backend gets its shaders
 // without file access (browsers, bundlers). Each file is a prelude followed by sections that start
 // at a line "// @kernel NAME"; every section becomes one module: wgsl/common.wgsl + prelude + section.
+// Helpers in wgsl/util/ are not kernels: a prelude pulls one in with "// @include util/NAME.wgsl".
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +15,9 @@ const kernels = {};
 const families = {};
 for (const file of readdirSync(sourceDir).filter((f) => f.endsWith('.wgsl') && f !== 'common.wgsl').sort()) {
   const family = file.replace(/\.wgsl$/, '');
-  const text = readFileSync(join(sourceDir, file), 'utf8');
+  // A line "// @include util/NAME.wgsl" pastes a helper shared by several op files (the twin of assembly/util/).
+  const text = readFileSync(join(sourceDir, file), 'utf8')
+    .replace(/^\/\/ @include (\S+)[ \t]*$/gm, (_, helper) => readFileSync(join(sourceDir, helper), 'utf8'));
   const parts = text.split(/^\/\/ @kernel (\w+)[ \t]*$/m);
   const prelude = parts[0];
   const names = [];

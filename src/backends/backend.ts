@@ -6,10 +6,8 @@
  * so a kernel never needs to check its arguments. Gradients are written once, in src/engine/ops,
  * in terms of these kernels, so every backend gets the same gradient rules.
  *
- * Layout: float32 (float64 on the reference backend, the oracle), row-major, NCHW. Shapes handed to kernels are already normalised:
- *  - unary / binary / reduce / concat / slice / fill: rank 4 exactly (leading 1s added);
- *  - conv / flip / squeeze / solve: rank 4 [N, C, H, W];
- *  - matmul: rank 3 [batch, rows, cols].
+ * Layout: float32 (float64 on the reference backend, the oracle), row-major, NCHW. Each op file in
+ * src/ops/ states the shapes its kernels see.
  */
 
 export type BackendName = 'reference' | 'wasm' | 'webgpu';
@@ -32,75 +30,8 @@ export interface Pad4 {
   readonly bottom: number;
 }
 
-export type UnaryFn =
-  | 'neg' | 'exp' | 'log' | 'sigmoid' | 'tanh' | 'relu' | 'softplus' | 'square' | 'sqrt'
-  | 'abs' | 'sign' | 'step' | 'reciprocal'
-  /** y = alpha * x + beta: the scalar ops (add / sub / mul by a scalar). */
-  | 'affine';
-
-/** 'eq' and 'gt' produce 1 or 0. */
-export type BinaryFn = 'add' | 'sub' | 'mul' | 'div' | 'max' | 'min' | 'eq' | 'gt';
-
-export type ReduceFn = 'sum' | 'mean' | 'sumSquares' | 'max';
-
-/**
- * Attributes of each kernel. Semantics (x = input, y = output, all indices zero-based):
- *
- * conv2d           inputs [x (N,Ci,H,W), w (Co, Ci/groups, kh, kw), bias? (Co)] → y (N,Co,Ho,Wo)
- *                  Ho = H + top + bottom − kh + 1, Wo = W + left + right − kw + 1, stride 1.
- *                  y[n,o,p,q] = bias[o] + Σ_i Σ_a Σ_b w[o,i,a,b] · x[n, g·Cig + i, p + a − top, q + b − left]
- *                  where g = floor(o / (Co/groups)), Cig = Ci/groups, x = 0 outside the image.
- * conv2dGradInput  inputs [dy (N,Co,Ho,Wo), w] → dx (N,Ci,H,W): the adjoint of conv2d in x.
- * conv2dGradFilter inputs [x, dy] → dw (Co, Ci/groups, kh, kw): the adjoint of conv2d in w.
- *                  (The bias gradient is a plain reduce over N, H, W.)
- * matmul           inputs [a, b] → y (B, M, N). a is (Ba, M, K), or (Ba, K, M) when transposeA;
- *                  b is (Bb, K, N), or (Bb, N, K) when transposeB. Ba, Bb ∈ {1, B} (batch broadcast).
- * unary            inputs [x] → y, same shape. alpha/beta only for 'affine'.
- * binary           inputs [a, b] → y. Numpy broadcasting: for each axis, a dim of 1 is broadcast.
- * reduce           inputs [x] → y with the listed axes set to 1 (keepdims). 'max' of an empty
- *                  range never happens (the engine refuses zero-size axes).
- * concat           inputs [x0, x1, ...] → y, joined along `axis` (all other dims equal).
- * slice            inputs [x] → y = x[..., start : start + y.shape[axis], ...] along `axis`.
- * squeeze          inputs [x (N,C,H,W)] → y (N, 4C, H/2, W/2), y[n, 4c + 2dy + dx, i, j] = x[n, c, 2i + dy, 2j + dx].
- * unsqueeze        the exact inverse of squeeze.
- * fill             no inputs → y filled with value.
- * solve            inputs [y (N,C,H,W), K (C, Cg, k, k)] → x (N,C,H,W), C = groups · Cg, k ≥ 1.
- *                  Per group g (channels g·Cg … g·Cg+Cg−1, K rows likewise, K[·, i] = input channel g·Cg+i):
- *                  T_g is the TL-padded convolution y[c,h,w] = Σ_{i,a,b} K[c,i,a,b] · x[i, h+a−k+1, w+b−k+1]
- *                  whose centre tap (a,b) = (k−1,k−1) is masked to the lower triangle: only i < c is
- *                  read there, the diagonal is K[c, c−g·Cg, k−1, k−1] (or exactly 1 when unitDiag),
- *                  and entries with i > c are ignored whatever they hold.
- *                  flips[g] (bit 0 = W, bit 1 = H) reaches the other corners: x_g = F T_g⁻¹ F y_g,
- *                  F = flip of the image along the flagged axes (TR = 1, BL = 2, BR = 3).
- *                  algorithm 'wavefront' runs anti-diagonals h + w = d in order (parallel inside one);
- *                  'raster' is plain sequential raster-order substitution (the benchmark baseline).
- *                  Both must give the same result.
- * solveTranspose   inputs [g (N,C,H,W), K] → gy = F T_g⁻ᵀ F g per group: the reverse wavefront with the
- *                  transposed kernel (docs/inverse.md §5). Same attributes as solve.
- */
-export interface KernelAttrs {
-  conv2d: { pad: Pad4; groups: number; hasBias: boolean };
-  conv2dGradInput: { pad: Pad4; groups: number };
-  conv2dGradFilter: { pad: Pad4; groups: number };
-  matmul: { transposeA: boolean; transposeB: boolean };
-  unary: { fn: UnaryFn; alpha: number; beta: number };
-  binary: { fn: BinaryFn };
-  reduce: { fn: ReduceFn; axes: readonly number[] };
-  concat: { axis: number };
-  slice: { axis: number; start: number };
-  squeeze: Record<string, never>;
-  unsqueeze: Record<string, never>;
-  fill: { value: number };
-  solve: SolveAttrs;
-  solveTranspose: SolveAttrs;
-}
-
-export interface SolveAttrs {
-  groups: number;
-  unitDiag: boolean;
-  flips: readonly number[];
-  algorithm: 'wavefront' | 'raster';
-}
+/** Attributes of the kernels written before op files, by name: none are left (every kernel is in src/ops/). */
+export interface KernelAttrs {}
 
 export type KernelName = keyof KernelAttrs;
 

@@ -1,6 +1,6 @@
 import type { Engine, TapeNode } from './engine.js';
 import { fail, shapeStr } from './errors.js';
-import { add } from './ops/elementwise.js';
+import { add } from '../ops/binary.js';
 import type { Tensor } from './tensor.js';
 
 export interface ValueAndGrads {

@@ -1,5 +1,6 @@
 import type { Backend, BackendInfo, KernelAttrs, KernelName, MemoryInfo } from '../backends/backend.js';
 import type { KernelDef } from './kernel.js';
+import { fillKernel } from '../ops/fill.js';
 import { valueAndGrads, type ValueAndGrads } from './autograd.js';
 import { fail, shapeStr } from './errors.js';
 import { runWithFallback } from './fallback.js';
@@ -38,7 +39,7 @@ export interface KernelCall<A> {
   inputs: readonly Tensor[];
   outShape: Shape;
   attrs: A;
-  /** Normalised shapes the kernel sees (rank 4 for elementwise kernels); defaults to the tensors' own. */
+  /** Normalised shapes the kernel sees; defaults to the tensors' own. */
   kernelInputShapes?: readonly Shape[];
   kernelOutShape?: Shape;
   grad?: GradFn;
@@ -87,7 +88,7 @@ export class Engine {
   }
 
   scalar(value: number): Tensor { return this.tensor([value], []); }
-  fill(shape: Shape, value: number): Tensor { return this.run('fill', { inputs: [], outShape: shape, attrs: { value } }); }
+  fill(shape: Shape, value: number): Tensor { return this.run(fillKernel, { inputs: [], outShape: shape, attrs: { value } }); }
   zeros(shape: Shape): Tensor { return this.fill(shape, 0); }
   ones(shape: Shape): Tensor { return this.fill(shape, 1); }
 

@@ -15,9 +15,14 @@ export type WasmArgs = Readonly<Record<string, WasmArg>>;
 export interface WasmExport<A extends WasmArgs = WasmArgs> {
   readonly export: string;
   readonly args: A;
+  /** A query: returns an i32 and runs on the calling thread alone (no tid / nt arguments). */
+  readonly query?: true;
 }
 
 export const wasmExport = <const A extends WasmArgs>(name: string, args: A): WasmExport<A> => ({ export: name, args });
+
+/** A wasm export the glue calls for a number (e.g. scratch bytes), declared and checked like a kernel. */
+export const wasmQuery = <const A extends WasmArgs>(name: string, args: A): WasmExport<A> => ({ export: name, args, query: true });
 
 /** Field types of a WGSL uniform block (`struct P`): scalars only, 4 bytes each, in declaration order. */
 export type UniformField = 'u32' | 'i32' | 'f32';
@@ -47,6 +52,8 @@ export interface WasmContext {
   writeInts(ptr: number, values: readonly number[]): void;
   /** Calls a declared export with named arguments; `work` (≈ flops or bytes) decides whether threads pay off. */
   call<A extends WasmArgs>(fn: WasmExport<A>, args: Values<A>, work: number): void;
+  /** Calls a declared query on the calling thread and returns its result. */
+  query<A extends WasmArgs>(fn: WasmExport<A>, args: Values<A>): number;
   readonly threads: number;
 }
 
@@ -64,8 +71,15 @@ export interface GpuDispatch<U extends Uniforms> {
 }
 
 /** What WebGPU glue gets from the backend. */
+/** Backend options some WebGPU kernels read. */
+export interface GpuKernelOptions {
+  /** 'diagonal' forces the one-dispatch-per-diagonal solve even when the tile fits (tests, benchmarks). */
+  solvePath: 'auto' | 'diagonal';
+}
+
 export interface GpuContext {
   readonly device: GPUDevice;
+  readonly options: GpuKernelOptions;
   /** Encodes the dispatches of one kernel (one pipeline) in order into the open command encoder. */
   dispatch<U extends Uniforms>(k: WgslKernel<U>, dispatches: readonly GpuDispatch<U>[],
     opts?: { subs?: Readonly<Record<string, string>>; label?: string }): void;
@@ -97,7 +111,7 @@ export interface KernelDef<A = any> {
     readonly run: (ctx: GpuContext, inputs: readonly View[], out: View, attrs: A) => void;
     readonly supports?: Supports<A>;
     /** Every shape-independent pipeline variant; default: each kernel without substitutions. */
-    readonly variants?: () => readonly GpuVariant[];
+    readonly variants?: (device: GPUDevice) => readonly GpuVariant[];
   };
   /**
    * Function codes shared with the wasm kernels: the build writes assembly/generated/<op>.ts with

@@ -7,15 +7,21 @@ export const numel = (shape: Shape): number => shape.reduce((a, b) => a * b, 1);
 /** Largest tensor the engine will allocate, in elements (4 GiB of float32): a guard against typos like 1e12. */
 export const MAX_ELEMENTS = 2 ** 30;
 
+/** Most dimensions a tensor may have (attention and patch layouts reach rank 6). */
+export const MAX_RANK = 6;
+
 export function checkShape(op: string, shape: Shape): void {
-  if (shape.length > 4) fail(op, `rank ${shape.length} shape ${shapeStr(shape)}: tensors have rank 0 to 4`);
+  if (shape.length > MAX_RANK) fail(op, `rank ${shape.length} shape ${shapeStr(shape)}: tensors have rank 0 to ${MAX_RANK}`);
   for (const d of shape)
     if (!Number.isInteger(d) || d < 1) fail(op, `shape ${shapeStr(shape)}: every dimension must be a positive integer`);
   if (numel(shape) > MAX_ELEMENTS) fail(op, `shape ${shapeStr(shape)} has ${numel(shape)} elements, more than the limit ${MAX_ELEMENTS}`);
 }
 
-/** Pads a shape of rank ≤ 4 with leading 1s to rank 4 (the form elementwise kernels see). */
-export const to4 = (shape: Shape): number[] => [...new Array<number>(4 - shape.length).fill(1), ...shape];
+/** Pads a shape of rank ≤ 4 with leading 1s to rank 4 (the form the rank-4 elementwise and reduce kernels see). */
+export function to4(shape: Shape): number[] {
+  if (shape.length > 4) fail('to4', `shape ${shapeStr(shape)}: the rank-4 elementwise and reduce kernels take rank ≤ 4`);
+  return [...new Array<number>(4 - shape.length).fill(1), ...shape];
+}
 
 /** Numpy broadcasting of two shapes, or an error naming the op and both shapes. */
 export function broadcastShapes(op: string, a: Shape, b: Shape): number[] {

@@ -15,7 +15,7 @@ export class StorageRef {
 
 let nextId = 1;
 
-/** A float32 NCHW tensor of rank 0–4, resident on its engine's backend. */
+/** A float32 tensor of rank 0–6 (images NCHW), resident on its engine's backend. */
 export class Tensor {
   readonly id = nextId++;
   readonly size: number;

@@ -3,6 +3,7 @@
  * tensor's dtype, shape and byte range, then the raw little-endian data. Everything read from a
  * file is checked against the file's own size before anything is allocated.
  */
+import { MAX_RANK } from '../engine/shape.js';
 
 export interface NamedArray {
   shape: number[];
@@ -97,7 +98,7 @@ function checkEntry(source: string, name: string, entry: unknown, dataLen: numbe
   if (!e || typeof e !== 'object') bad(source, `tensor '${name}' has no description`);
   if (e.dtype !== 'F32') bad(source, `tensor '${name}' has dtype ${JSON.stringify(e.dtype)}; inflow models store F32`);
   const shape = e.shape;
-  if (!Array.isArray(shape) || shape.some((d) => !Number.isSafeInteger(d) || d < 0) || shape.length > 4)
+  if (!Array.isArray(shape) || shape.some((d) => !Number.isSafeInteger(d) || d < 0) || shape.length > MAX_RANK)
     bad(source, `tensor '${name}' has an invalid shape ${JSON.stringify(shape)}`);
   const offs = e.data_offsets;
   if (!Array.isArray(offs) || offs.length !== 2 || offs.some((o) => !Number.isSafeInteger(o) || o < 0))

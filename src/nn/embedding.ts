@@ -2,14 +2,14 @@ import type { Rng } from '../data/rng.js';
 import type { Engine } from '../engine/engine.js';
 import { fail, shapeStr } from '../engine/errors.js';
 import type { Tensor } from '../engine/tensor.js';
-import { matmul } from '../ops/index.js';
+import { gather, matmul } from '../ops/index.js';
 import { defaultInitRng, initialValues, normalInit, type Initializer } from './init.js';
 import { Module } from './module.js';
 import type { Param } from './param.js';
 
 /**
- * A lookup table: row i of weight [count, dim] for each index i. Computed as one-hot · weight (a
- * matmul, so the gradient reaches only the rows used); switch to the gather op once src/ops has one.
+ * A lookup table: row i of weight [count, dim] for each index i, through the gather op (its
+ * gradient adds each output row's gradient into the row it came from).
  */
 export class Embedding extends Module {
   readonly weight: Param;
@@ -23,14 +23,12 @@ export class Embedding extends Module {
 
   /** Rows for integer indices: [indices.length, dim]. */
   forward(indices: ArrayLike<number>): Tensor {
-    const oneHot = new Float32Array(indices.length * this.count);
     for (let i = 0; i < indices.length; i++) {
       const k = indices[i]!;
       if (!Number.isInteger(k) || k < 0 || k >= this.count)
         fail(this.path, `index ${k} at position ${i} is outside 0…${this.count - 1}`);
-      oneHot[i * this.count + k] = 1;
     }
-    return this.fromOneHot(this.engine.tensor(oneHot, [indices.length, this.count]));
+    return this.engine.scope(() => gather(this.weight.value, this.engine.tensor(Float32Array.from(indices), [indices.length])));
   }
 
   /** oneHot [N, count] · weight: rows for one-hot (or soft) indices. */

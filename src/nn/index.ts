@@ -9,3 +9,8 @@ export { ResidualBlock, type ResidualBlockOptions } from './residual.js';
 export { Sequential, type ForwardModule, type SequentialItem } from './sequential.js';
 export { decodeStateDict, encodeStateDict, loadSafetensors, toSafetensors } from './state-dict.js';
 export { timestepEmbedding } from './timestep.js';
+export { AttentionBlock, defaultGroups, type AttentionBlockOptions } from './attention.js';
+export { BatchNorm2d } from './batch-norm.js';
+export { GroupNorm } from './group-norm.js';
+export { LayerNorm } from './layer-norm.js';
+export { SpectralNorm } from './spectral-norm.js';

@@ -24,7 +24,7 @@ describe('bad input', () => {
     expect(() => ops.conv2d(t([3, 5, 5]), t([4, 3, 3, 3]))).toThrow(/conv2d: input must be rank 4 \[N, C, H, W\], got \[3, 5, 5\]/);
     expect(() => ops.squeeze(t([4, 4]))).toThrow(/squeeze: input must be rank 4/);
     expect(() => ops.matmul(t([2]), t([2, 2]))).toThrow(/matmul: operands must be rank 2 or 3/);
-    expect(() => engine.zeros([1, 2, 3, 4, 5])).toThrow(/rank 5 shape \[1, 2, 3, 4, 5\]/);
+    expect(() => engine.zeros([1, 2, 3, 4, 5, 6, 7])).toThrow(/rank 7 shape \[1, 2, 3, 4, 5, 6, 7\]: tensors have rank 0 to 6/);
   });
 
   it('a disposed tensor cannot be used', async () => {

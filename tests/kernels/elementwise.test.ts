@@ -1,75 +1,61 @@
-import { afterAll, describe, expect, it } from 'vitest';
-import type { BinaryFn, UnaryFn } from '../../src/backends/backend.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { createWasmBackend } from '../../src/backends/wasm/index.js';
-import { backendsUnderTest, disposeAll } from '../helpers/backends.js';
-import { runKernel, type HostTensor } from '../helpers/kernels.js';
-import { expectIdentical, expectParity, others, reference, tensor } from './parity.js';
+import { compileWasm } from '../../bindings/wasm-loader.js';
+import { binaryFns } from '../../src/ops/binary.js';
+import { unaryFns } from '../../src/ops/unary.js';
+import { runKernel } from '../helpers/kernels.js';
+import { expectIdentical, tensor } from './parity.js';
 
-const list = await backendsUnderTest();
-afterAll(() => disposeAll(list));
-const ref = reference(list);
+// The wasm side of the elementwise kernels beyond parity (tests/ops/{unary,binary,where,fill}.cases.ts
+// hold that): function codes, thread-count invariance, the single-thread fallback and memory growth.
 
-const unaryFns: UnaryFn[] = ['neg', 'exp', 'log', 'sigmoid', 'tanh', 'relu', 'softplus', 'square', 'sqrt', 'abs',
-  'sign', 'step', 'reciprocal', 'affine'];
-const binaryFns: BinaryFn[] = ['add', 'sub', 'mul', 'div', 'max', 'min', 'eq', 'gt'];
-/** Input ranges that keep each function well inside float32 (log, sqrt and 1/x need x away from 0). */
-const domain: Partial<Record<UnaryFn, [number, number]>> = { log: [0.1, 3], sqrt: [0.01, 4], reciprocal: [0.5, 2], exp: [-3, 3] };
-
-/** b with some entries equal to a's, so 'eq' sees both outcomes; b away from 0 for 'div'. */
-function second(a: HostTensor, shape: readonly number[], seed: number): HostTensor {
-  const b = tensor(shape, seed, 0.5, 1.5);
-  for (let i = 0; i < b.data.length; i += 3) b.data[i] = a.data[i % a.data.length]!;
-  for (let i = 0; i < b.data.length; i += 2) b.data[i] = -b.data[i]!;
-  for (let i = 0; i < b.data.length; i++) if (Math.abs(b.data[i]!) < 0.25) b.data[i] = 0.75;
-  return b;
-}
-
-for (const b of others(list)) {
-  describe(`elementwise on ${b.name}`, () => {
-    for (const fn of unaryFns)
-      for (const shape of [[2, 3, 5, 7], [1, 1, 1, 1], [1, 1, 3, 4]]) {
-        it.skipIf(!b.backend)(`unary ${fn} ${shape.join('×')}`, async () => {
-          const [lo, hi] = domain[fn] ?? [-4, 4];
-          const x = tensor(shape, 7, lo, hi);
-          await expectParity(ref, b.backend!, 'unary', [x], shape, { fn, alpha: 0.37, beta: -1.25 }, shape.join('×'));
-        });
-      }
-
-    const pairs: Array<[number[], number[], number[]]> = [
-      [[2, 3, 5, 7], [2, 3, 5, 7], [2, 3, 5, 7]],
-      [[2, 3, 5, 7], [1, 3, 1, 7], [2, 3, 5, 7]],
-      [[2, 3, 5, 7], [1, 1, 1, 1], [2, 3, 5, 7]],
-      [[1, 1, 1, 1], [2, 3, 5, 6], [2, 3, 5, 6]],
-      [[2, 1, 5, 1], [1, 3, 1, 7], [2, 3, 5, 7]],
-      [[3, 4, 1, 1], [3, 4, 6, 9], [3, 4, 6, 9]],
-    ];
-    for (const fn of binaryFns)
-      for (const [sa, sb, so] of pairs) {
-        const label = `${sa.join('×')} ${fn} ${sb.join('×')}`;
-        it.skipIf(!b.backend)(`binary ${label}`, async () => {
-          const a = tensor(sa, 3, -2, 2);
-          await expectParity(ref, b.backend!, 'binary', [a, second(a, sb, 4)], so, { fn }, label);
-        });
-      }
-
-    for (const shape of [[2, 3, 5, 7], [1, 1, 1, 3]])
-      it.skipIf(!b.backend)(`fill ${shape.join('×')}`, async () => {
-        await expectParity(ref, b.backend!, 'fill', [], shape, { value: -2.5 }, shape.join('×'));
-      });
+describe('elementwise function codes', () => {
+  it('AssemblyScript reads the codes the op files declare (assembly/generated/*.ts)', () => {
+    for (const [op, name, fns] of [['unary', 'Unary', unaryFns], ['binary', 'Binary', binaryFns]] as const) {
+      const text = readFileSync(join(import.meta.dirname, '..', '..', 'assembly', 'generated', `${op}.ts`), 'utf8');
+      const declared = [...text.matchAll(new RegExp(`export const ${name}_(\\w+): i32 = (\\d+);`, 'g'))].map((m) => [m[1], +m[2]!]);
+      expect(declared).toEqual(fns.map((f, i) => [f, i]));
+    }
   });
-}
+
+  it('an unknown code traps instead of computing another function', async () => {
+    const { exports } = await WebAssembly.instantiate(await compileWasm('single'), {});
+    const memory = exports.memory as WebAssembly.Memory;
+    const base = (((exports.heapBase as () => number)() + 15) & ~15) + 4096;
+    if (memory.buffer.byteLength < base + 4096) memory.grow(1);
+    const x = base, y = base + 1024;
+    new Float32Array(memory.buffer, x, 8).set([1, 2, 3, 4, 5, 6, 7, 8]);
+    const unary = exports.unary as (...args: number[]) => void;
+    const binary = exports.binary as (...args: number[]) => void;
+    // Six collapsed dims of one 8-element row, both inputs contiguous.
+    const layout = [1, 1, 1, 1, 1, 8, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1];
+    // A known code on the same arguments runs: the trap below is the code's doing.
+    unary(unaryFns.indexOf('neg'), x, y, 8, 0, 0, 0, 1);
+    expect(Array.from(new Float32Array(memory.buffer, y, 8))).toEqual([-1, -2, -3, -4, -5, -6, -7, -8]);
+    for (const code of [999, unaryFns.length, -1])
+      expect(() => unary(code, x, y, 8, 0, 0, 0, 1), `unary code ${code}`).toThrow(WebAssembly.RuntimeError);
+    expect(() => unary(999, x, y, 8, 0, 0, 0, 1)).toThrow(/unreachable/);
+    binary(binaryFns.indexOf('add'), x, x, y, ...layout, 0, 1);
+    expect(new Float32Array(memory.buffer, y, 8)[7]).toBe(16);
+    for (const code of [999, binaryFns.length])
+      expect(() => binary(code, x, x, y, ...layout, 0, 1), `binary code ${code}`).toThrow(WebAssembly.RuntimeError);
+  });
+});
 
 describe('wasm elementwise', () => {
   it('threads = 2 gives bit-identical results to threads = 1', async () => {
     const one = await createWasmBackend({ threads: 1 }), two = await createWasmBackend({ threads: 2 });
     try {
       const shape = [4, 16, 64, 65];
-      const a = tensor(shape, 1), c = tensor([1, 16, 1, 65], 2);
-      for (const fn of ['exp', 'affine', 'tanh'] as const)
+      const a = tensor(shape, 1, -6, 6), c = tensor([1, 16, 1, 65], 2), m = tensor([4, 1, 64, 65], 4);
+      for (const fn of ['exp', 'affine', 'tanh', 'gelu', 'softplus', 'seluGrad'] as const)
         expectIdentical(await runKernel(one, 'unary', [a], shape, { fn, alpha: 2, beta: 1 }),
           await runKernel(two, 'unary', [a], shape, { fn, alpha: 2, beta: 1 }), fn);
       expectIdentical(await runKernel(one, 'binary', [a, c], shape, { fn: 'mul' }),
         await runKernel(two, 'binary', [a, c], shape, { fn: 'mul' }), 'binary');
+      expectIdentical(await runKernel(one, 'where', [m, a, c], shape, {}), await runKernel(two, 'where', [m, a, c], shape, {}), 'where');
     } finally {
       one.dispose();
       two.dispose();
@@ -120,7 +106,7 @@ describe('wasm elementwise', () => {
         expectIdentical(be.readSync!(s), early.data, 'tensor written before growth');
         // A kernel on the old tensor writing into a block placed after the growth.
         const out = be.alloc(early.data.length);
-        be.kernels.unary([{ storage: s, shape: early.shape }], { storage: out, shape: early.shape }, { fn: 'neg', alpha: 0, beta: 0 });
+        be.kernels.unary!([{ storage: s, shape: early.shape }], { storage: out, shape: early.shape }, { fn: 'neg', alpha: 0, beta: 0 });
         const neg = await be.read(out);
         expect(neg[12345]).toBe(-early.data[12345]!);
         expect(be.memory().buffers).toBe(3);

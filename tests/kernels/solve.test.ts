@@ -1,11 +1,12 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Backend, SolveAttrs } from '../../src/backends/backend.js';
+import type { Backend } from '../../src/backends/backend.js';
 import { createWasmBackend } from '../../src/backends/wasm/index.js';
 import { backendsUnderTest, disposeAll } from '../helpers/backends.js';
 import { runKernel, type HostTensor } from '../helpers/kernels.js';
 import { rng } from '../helpers/random.js';
 import { tolerance, worstMismatch } from '../helpers/tolerance.js';
 import { expectIdentical, expectParity, others, reference, tensor } from './parity.js';
+import type { SolveAttrs } from '../../src/ops/solve.js';
 
 const list = await backendsUnderTest();
 afterAll(() => disposeAll(list));
@@ -131,7 +132,7 @@ describe('reference solve properties', () => {
             const f = attrs.flips[grp]!;
             const flipAttrs = { h: (f & 2) !== 0, w: (f & 1) !== 0 };
             const fx = await runKernel(ref, 'flip', [{ shape, data: x }], shape, flipAttrs);
-            const conv = await runKernel(ref, 'conv2d', [{ shape, data: fx }, Km], shape, { pad, groups, hasBias: false });
+            const conv = await runKernel(ref, 'conv2d', [{ shape, data: fx }, Km], shape, { pad, stride: [1, 1], dilation: [1, 1], groups, hasBias: false });
             const back = await runKernel(ref, 'flip', [{ shape, data: conv }], shape, flipAttrs);
             const pick = (a: Float32Array) => {
               const out: number[] = [];

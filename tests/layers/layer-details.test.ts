@@ -66,7 +66,7 @@ describe('layer details', () => {
     const seen: string[] = [];
     const run = engine.run.bind(engine);
     engine.run = ((op: string | KernelDef, call: KernelCall<unknown>) => {
-      if (op === 'solve') seen.push((call.attrs as { algorithm: string }).algorithm);
+      if ((typeof op === 'string' ? op : op.name) === 'solve') seen.push((call.attrs as { algorithm: string }).algorithm);
       return run(op as KernelDef, call);
     }) as Engine['run'];
     try { engine.scope(() => l.decode(y)); } finally { engine.run = run; }

@@ -30,7 +30,7 @@ async function output(engine: Engine, c: OpCase): Promise<Float32Array> {
   return data;
 }
 
-describe.each(all)('$op: $c.name', ({ c }) => {
+for (const { op, c } of all) describe(`${op}: ${c.name}`, () => {
   it.for(['wasm', 'webgpu'] as const)('%s agrees with the float64 reference', async (name, ctx) => {
     const { engine, skipReason } = engineOf(name);
     if (!engine) return ctx.skip(skipReason);

@@ -1,17 +1,8 @@
 import type { Backend, KernelTable, KernelTableWithOps, Storage } from '../backend.js';
 import { opKernels } from '../../../bindings/generated/ops.js';
-import { conv2d, conv2dGradFilter, conv2dGradInput } from './conv.js';
-import { binary, fill, unary } from './elementwise.js';
-import { concat, slice, squeeze, unsqueeze } from './layout.js';
-import { matmul } from './matmul.js';
-import { reduce } from './reduce.js';
-import { solve, solveTranspose } from './solve.js';
 import { RefStorage } from './storage.js';
 
-const legacy: KernelTable = {
-  conv2d, conv2dGradInput, conv2dGradFilter, matmul, unary, binary, reduce,
-  concat, slice, squeeze, unsqueeze, fill, solve, solveTranspose,
-};
+const legacy: KernelTable = {};
 const kernels: KernelTableWithOps = { ...legacy, ...Object.fromEntries(opKernels.map((k) => [k.name, k.reference])) };
 
 /** Plain TypeScript, float64 storage and accumulation: the oracle every other backend is tested against. */

@@ -10,7 +10,6 @@ export interface KernelContext {
   /** Writes int32 values at a byte offset (through a fresh view: memory may have grown). */
   writeInts(ptr: number, values: readonly number[]): void;
   readonly threads: number;
-  solveScratchBytes(Cg: number, H: number, W: number, k: number): number;
 }
 
 export const numel = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
@@ -18,7 +17,7 @@ export const ceil4 = (n: number): number => Math.ceil(n / 4) * 4;
 export const ceil8 = (n: number): number => Math.ceil(n / 8) * 8;
 
 /** Runs fn with scratch blocks of the given float counts, freeing them afterwards. */
-export function withScratch(ctx: KernelContext, floats: readonly number[], fn: (ptrs: number[]) => void): void {
+export function withScratch(ctx: Pick<KernelContext, 'scratch' | 'scratchFree'>, floats: readonly number[], fn: (ptrs: number[]) => void): void {
   const ptrs = floats.map((f) => ctx.scratch(f * 4));
   try {
     fn(ptrs);

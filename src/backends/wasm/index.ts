@@ -85,7 +85,6 @@ export async function createWasmBackend(opts: { threads?: number } = {}): Promis
     writeInts: (ptr, values) => new Int32Array(mem.buffer, ptr, values.length).set(values),
     run: (name, args, work) => run.run(name, args, work),
     threads,
-    solveScratchBytes: (Cg, H, W, k) => (ex.solveScratchBytes as (...a: number[]) => number)(Cg, H, W, k),
   };
   const opCtx: WasmContext = {
     ptr: ptrOf,
@@ -93,6 +92,7 @@ export async function createWasmBackend(opts: { threads?: number } = {}): Promis
     scratchFree: ctx.scratchFree,
     writeInts: ctx.writeInts,
     call: (fn, args, work) => run.run(fn.export, orderArgs(fn, args), work),
+    query: (fn, args) => run.query(fn.export, orderArgs(fn, args)),
     threads,
   };
   const kernels: KernelTableWithOps = {
@@ -112,11 +112,6 @@ export async function createWasmBackend(opts: { threads?: number } = {}): Promis
       if (def && !def.wasm) return `${op} has no wasm kernel yet`;
       const biggest = Math.max(output.storage.numel, ...inputs.map((v) => v.storage.numel));
       if (biggest * 4 > MAX_BYTES) return `${op}: a buffer of ${biggest} floats exceeds wasm32 memory`;
-      if (op === 'conv2d' || op === 'conv2dGradInput' || op === 'conv2dGradFilter') {
-        // Padded copies of the input are made as scratch: they must fit beside the operands.
-        const total = [output, ...inputs].reduce((a, v) => a + v.storage.numel, 0);
-        if (total * 4 * 3 > MAX_BYTES) return `${op}: operands plus padded scratch exceed wasm32 memory`;
-      }
       return def?.wasm?.supports?.(inputs, output, attrs) ?? null;
     },
     alloc(numel) {

@@ -46,8 +46,10 @@ export class KernelRunner {
   run(name: string, args: readonly number[], work: number): void {
     // After dispose the workers are gone: waiting for them would hang.
     if (this.disposed) throw new Error('wasm backend used after dispose()');
-    const op = this.index.get(name)!;
-    const fn = this.fns[op]!;
+    const op = this.index.get(name);
+    const fn = op === undefined ? undefined : this.fns[op];
+    if (op === undefined || typeof fn !== 'function')
+      throw new Error(`wasm kernel ${name} is not in the compiled module (a stale build: run npm run asbuild)`);
     const ctl = this.ctl;
     if (!ctl || work < PARALLEL_MIN_WORK) {
       fn(...args, 0, 1);
@@ -74,6 +76,12 @@ export class KernelRunner {
     }
     if (failure) throw failure;
     if (ctl[4]) throw new Error(`wasm kernel ${name} trapped in a worker thread`);
+  }
+
+  /** Calls export `name` on the calling thread alone and returns its result (queries, not kernels). */
+  query(name: string, args: readonly number[]): number {
+    if (this.disposed) throw new Error('wasm backend used after dispose()');
+    return (this.fns[this.index.get(name)!] as unknown as (...a: number[]) => number)(...args);
   }
 
   dispose(): void {

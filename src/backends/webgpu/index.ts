@@ -1,13 +1,7 @@
 import type { AnyKernel, Backend, KernelTable, KernelTableWithOps, Storage, View } from '../backend.js';
 import { opKernels } from '../../../bindings/generated/ops.js';
-import { packUniforms, type GpuContext, type GpuVariant } from '../../engine/kernel.js';
+import { packUniforms, type GpuContext, type GpuKernelOptions, type GpuVariant } from '../../engine/kernel.js';
 import { acquireDevice, adapterFacts } from './device.js';
-import { conv2d, conv2dGradFilter, conv2dGradInput } from './kernels/conv.js';
-import { allBinaryShaders, allUnaryShaders, binary, fill, unary } from './kernels/elementwise.js';
-import { concat, slice, squeeze, unsqueeze } from './kernels/layout.js';
-import { matmul } from './kernels/matmul.js';
-import { allReduceShaders, reduce } from './kernels/reduce.js';
-import { allSolveShaders, solve, type SolvePath } from './kernels/solve.js';
 import { Runtime, WebGPUStorage, type Binding } from './runtime.js';
 import { shader } from './shaders.js';
 import { supports } from './supports.js';
@@ -18,7 +12,7 @@ export interface WebGPUBackendOptions {
   adapter?: GPUAdapter;
   device?: GPUDevice;
   /** 'diagonal' forces the one-dispatch-per-diagonal solve even when the tile fits (tests, benchmarks). */
-  solvePath?: SolvePath;
+  solvePath?: GpuKernelOptions['solvePath'];
 }
 
 export interface WebGPUBackend extends Backend {
@@ -33,21 +27,13 @@ const opByName = new Map(opKernels.map((k) => [k.name, k]));
 function variants(op: string, device: GPUDevice): string[] {
   const def = opByName.get(op);
   if (def) {
-    const list: readonly GpuVariant[] = def.webgpu?.variants?.() ?? def.webgpu?.kernels.map((kernel) => ({ kernel })) ?? [];
+    const list: readonly GpuVariant[] = def.webgpu?.variants?.(device) ?? def.webgpu?.kernels.map((kernel) => ({ kernel })) ?? [];
     return list.map((v) => shader(v.kernel.kernel, v.subs));
   }
-  switch (op) {
-    case 'unary': return allUnaryShaders();
-    case 'binary': return allBinaryShaders();
-    case 'reduce': return allReduceShaders();
-    case 'solve':
-    case 'solveTranspose': return allSolveShaders(device);
-    default: return [shader(op)];
-  }
+  return [shader(op)];
 }
 
-const kernelNames: readonly string[] = ['conv2d', 'conv2dGradInput', 'conv2dGradFilter', 'matmul', 'unary', 'binary',
-  'reduce', 'concat', 'slice', 'squeeze', 'unsqueeze', 'fill', 'solve', 'solveTranspose',
+const kernelNames: readonly string[] = [
   ...opKernels.filter((k) => k.webgpu).map((k) => k.name)];
 
 /**
@@ -61,24 +47,10 @@ export async function createWebGPUBackend(opts: WebGPUBackendOptions): Promise<W
   const solvePath = opts.solvePath ?? 'auto';
   const live = new Set<WebGPUStorage>();
 
-  const table: KernelTable = {
-    conv2d: (i, o, a) => conv2d(rt, i, o, a),
-    conv2dGradInput: (i, o, a) => conv2dGradInput(rt, i, o, a),
-    conv2dGradFilter: (i, o, a) => conv2dGradFilter(rt, i, o, a),
-    matmul: (i, o, a) => matmul(rt, i, o, a),
-    unary: (i, o, a) => unary(rt, i, o, a),
-    binary: (i, o, a) => binary(rt, i, o, a),
-    reduce: (i, o, a) => reduce(rt, i, o, a),
-    concat: (i, o, a) => concat(rt, i, o, a),
-    slice: (i, o, a) => slice(rt, i, o, a),
-    squeeze: (i, o) => squeeze(rt, i, o),
-    unsqueeze: (i, o) => unsqueeze(rt, i, o),
-    fill: (i, o, a) => fill(rt, i, o, a),
-    solve: (i, o, a) => solve(rt, solvePath, false, i, o, a),
-    solveTranspose: (i, o, a) => solve(rt, solvePath, true, i, o, a),
-  };
+  const table: KernelTable = {};
   const ctx: GpuContext = {
     device,
+    options: { solvePath },
     dispatch(k, dispatches, opts) {
       rt.run(shader(k.kernel, opts?.subs), opts?.label ?? k.kernel, dispatches.map((d) => ({
         params: packUniforms(k, d.params),

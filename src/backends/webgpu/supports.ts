@@ -1,4 +1,4 @@
-import type { KernelAttrs, View } from '../backend.js';
+import type { View } from '../backend.js';
 import { numel } from './kernels/util.js';
 
 /** Workgroups one dispatch can launch on the 2-D grid (runtime.grid). */
@@ -7,18 +7,7 @@ const MAX_WORKGROUPS = 65535 * 65535;
 /** Workgroups the kernel launches in its largest dispatch. */
 function workgroups(op: string, inputs: readonly View[], output: View, attrs: unknown): number {
   const n = numel(output.shape);
-  switch (op) {
-    case 'reduce':
-    case 'conv2dGradFilter':
-      return n;
-    case 'solve':
-    case 'solveTranspose':
-      return output.shape[0]! * (attrs as KernelAttrs['solve']).groups * Math.min(output.shape[2]!, output.shape[3]!);
-    case 'concat':
-      return Math.max(0, ...inputs.map((v) => Math.ceil(numel(v.shape) / 64)));
-    default:
-      return Math.ceil(n / 64);
-  }
+  return Math.ceil(n / 64);
 }
 
 /** Why the kernel cannot run at these shapes on this device, or null. Never throws. */

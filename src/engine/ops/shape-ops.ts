@@ -1,12 +1,13 @@
 import { fail, shapeStr } from '../errors.js';
-import { numel, sameShape, to4, type Shape } from '../shape.js';
+import { checkShape, numel, sameShape, type Shape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { sum } from './reduce.js';
+import { sum } from '../../ops/reduce.js';
 
 /** The same memory under another shape with the same element count (no copy). */
 export function reshape(x: Tensor, shape: Shape): Tensor {
   x.assertLive('reshape');
   const resolved = resolveReshape(x.shape, shape);
+  checkShape('reshape', resolved);
   const engine = x.engine;
   const out = engine.share(x, resolved);
   engine.recordView(x, out, (dy) => [reshape(dy, x.shape)]);
@@ -23,12 +24,16 @@ function resolveReshape(from: Shape, to: Shape): Shape {
   return resolved;
 }
 
-/** Sums a broadcast gradient back down to the shape of the input it came from. */
+/**
+ * Sums a broadcast gradient back down to the shape of the input it came from (shapes right-aligned,
+ * any rank): over g's leading axes the input lacks and the axes where the input has size 1.
+ */
 export function sumTo(g: Tensor, shape: Shape): Tensor {
   if (sameShape(g.shape, shape)) return g;
-  const g4 = to4(g.shape), s4 = to4(shape);
-  if (g.shape.length > 4 || shape.length > g.shape.length + 4) fail('sumTo', `bad shapes ${shapeStr(g.shape)} → ${shapeStr(shape)}`);
-  const axes = [0, 1, 2, 3].filter((i) => s4[i] === 1 && g4[i] !== 1);
-  const reduced = axes.length ? sum(reshape(g, g4), axes, true) : g;
+  const lead = g.shape.length - shape.length;
+  if (lead < 0 || shape.some((d, i) => d !== 1 && d !== g.shape[lead + i]))
+    fail('sumTo', `bad shapes ${shapeStr(g.shape)} → ${shapeStr(shape)}`);
+  const axes = g.shape.map((_, i) => i).filter((i) => g.shape[i] !== 1 && (i < lead || shape[i - lead] === 1));
+  const reduced = axes.length ? sum(g, axes, true) : g;
   return reshape(reduced, shape);
 }

@@ -1,0 +1,14 @@
+// The training API (Node: checkpoints and logs are files).
+export { loadCheckpoint, saveCheckpoint, type Checkpoint, type TrainState } from './checkpoint.js';
+export { Ema } from './ema.js';
+export {
+  checkpointPath, defaultLoopOptions, runTraining, TrainingDiverged, type EpochSummary, type LoopCallbacks, type LoopOptions,
+  type LoopResult, type ParamGroup, type StepContext, type StepMetrics, type StepOutcome, type TrainData, type TrainingTask, type UpdateResult,
+} from './loop.js';
+export { Adam, Adamax, AdamW, Optimizer, SGD, type OptimizerConfig, type OptimizerKind } from './optimizer.js';
+export { learningRate, type ScheduleConfig } from './schedule.js';
+export { AutoencoderTask, mseLoss, reconstructionError, type Autoencoder, type AutoencoderTaskOptions } from './tasks/autoencoder.js';
+export { ClassifierTask } from './tasks/classifier.js';
+export { FlowTask } from './tasks/flow.js';
+export { imageTensorData, tensorData, type TensorData } from './tensor-data.js';
+export { train, type TrainOptions } from './trainer.js';

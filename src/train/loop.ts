@@ -1,0 +1,349 @@
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Rng } from '../data/rng.js';
+import type { Tensor } from '../engine/tensor.js';
+import type { Module } from '../nn/module.js';
+import type { Param } from '../nn/param.js';
+import { saveCheckpoint, type Checkpoint, type TrainState } from './checkpoint.js';
+import { clipByGlobalNorm, globalNorm } from './clip.js';
+import type { Ema } from './ema.js';
+import type { Optimizer } from './optimizer.js';
+import { learningRate } from './schedule.js';
+
+/** What every training run takes, whatever the model kind. */
+export interface LoopOptions {
+  epochs: number;
+  batch: number;
+  /** Peak learning rate (each group may scale it). */
+  lr: number;
+  warmupSteps: number;
+  /** Per-step multiplicative decay after warm-up. */
+  decay: number;
+  /** Global gradient-norm clip per update (0 = off; a group may set its own). */
+  clip: number;
+  seed: number;
+  /** Folder for checkpoint.safetensors; none = no checkpoints. */
+  checkpointDir?: string;
+  checkpointEvery: number;
+  /** Stop after this many non-finite steps in a row. */
+  maxBadSteps: number;
+  /** Stop after this many steps in total (for tests and quick runs); default: all epochs. */
+  maxSteps?: number;
+  /** JSONL log of every step's metrics. */
+  logPath?: string;
+  /** The task's held-out evaluation after every this many epochs (and after the last). */
+  evalEvery: number;
+}
+
+export const defaultLoopOptions: LoopOptions = {
+  epochs: 1, batch: 64, lr: 1e-3, warmupSteps: 100, decay: 1, clip: 50, seed: 0,
+  checkpointEvery: 200, maxBadSteps: 10, evalEvery: 1,
+};
+
+/** The training set as the loop sees it: a number of examples, indexed 0…count−1 (the task reads them). */
+export interface TrainData {
+  readonly count: number;
+}
+
+/**
+ * Parameters updated together by one optimizer. A task may have several (a GAN: generator and
+ * discriminator), each with its own optimizer kind, learning-rate scale and clip.
+ */
+export interface ParamGroup {
+  /** Names the group's optimizer state in checkpoints: '' for a task's only group, else unique and without '/'. */
+  readonly name: string;
+  readonly params: () => Param[];
+  readonly optimizer: Optimizer;
+  /** Multiplies the scheduled learning rate (default 1). */
+  readonly lrScale?: number;
+  /** Overrides the run's clip option for this group. */
+  readonly clip?: number;
+}
+
+export interface UpdateResult {
+  loss: number;
+  gradNorm: number;
+  /** false: the loss or a gradient was not finite, and nothing was changed. */
+  applied: boolean;
+}
+
+/** What a task's step function gets: the batch, the schedule, the run's RNG and the update helper. */
+export interface StepContext {
+  /** 0-based index of this step in the whole run. */
+  readonly step: number;
+  readonly epoch: number;
+  /** The scheduled learning rate of this step (before a group's lrScale). */
+  readonly lr: number;
+  /** The run's RNG (noise, augmentation, timesteps): saved in checkpoints, so a resumed run draws the same numbers. */
+  readonly rng: Rng;
+  /** Indices into the training set of this step's batch. */
+  readonly indices: readonly number[];
+  /**
+   * Differentiates loss() (a scalar) with respect to the group's parameters, then: a non-finite loss
+   * or gradient norm skips the update (the step counts as bad); otherwise the gradients are
+   * clipped to the global norm and the group's optimizer takes a step at lr · lrScale.
+   */
+  update(group: ParamGroup, loss: () => Tensor): Promise<UpdateResult>;
+}
+
+export interface StepOutcome {
+  /** The step's headline loss (logged, shown, and a non-finite one marks the step bad). */
+  loss: number;
+  /** Default: the last update's gradient norm. */
+  gradNorm?: number;
+  /** More numbers for the JSONL log and callbacks (e.g. a GAN's discriminator loss). */
+  metrics?: Record<string, number>;
+}
+
+/**
+ * A model kind's part of training: the modules and optimizers, and one step. Every guarantee of
+ * the loop (schedule, clipping, non-finite guard, logs, checkpoints, exact resume) holds for any
+ * task. Examples: flow likelihood and classifier cross-entropy (one group), autoencoder MSE;
+ * a GAN (groups 'generator' and 'discriminator'; its step calls update() n times on the
+ * discriminator and once on the generator); diffusion ε-loss (one group, timesteps and noise from
+ * ctx.rng, an Ema of the denoiser).
+ */
+export interface TrainingTask<D extends TrainData = TrainData> {
+  /** 'flow', 'classifier', 'autoencoder', … (saved in checkpoints). */
+  readonly kind: string;
+  /** The root module: its state dict (parameters and buffers) is what checkpoints hold. */
+  readonly model: Module;
+  readonly groups: readonly ParamGroup[];
+  /** Updated after every good step and saved in checkpoints. */
+  readonly ema?: Ema | null;
+  /** JSON that rebuilds the model (saved in checkpoints as the model config). */
+  config(): Record<string, unknown>;
+  /** Before the first step of a fresh run (not on resume): e.g. data-dependent initialisation from the first batch. */
+  init?(data: D, first: readonly number[]): Promise<void>;
+  step(data: D, ctx: StepContext): Promise<StepOutcome>;
+  /** A held-out number after an epoch (null: none); the model is in eval mode meanwhile. */
+  evaluate?(epoch: number): Promise<number | null>;
+  /** Task state beyond tensors and the RNG (JSON), saved in checkpoints and given back on resume. */
+  extraState?(): Record<string, unknown>;
+  restoreExtraState?(state: Record<string, unknown>): void;
+}
+
+export interface StepMetrics {
+  step: number;
+  epoch: number;
+  loss: number;
+  gradNorm: number;
+  lr: number;
+  skipped: boolean;
+  imagesPerSecond: number;
+  stepsPerSecond: number;
+  totalSteps: number;
+  /** The task's extra metrics, if any. */
+  metrics?: Record<string, number>;
+}
+
+export interface EpochSummary {
+  /** Mean loss of the epoch's good steps (NaN if none). */
+  meanLoss: number;
+}
+
+export interface LoopCallbacks {
+  onStep?: (m: StepMetrics) => void;
+  onEpoch?: (epoch: number, heldOut: number | null, summary: EpochSummary) => void;
+  onCheckpoint?: (path: string, step: number) => void;
+  onBadStep?: (m: StepMetrics, consecutive: number) => void;
+}
+
+export class TrainingDiverged extends Error {
+  override name = 'TrainingDiverged';
+}
+
+export interface LoopResult {
+  /** Steps taken by this call (a resumed run counts from where it resumed). */
+  steps: number;
+  finalLoss: number;
+  heldOut: Array<{ epoch: number; value: number }>;
+  seconds: number;
+}
+
+export const checkpointPath = (dir: string): string => join(dir, 'checkpoint.safetensors');
+
+/**
+ * The training loop of every model kind: epochs over a shuffled order of the data, linear warm-up
+ * then exponential decay, global-norm clipping, a non-finite guard that skips a bad step and stops
+ * after maxBadSteps in a row, progress callbacks, a JSONL log of every step, and atomic checkpoints
+ * holding weights, buffers, optimizer state, EMA, step, data order and RNG, so a run resumed from
+ * one continues exactly like an uninterrupted one on the same backend. The model is in train mode
+ * during steps and in eval mode during evaluation; its mode is restored at the end.
+ */
+export async function runTraining<D extends TrainData, O extends LoopOptions>(task: TrainingTask<D>, data: D, options: O,
+  callbacks: LoopCallbacks = {}, resume?: Checkpoint): Promise<LoopResult> {
+  const opts = options;
+  validateLoopOptions(opts);
+  checkGroups(task.groups);
+  const stepsPerEpoch = Math.floor(data.count / opts.batch);
+  if (stepsPerEpoch < 1) throw new Error(`batch ${opts.batch} is larger than the ${data.count} training images`);
+  const totalSteps = Math.min(opts.maxSteps ?? Infinity, stepsPerEpoch * opts.epochs);
+  const wasTraining = task.model.training;
+  task.model.train();
+
+  let state: TrainState;
+  let rng: Rng;
+  if (resume) {
+    state = resume.state;
+    rng = Rng.fromState(state.rng);
+    restore(task, resume);
+  } else {
+    rng = new Rng(opts.seed);
+    state = { step: 0, epoch: 0, cursor: 0, order: rng.shuffle([...Array(data.count).keys()]), rng: rng.state(),
+      optimizerSteps: 0, consecutiveBad: 0, options: { ...opts } as unknown as Record<string, unknown> };
+    await task.init?.(data, state.order.slice(0, opts.batch));
+  }
+  if (opts.logPath) mkdirSync(join(opts.logPath, '..'), { recursive: true });
+  const heldOut: LoopResult['heldOut'] = [];
+  const t0 = performance.now();
+  let lastLoss = NaN, stepsThisRun = 0;
+  const epochLoss = state.epochLoss ?? { sum: 0, count: 0 };
+  try {
+    while (state.step < totalSteps) {
+      const tStep = performance.now();
+      const indices = state.order.slice(state.cursor, state.cursor + opts.batch);
+      const lr = learningRate(opts, state.step);
+      const updates: UpdateResult[] = [];
+      const engine = task.model.engine;
+      const ctx: StepContext = {
+        step: state.step, epoch: state.epoch, lr, rng, indices,
+        update: async (group, lossFn) => {
+          const params = group.params();
+          const { value, grads } = engine.valueAndGrads(lossFn, params.map((p) => p.value));
+          const loss = await value.item();
+          value.dispose();
+          const norm = await globalNorm(engine, grads);
+          const applied = Number.isFinite(loss) && Number.isFinite(norm);
+          if (applied) {
+            const clipped = clipByGlobalNorm(grads, norm, group.clip ?? opts.clip);
+            group.optimizer.step(params, clipped, lr * (group.lrScale ?? 1));
+            for (const g of clipped) g.dispose();
+          } else for (const g of grads) g.dispose();
+          const r = { loss, gradNorm: norm, applied };
+          updates.push(r);
+          return r;
+        },
+      };
+      const outcome = await task.step(data, ctx);
+      const loss = outcome.loss;
+      const norm = outcome.gradNorm ?? updates.at(-1)?.gradNorm ?? NaN;
+      const skipped = !Number.isFinite(loss) || updates.some((u) => !u.applied);
+      if (!skipped) {
+        task.ema?.update();
+        state.consecutiveBad = 0;
+        lastLoss = loss;
+        epochLoss.sum += loss;
+        epochLoss.count++;
+      } else state.consecutiveBad++;
+      state.step++;
+      stepsThisRun++;
+      state.cursor += opts.batch;
+      const seconds = (performance.now() - tStep) / 1000;
+      const metrics: StepMetrics = { step: state.step, epoch: state.epoch, loss, gradNorm: norm, lr, skipped,
+        imagesPerSecond: indices.length / seconds, stepsPerSecond: 1 / seconds, totalSteps, ...(outcome.metrics ? { metrics: outcome.metrics } : {}) };
+      if (opts.logPath) appendFileSync(opts.logPath, JSON.stringify({ ...metrics, time: new Date().toISOString() }) + '\n');
+      if (skipped) {
+        callbacks.onBadStep?.(metrics, state.consecutiveBad);
+        if (state.consecutiveBad >= opts.maxBadSteps)
+          throw new TrainingDiverged(`training stopped: ${state.consecutiveBad} steps in a row had a non-finite loss or gradient (step ${state.step}, lr ${lr.toExponential(2)}); lower --lr or raise --clip, then --resume from the last checkpoint`);
+      } else callbacks.onStep?.(metrics);
+
+      const epochDone = state.cursor + opts.batch > data.count;
+      if (epochDone) {
+        const lastEpoch = state.step >= totalSteps;
+        const due = (state.epoch + 1) % opts.evalEvery === 0 || lastEpoch;
+        let value: number | null = null;
+        if (task.evaluate && due) {
+          task.model.eval();
+          try {
+            value = await task.evaluate(state.epoch);
+          } finally {
+            task.model.train();
+          }
+        }
+        if (value !== null) heldOut.push({ epoch: state.epoch, value });
+        callbacks.onEpoch?.(state.epoch, value, { meanLoss: epochLoss.count ? epochLoss.sum / epochLoss.count : NaN });
+        epochLoss.sum = 0;
+        epochLoss.count = 0;
+        state.epoch++;
+        state.cursor = 0;
+        state.order = rng.shuffle([...Array(data.count).keys()]);
+      }
+      state.optimizerSteps = task.groups[0]?.optimizer.t ?? 0;
+      state.optimizers = Object.fromEntries(task.groups.map((g) => [g.name, g.optimizer.t]));
+      if (task.ema) state.emaUpdates = task.ema.updates;
+      state.epochLoss = { ...epochLoss };
+      state.extra = task.extraState?.();
+      state.rng = rng.state();
+      if (opts.checkpointDir && (state.step % opts.checkpointEvery === 0 || state.step === totalSteps))
+        await writeCheckpoint(task, state, opts.checkpointDir, callbacks);
+    }
+  } finally {
+    task.model.train(wasTraining);
+  }
+  return { steps: stepsThisRun, finalLoss: lastLoss, heldOut, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** Optimizer state key of a group's entry: "<slot>/<param>" for the unnamed group, else "<group>/<slot>/<param>". */
+const groupKey = (group: string, key: string): string => (group ? `${group}/${key}` : key);
+
+async function writeCheckpoint<D extends TrainData>(task: TrainingTask<D>, state: TrainState, dir: string, callbacks: LoopCallbacks): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  const optimizer = new Map<string, { shape: number[]; data: Float32Array }>();
+  for (const g of task.groups) for (const [k, v] of await g.optimizer.state()) optimizer.set(groupKey(g.name, k), v);
+  const ckpt: Checkpoint = {
+    modelConfig: task.config(), weights: await task.model.stateDict(), optimizer, state,
+    ...(task.ema ? { ema: await task.ema.state() } : {}),
+  };
+  const path = checkpointPath(dir);
+  saveCheckpoint(path, ckpt);
+  callbacks.onCheckpoint?.(path, state.step);
+}
+
+/** Weights, buffers, optimizer state, EMA and the task's own state from a checkpoint. */
+function restore<D extends TrainData>(task: TrainingTask<D>, ckpt: Checkpoint): void {
+  const { state } = ckpt;
+  task.model.loadStateDict(ckpt.weights);
+  const named = task.groups.length === 1 && task.groups[0]!.name === '' ? null : new Set(task.groups.map((g) => g.name));
+  const perGroup = new Map<string, Map<string, { shape: number[]; data: Float32Array }>>(task.groups.map((g) => [g.name, new Map()]));
+  for (const [key, v] of ckpt.optimizer) {
+    const slash = key.indexOf('/');
+    const group = named ? key.slice(0, slash) : '';
+    if (named && (slash < 0 || !named.has(group)))
+      throw new Error(`checkpoint has optimizer state '${key}' of no optimizer group of this ${task.kind} task (groups: ${[...named].join(', ')})`);
+    perGroup.get(group)!.set(named ? key.slice(slash + 1) : key, v);
+  }
+  for (const g of task.groups) {
+    const t = state.optimizers?.[g.name] ?? (g === task.groups[0] ? state.optimizerSteps : undefined);
+    if (t === undefined) throw new Error(`checkpoint has no step count for optimizer group '${g.name}' of this ${task.kind} task`);
+    g.optimizer.load(t, perGroup.get(g.name)!);
+  }
+  task.ema?.load(state.emaUpdates ?? 0, ckpt.ema ?? new Map());
+  if (state.extra) task.restoreExtraState?.(state.extra);
+}
+
+function checkGroups(groups: readonly ParamGroup[]): void {
+  if (groups.length === 0) throw new Error('a training task needs at least one parameter group');
+  const names = groups.map((g) => g.name);
+  if (groups.length > 1 && names.some((n) => !n || n.includes('/')))
+    throw new Error(`parameter groups of a task with several must have names without '/' (got ${names.map((n) => JSON.stringify(n)).join(', ')})`);
+  if (new Set(names).size !== names.length) throw new Error(`parameter group names must be unique (got ${names.join(', ')})`);
+}
+
+export const positiveInt = (name: string, v: number): void => {
+  if (!Number.isInteger(v) || v < 1) throw new Error(`${name} = ${v} must be a positive integer`);
+};
+
+export function validateLoopOptions(o: LoopOptions): void {
+  positiveInt('epochs', o.epochs);
+  positiveInt('batch', o.batch);
+  positiveInt('checkpointEvery', o.checkpointEvery);
+  positiveInt('maxBadSteps', o.maxBadSteps);
+  positiveInt('evalEvery', o.evalEvery);
+  if (!(o.lr > 0) || !Number.isFinite(o.lr)) throw new Error(`lr = ${o.lr} must be a positive number`);
+  if (!(o.decay > 0 && o.decay <= 1)) throw new Error(`decay = ${o.decay} must be in (0, 1]`);
+  if (!(o.clip >= 0)) throw new Error(`clip = ${o.clip} must be ≥ 0 (0 disables clipping)`);
+  if (!Number.isInteger(o.warmupSteps) || o.warmupSteps < 0) throw new Error(`warmupSteps = ${o.warmupSteps} must be a non-negative integer`);
+  if (o.maxSteps !== undefined) positiveInt('maxSteps', o.maxSteps);
+}

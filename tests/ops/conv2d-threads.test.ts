@@ -1,0 +1,42 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEngine } from '../../src/engine/dispatcher.js';
+import type { Engine } from '../../src/engine/engine.js';
+import type { Tensor } from '../../src/engine/tensor.js';
+import { conv2d, conv2dGradFilter, conv2dGradInput, convTranspose2d } from '../../src/ops/index.js';
+import { numel, randomArray } from '../helpers/random.js';
+
+// The wasm conv kernels split tasks over threads; every output must be computed the same way
+// whoever computes it, so 1 and 2 threads give bit-identical results (assembly/conv2d.ts).
+interface Job { name: string; shapes: number[][]; run: (ts: Tensor[]) => Tensor }
+
+const jobs: Job[] = [
+  { name: 'conv2d 3×3 stride 1, groups 2, bias', shapes: [[4, 16, 14, 13], [18, 8, 3, 3], [18]], run: ([x, w, b]) => conv2d(x!, w!, { pad: 1, groups: 2, bias: b! }) },
+  { name: 'conv2d 3×3 stride 2, dilation 2', shapes: [[3, 10, 17, 15], [14, 10, 3, 3]], run: ([x, w]) => conv2d(x!, w!, { pad: 2, stride: 2, dilation: 2 }) },
+  { name: 'depthwise 3×3 multiplier 2, stride 2', shapes: [[4, 24, 32, 30], [48, 1, 3, 3]], run: ([x, w]) => conv2d(x!, w!, { pad: 1, stride: 2, groups: 24 }) },
+  { name: 'conv2dGradInput stride 2', shapes: [[3, 14, 9, 8], [14, 10, 3, 3]], run: ([dy, w]) => conv2dGradInput(dy!, w!, [3, 10, 17, 15], { pad: 2, stride: 2, dilation: 2 }) },
+  { name: 'conv2dGradFilter stride 2, depthwise', shapes: [[4, 24, 32, 30], [4, 48, 16, 15]], run: ([x, dy]) => conv2dGradFilter(x!, dy!, [48, 1, 3, 3], { pad: 1, stride: 2, groups: 24 }) },
+  { name: 'conv2dGradFilter stride 1', shapes: [[4, 16, 14, 13], [4, 18, 14, 13]], run: ([x, dy]) => conv2dGradFilter(x!, dy!, [18, 8, 3, 3], { pad: 1, groups: 2 }) },
+  { name: 'convTranspose2d 4×4 stride 2', shapes: [[3, 16, 9, 8], [16, 6, 4, 4]], run: ([x, w]) => convTranspose2d(x!, w!, { stride: 2, padding: 1 }) },
+];
+
+describe('wasm conv threads', () => {
+  let one: Engine, two: Engine;
+  beforeAll(async () => {
+    one = await createEngine({ backend: 'wasm', threads: 1 });
+    two = await createEngine({ backend: 'wasm', threads: 2 });
+  });
+  afterAll(() => { one?.dispose(); two?.dispose(); });
+
+  it.each(jobs)('$name: 2 threads give bit-identical results to 1', async ({ shapes, run }) => {
+    expect(two.info().details.threads).toBe(2);
+    const data = shapes.map((s, i) => randomArray(numel(s), 31 + i, -0.5, 0.5));
+    const out = async (e: Engine) => {
+      const y = e.scope(() => run(shapes.map((s, i) => e.tensor(data[i]!, s))));
+      const v = await y.data();
+      y.dispose();
+      return v;
+    };
+    const a = await out(one), b = await out(two);
+    expect(Buffer.from(b.buffer).equals(Buffer.from(a.buffer))).toBe(true);
+  });
+});
