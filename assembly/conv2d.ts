@@ -200,10 +200,10 @@ function zeroRun(p: usize, n: i32): void {
  * (image, group, output phase, 4-row block) tasks. Phase e of the table `phases` (8 i32 each:
  * K, kBase, Hr, Wr, ry, rx) covers outputs (i·osh + ry, j·osw + rx), i < Hr, j < Wr, and sums its
  * K steps: offsets offs[kBase …], weights at wpk + G·rb·kBase·4 floats. Each task fills a private
- * tile of 4 rows × ceil16(Hr·Wq) and copies the valid columns out, adding the bias (bias = 0:
- * none). With pack = 1 each thread packs the image group it works on into its own scratch just
- * before use, so the packed copy is still in L2 when the tiles read it; with pack = 0 the source
- * is read in place (ps = H·W).
+ * tile of 4 rows × Hr·Wq positions (rounded up to the micro-kernel's width) and copies the valid
+ * columns out, adding the bias (bias = 0: none). With pack = 1 each thread packs the image group
+ * it works on into its own scratch just before use, so the packed copy is still in L2 when the
+ * tiles read it; with pack = 0 the source is read in place (ps = H·W).
  */
 export function convGemm(x: usize, H: i32, W: i32, pack: i32, top: i32, left: i32, sh: i32, sw: i32,
   Hq: i32, Wq: i32, pps: i32, ps: i32, wpk: usize, offs: usize, phases: usize, nph: i32,
@@ -232,8 +232,9 @@ export function convGemm(x: usize, H: i32, W: i32, pack: i32, top: i32, left: i3
     }
     const K = load<i32>(e), kBase = load<i32>(e, 4), Hr = load<i32>(e, 8), Wr = load<i32>(e, 12);
     const ry = load<i32>(e, 16), rx = load<i32>(e, 20);
-    const Lr = (Hr * Wq + 15) & ~15;
     const nr = min(4, rows - r0);
+    // Positions per tile row: a multiple of the micro-kernel's width (8 for 4 rows, 16 for 1).
+    const Lr = nr >= 3 ? (Hr * Wq + 7) & ~7 : (Hr * Wq + 15) & ~15;
     const wg = wpk + (<usize>(G * rb * kBase + (g * rb + (r0 >> 2)) * K) << 4);
     const po = offs + (<usize>kBase << 2);
     if (K == 0) memory.fill(tile, 0, <usize>(nr * Lr) << 2);

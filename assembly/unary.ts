@@ -24,19 +24,28 @@ const INV_SQRT_2PI: f32 = 0.3989422804014327;
   return f32x4.mul(f32x4.splat(GELU_K), f32x4.add(x, f32x4.mul(f32x4.splat(GELU_C), f32x4.mul(x, f32x4.mul(x, x)))));
 }
 
-/** d/dx x·σ(x) = s · (1 + x · (1 − s)). */
-@inline function siluGrad(x: v128): v128 {
-  const s = sigmoid4(x);
+/**
+ * d/dx x·σ(z(x)) = σ(z) + x · σ(z)(1 − σ(z)) · dz, from one exponential e = e^−|z|:
+ * σ(z) = (z ≥ 0 ? 1 : e) / (1 + e) and σ(1 − σ) = e / (1 + e)², so 1 − σ (which cancels where
+ * σ ≈ 1) is never formed.
+ */
+@inline function sigmoidProductSlope(z: v128, x: v128, dz: v128): v128 {
   const one = f32x4.splat(1.0);
-  return f32x4.mul(s, f32x4.add(one, f32x4.mul(x, f32x4.sub(one, s))));
+  const e = exp4(f32x4.neg(f32x4.abs(z)));
+  const d = f32x4.div(one, f32x4.add(one, e));
+  const s = f32x4.mul(v128.bitselect(one, e, f32x4.ge(z, f32x4.splat(0.0))), d);
+  return f32x4.add(s, f32x4.mul(f32x4.mul(x, f32x4.mul(e, f32x4.mul(d, d))), dz));
 }
 
-/** d/dx x·σ(u), u = K(x + Cx³): s + x · s(1 − s) · K(1 + 3Cx²). */
+/** d/dx x·σ(x). */
+@inline function siluGrad(x: v128): v128 {
+  return sigmoidProductSlope(x, x, f32x4.splat(1.0));
+}
+
+/** d/dx x·σ(u), u = K(x + Cx³): du/dx = K(1 + 3Cx²). */
 @inline function geluTanhGrad(x: v128): v128 {
-  const s = sigmoid4(geluTanhArg(x));
-  const one = f32x4.splat(1.0);
-  const du = f32x4.mul(f32x4.splat(GELU_K), f32x4.add(one, f32x4.mul(f32x4.splat(3.0 * GELU_C), f32x4.mul(x, x))));
-  return f32x4.add(s, f32x4.mul(f32x4.mul(x, f32x4.mul(s, f32x4.sub(one, s))), du));
+  const du = f32x4.mul(f32x4.splat(GELU_K), f32x4.add(f32x4.splat(1.0), f32x4.mul(f32x4.splat(3.0 * GELU_C), f32x4.mul(x, x))));
+  return sigmoidProductSlope(geluTanhArg(x), x, du);
 }
 
 @inline function f(fn: i32, x: v128, a: v128, b: v128): v128 {

@@ -4,6 +4,7 @@ import { uniform } from './lib/random.js';
 import type { Finish, Suite, SuiteContext, SuiteResult } from './lib/suite.js';
 import { gflops, release, sideBySide, type TimingPlan } from './lib/timing.js';
 import { kernelTables, type Cell, type Row } from './ops-tables.js';
+import { runGenerativeOpsBench } from './ops-generative.js';
 import { runSolveBench } from './ops-solve.js';
 import { initTfjs, nchwToNhwc, oihwToHwio, tf } from './tfjs.js';
 
@@ -91,13 +92,14 @@ export interface Contender {
 
 export const ops: Suite = {
   name: 'ops',
-  about: 'conv2d / matmul GFLOP/s: inflow wasm (1 and all threads) and reference vs tfjs-wasm; solve wavefront vs raster per backend',
+  about: 'conv2d / matmul GFLOP/s: inflow wasm (1 and all threads) and reference vs tfjs-wasm; strided / depthwise / transposed conv, GroupNorm, softmax, attention vs tfjs-wasm and onnxruntime-node; solve wavefront vs raster per backend',
   async run(ctx: SuiteContext): Promise<SuiteResult> {
     const finishKernels = await runKernelBench(ctx);
+    const finishImage = await runGenerativeOpsBench(ctx);
     const finishSolve = await runSolveBench(ctx);
     const peak = ctx.peak.gflopsPerCore;
-    const kernels = finishKernels(peak), solve = finishSolve(peak);
-    return { tables: [...kernels.tables, ...solve.tables], data: { kernels: kernels.data, solve: solve.data } };
+    const kernels = finishKernels(peak), image = finishImage(peak), solve = finishSolve(peak);
+    return { tables: [...kernels.tables, ...image.tables, ...solve.tables], data: { kernels: kernels.data, imageOps: image.data, solve: solve.data } };
   },
 };
 

@@ -11,8 +11,9 @@ import { perf } from './perf.js';
 import { report } from './report/suite.js';
 import { sampling } from './sampling.js';
 import { trainBench } from './train.js';
+import { unetBench } from './unet.js';
 
-const suites: Suite[] = [ops, sampling, trainBench, perf, report];
+const suites: Suite[] = [ops, sampling, trainBench, perf, unetBench, report];
 const resultsDir = join(dirname(fileURLToPath(import.meta.url)), 'results');
 
 function usage(msg: string): never {

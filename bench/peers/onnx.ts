@@ -134,9 +134,13 @@ export function groupNorm(g: OnnxGraph, x: string, groups: number, gamma: Float3
   return g.op('GroupNormalization', [x, g.init('gn_gamma', [C], gamma), g.init('gn_beta', [C], beta)], { num_groups: groups, epsilon: { float: eps } }, out);
 }
 
-/** softmax(q·kᵀ·scale)·v on [B, N, d] (Transpose, MatMul, Mul, Softmax, MatMul): attention as an ONNX user writes it. */
-export function attention(g: OnnxGraph, q: string, k: string, v: string, scale: number, out?: string): string {
-  const s = g.op('Mul', [g.op('MatMul', [q, g.op('Transpose', [k], { perm: [0, 2, 1] })]), g.init('attn_scale', [], Float32Array.of(scale))]);
+/**
+ * softmax(q·kᵀ·scale)·v over the last two axes of [..., N, d] (Transpose, MatMul, Mul, Softmax,
+ * MatMul): attention as an ONNX user writes it. `rank` is that of q, k and v (3: [B, N, d]; 4: [B, heads, N, d]).
+ */
+export function attention(g: OnnxGraph, q: string, k: string, v: string, scale: number, rank = 3, out?: string): string {
+  const perm = [...Array(rank - 2).keys(), rank - 1, rank - 2];
+  const s = g.op('Mul', [g.op('MatMul', [q, g.op('Transpose', [k], { perm })]), g.init('attn_scale', [], Float32Array.of(scale))]);
   return g.op('MatMul', [g.op('Softmax', [s], { axis: -1 }), v], {}, out);
 }
 

@@ -8,8 +8,8 @@ import { Module } from './module.js';
 import type { Param } from './param.js';
 
 /**
- * A lookup table: row i of weight [count, dim] for each index i, through the gather op (its
- * gradient adds each output row's gradient into the row it came from).
+ * A lookup table: row i of weight [count, dim] for each index i, by the gather op (its gradient
+ * adds into the rows used). fromOneHot takes one-hot (or soft) rows instead, as a matmul.
  */
 export class Embedding extends Module {
   readonly weight: Param;
@@ -28,7 +28,7 @@ export class Embedding extends Module {
       if (!Number.isInteger(k) || k < 0 || k >= this.count)
         fail(this.path, `index ${k} at position ${i} is outside 0…${this.count - 1}`);
     }
-    return this.engine.scope(() => gather(this.weight.value, this.engine.tensor(Float32Array.from(indices), [indices.length])));
+    return this.engine.scope(() => gather(this.weight.value, this.engine.tensor(indices, [indices.length])));
   }
 
   /** oneHot [N, count] · weight: rows for one-hot (or soft) indices. */

@@ -89,7 +89,7 @@ function pair(op: string, name: string, v: Pair | undefined, min: number): [numb
  * from a mistaken corner or 'same', so it is refused (pad the input explicitly if it is wanted).
  */
 export function resolvePadding(op: string, pad: Padding | undefined, kh: number, kw: number,
-  input?: { H: number; W: number; stride: readonly [number, number] }): Pad4 {
+  input?: { H: number; W: number; stride: readonly [number, number]; dilated?: boolean }): Pad4 {
   let p: Pad4;
   if (pad === undefined || pad === 'valid') p = { left: 0, right: 0, top: 0, bottom: 0 };
   else if (pad === 'same') {
@@ -108,7 +108,8 @@ export function resolvePadding(op: string, pad: Padding | undefined, kh: number,
   for (const [side, v] of Object.entries({ left, right, top, bottom }))
     if (!Number.isInteger(v) || v < 0) fail(op, `padding ${side} = ${v}: paddings are non-negative integers`);
   if (left >= kw || right >= kw || top >= kh || bottom >= kh)
-    fail(op, `padding ${JSON.stringify({ left, right, top, bottom })} is not smaller than the ${kh}×${kw} kernel${input && (kh > 1 || kw > 1) ? ' extent' : ''} (a padded row or column would see only zeros)`);
+    fail(op, `padding ${JSON.stringify({ left, right, top, bottom })} is not smaller than the ${kh}×${kw} kernel` +
+      `${input?.dilated ? ' extent (dilated)' : ''} (a padded row or column would see only zeros)`);
   return { left, right, top, bottom };
 }
 
@@ -124,15 +125,17 @@ function geometry(op: string, xShape: readonly number[], wShape: readonly number
   const groups = o.groups ?? 1;
   if (!Number.isInteger(groups) || groups < 1) fail(op, `groups = ${groups} must be a positive integer`);
   if (Ci % groups !== 0 || Co % groups !== 0)
-    fail(op, `groups = ${groups} must divide input channels ${Ci} and output channels ${Co} (input ${shapeStr(xShape)}, weight ${shapeStr(wShape)})`);
+    fail(op, `groups = ${groups} must divide input channels ${Ci} and output channels ${Co} ` +
+      `(input ${shapeStr(xShape)}, weight ${shapeStr(wShape)})`);
   if (Cig !== Ci / groups)
     fail(op, `weight ${shapeStr(wShape)} expects ${Cig * groups} input channels but input ${shapeStr(xShape)} has ${Ci}`);
   const stride = pair(op, 'stride', o.stride, 1), dilation = pair(op, 'dilation', o.dilation, 1);
   const ekh = dilation[0] * (kh - 1) + 1, ekw = dilation[1] * (kw - 1) + 1;
-  const pad = resolvePadding(op, o.pad, ekh, ekw, { H, W, stride });
+  const dilated = ekh !== kh || ekw !== kw;
+  const pad = resolvePadding(op, o.pad, ekh, ekw, { H, W, stride, dilated });
   const Hp = H + pad.top + pad.bottom, Wp = W + pad.left + pad.right;
   if (Hp < ekh || Wp < ekw)
-    fail(op, `kernel ${kh}×${kw}${ekh !== kh || ekw !== kw ? ` (dilated extent ${ekh}×${ekw})` : ''} is larger than the padded input ${shapeStr(xShape)}`);
+    fail(op, `kernel ${kh}×${kw}${dilated ? ` (dilated extent ${ekh}×${ekw})` : ''} is larger than the padded input ${shapeStr(xShape)}`);
   const Ho = Math.floor((Hp - ekh) / stride[0]) + 1, Wo = Math.floor((Wp - ekw) / stride[1]) + 1;
   return { attrs: { pad, stride, dilation, groups }, outShape: [N, Co, Ho, Wo] };
 }
@@ -254,7 +257,7 @@ interface Source {
 interface Phase {
   /** Tap indices a·kw + b into the weight, in K order. */
   taps: number[];
-  /** Per tap: its offset inside a channel's phase planes, before the plane offset is known. */
+  /** Per tap: its phase plane (ph·sw + pw) and its row and column offset inside that plane. */
   plane: number[];
   row: number[];
   col: number[];
@@ -425,7 +428,7 @@ const geometryFields = {
   top: 'i32', left: 'i32', sh: 'u32', sw: 'u32', dh: 'u32', dw: 'u32',
 } as const;
 const wgslConv = wgslKernel('conv2d', { n: 'u32', ...geometryFields, hasBias: 'u32' });
-const wgslGradInput = wgslKernel('conv2dGradInput', { n: 'u32', ...geometryFields, hasBias: 'u32' });
+const wgslGradInput = wgslKernel('conv2dGradInput', { n: 'u32', ...geometryFields, stepH: 'u32', stepW: 'u32', hasBias: 'u32' });
 const wgslGradFilter = wgslKernel('conv2dGradFilter', { nOut: 'u32', N: 'u32', ...geometryFields });
 
 const gpuGeometry = (d: Dims) => ({
@@ -433,8 +436,7 @@ const gpuGeometry = (d: Dims) => ({
   top: d.top, left: d.left, sh: d.sh, sw: d.sw, dh: d.dh, dw: d.dw,
 });
 const numel = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
-/** Workgroups one dispatch can launch on the 2-D grid. */
-const MAX_WORKGROUPS = 65535 * 65535;
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
 
 // ---- kernels ---------------------------------------------------------------------------------------
 
@@ -470,10 +472,13 @@ export const conv2dKernel = defineKernel<ConvBiasAttrs>({
       const n = numel(out.shape);
       if (n === 0) return;
       const hasBias = attrs.hasBias && bias !== undefined;
+      const d = dims(x.shape, w.shape, out.shape, attrs);
+      // One invocation per output pixel and 4 output channels of a group (wgsl/conv2d.wgsl).
+      const inv = d.N * d.G * Math.ceil(d.Cog / 4) * d.Ho * d.Wo;
       ctx.dispatch(wgslConv, [{
-        params: { n, ...gpuGeometry(dims(x.shape, w.shape, out.shape, attrs)), hasBias: +hasBias },
+        params: { n: inv, ...gpuGeometry(d), hasBias: +hasBias },
         bindings: [x.storage, w.storage, (hasBias ? bias : w).storage, out.storage],
-        workgroups: Math.ceil(n / 64),
+        workgroups: Math.ceil(inv / 64),
       }]);
     },
   },
@@ -515,10 +520,15 @@ export const conv2dGradInputKernel = defineKernel<ConvBiasAttrs>({
       const n = numel(out.shape);
       if (n === 0) return;
       const hasBias = attrs.hasBias && bias !== undefined;
+      const d = dims(out.shape, w.shape, dy.shape, attrs);
+      // Taps of one residue class mod the stride are s / gcd(s, d) apart (wgsl/conv2d.wgsl).
+      const stepH = d.sh / gcd(d.sh, d.dh), stepW = d.sw / gcd(d.sw, d.dw);
+      // One invocation per dx pixel and 4 channels of a group.
+      const inv = d.N * d.G * Math.ceil(d.Cig / 4) * d.H * d.W;
       ctx.dispatch(wgslGradInput, [{
-        params: { n, ...gpuGeometry(dims(out.shape, w.shape, dy.shape, attrs)), hasBias: +hasBias },
+        params: { n: inv, ...gpuGeometry(d), stepH, stepW, hasBias: +hasBias },
         bindings: [dy.storage, w.storage, (hasBias ? bias : w).storage, out.storage],
-        workgroups: Math.ceil(n / 64),
+        workgroups: Math.ceil(inv / 64),
       }]);
     },
   },
@@ -573,18 +583,16 @@ export const conv2dGradFilterKernel = defineKernel<ConvGeometry>({
   },
   webgpu: {
     kernels: [wgslGradFilter],
-    supports(_inputs, out) {
-      const n = numel(out.shape);
-      return n > MAX_WORKGROUPS ? `${n} workgroups (one per weight) exceed one dispatch (${MAX_WORKGROUPS})` : null;
-    },
     run(ctx, inputs, out, attrs) {
       const [x, dy] = inputs as [View, View];
-      const nOut = numel(out.shape);
-      if (nOut === 0) return;
+      if (numel(out.shape) === 0) return;
+      const d = dims(x.shape, out.shape, dy.shape, attrs);
+      // One invocation per weight tap and 4 output channels of a group.
+      const inv = d.G * Math.ceil(d.Cog / 4) * d.Cig * d.kh * d.kw;
       ctx.dispatch(wgslGradFilter, [{
-        params: { nOut, N: x.shape[0]!, ...gpuGeometry(dims(x.shape, out.shape, dy.shape, attrs)) },
+        params: { nOut: inv, N: d.N, ...gpuGeometry(d) },
         bindings: [x.storage, dy.storage, out.storage],
-        workgroups: nOut,
+        workgroups: Math.ceil(inv / 64),
       }]);
     },
   },
@@ -667,7 +675,7 @@ export function convTranspose2d(x: Tensor, w: Tensor, opts: ConvTransposeOptions
   if (outPad[0] >= stride[0] || outPad[1] >= stride[1])
     fail(op, `outputPadding ${outPad.join('×')} must be smaller than the stride ${stride.join('×')}`);
   const ekh = dilation[0] * (kh - 1) + 1, ekw = dilation[1] * (kw - 1) + 1;
-  const pad = resolvePadding(op, opts.padding, ekh, ekw, { H: H * stride[0], W: W * stride[1], stride });
+  const pad = resolvePadding(op, opts.padding, ekh, ekw, { H: H * stride[0], W: W * stride[1], stride, dilated: ekh !== kh || ekw !== kw });
   const Ho = (H - 1) * stride[0] - pad.top - pad.bottom + ekh + outPad[0];
   const Wo = (W - 1) * stride[1] - pad.left - pad.right + ekw + outPad[1];
   const Cout = Cog * groups;

@@ -30,7 +30,7 @@ describe('bad input', () => {
   it('a disposed tensor cannot be used', async () => {
     const x = t([2, 2]);
     x.dispose();
-    expect(() => ops.exp(x)).toThrow(/unary: tensor #\d+ \[2, 2\] was disposed/);
+    expect(() => ops.exp(x)).toThrow(/exp: tensor #\d+ \[2, 2\] was disposed/);
     await expect(x.data()).rejects.toThrow(/data: tensor #\d+ \[2, 2\] was disposed/);
     expect(() => x.dispose()).not.toThrow();
   });

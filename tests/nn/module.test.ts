@@ -160,18 +160,16 @@ describe('modules', () => {
     expect(Math.max(...w.map(Math.abs))).toBeLessThanOrEqual(1 / Math.sqrt(18));
   });
 
-  it('Conv2d with stride 2 either runs strided (when the op supports it) or says the op does not', () => {
-    const conv = new Conv2d(engine, 1, 2, 3, { stride: 2, padding: 1 });
-    const x = engine.zeros([1, 1, 7, 7]);
-    let shape: readonly number[] | null = null, error = '';
-    try {
-      shape = conv.forward(x).shape;
-    } catch (e) {
-      error = (e as Error).message;
-    }
-    if (shape) expect(shape).toEqual([1, 2, 4, 4]);
-    else expect(error).toMatch(/stride/);
+  it('Conv2d passes stride and dilation to the op', async () => {
+    const x = engine.tensor(new Rng(8).normals(2 * 7 * 7), [1, 2, 7, 7]);
+    const strided = new Conv2d(engine, 2, 3, 3, { stride: 2, padding: 1, rng: new Rng(9) });
+    const y = strided.forward(x);
+    expect(y.shape).toEqual([1, 3, 4, 4]);
+    const direct = await conv2d(x, strided.weight.value, { bias: strided.bias!.value, pad: 1, stride: [2, 2] }).data64();
+    expect(Array.from(await y.data64())).toEqual(Array.from(direct));
+    expect(new Conv2d(engine, 2, 3, 3, { dilation: 2 }).forward(x).shape).toEqual([1, 3, 3, 3]);
     expect(() => new Conv2d(engine, 3, 4, 3, { groups: 2 })).toThrow(/groups = 2 must be a positive integer dividing inChannels 3/);
+    expect(() => new Conv2d(engine, 2, 2, 3, { stride: 0 })).toThrow(/stride = 0 must be a positive integer/);
   });
 
   it('Sequential names modules by position, as PyTorch', () => {

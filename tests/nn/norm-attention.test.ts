@@ -103,9 +103,9 @@ describe('AttentionBlock', () => {
     const x = engine.tensor(data(1 * 4 * 2 * 2, 9), [1, 4, 2, 2]);
     const block = new AttentionBlock(engine, 4, { heads: 1, groups: 1, rng: new Rng(10) });
     block.proj.weight.value = engine.tensor(data(16, 11), [4, 4, 1, 1]);
-    const x2 = engine.tensor(await x.data64().then((v) => { const w = Float64Array.from(v); w[3] += 1; return w; }), [1, 4, 2, 2]);
+    const x2 = engine.tensor(await x.data64().then((v) => { const w = Float64Array.from(v); w[3] = w[3]! + 1; return w; }), [1, 4, 2, 2]);
     const [a, b] = await Promise.all([x, x2].map((t) => engine.scope(() => block.forward(t)).data64()));
     // Changing pixel 3 of channel 0 moves the other pixels' outputs too.
-    expect(Math.abs(a[0]! - b[0]!)).toBeGreaterThan(1e-6);
+    expect(Math.abs(a![0]! - b![0]!)).toBeGreaterThan(1e-6);
   });
 });

@@ -52,7 +52,9 @@ for (const { op, c } of all) describe(`${op}: ${c.name}`, () => {
     expect(engine.memory().buffers).toBe(before.buffers - xs.length);
   });
 
-  it.skipIf(c.grad === false)('gradients match finite differences (float64)', async () => {
+  // Cases with grad: false are parity-only (too large for finite differences, or no gradient); the
+  // smaller cases of the same op check the rule.
+  if (c.grad !== false) it('gradients match finite differences (float64)', async () => {
     const engine = engineOf('reference').engine!;
     const checked = Array.isArray(c.grad) ? c.grad : c.inputs.map((_, i) => i);
     const inputs = c.inputs.map((inp, i) => ({ shape: inp.shape, data: Float64Array.from(values(inp, 101 + i)) }));
