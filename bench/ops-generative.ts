@@ -8,7 +8,7 @@ import type { Finish, SuiteContext } from './lib/suite.js';
 import { gflops, release, sideBySide, type TimingPlan } from './lib/timing.js';
 import { imageOpTables, type OpCell, type OpRow } from './ops-tables.js';
 import type { Contender } from './ops.js';
-import { attention as onnxAttention, conv as onnxConv, groupNorm as onnxGroupNorm, OnnxGraph } from './peers/onnx.js';
+import { attention as onnxAttention, conv as onnxConv, groupNorm as onnxGroupNorm, OnnxGraph, ortOptions } from './peers/onnx.js';
 import { loadOrt } from './perf/conv-stack.js';
 import { initTfjs, nchwToNhwc, oihwToHwio, tf } from './tfjs.js';
 
@@ -264,7 +264,7 @@ async function ortSessions(ort: Ort, c: OpCase, threads: number[]) {
   const { model, feeds } = c.onnx.build();
   const feed = Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, new ort.Tensor('float32', v.data, v.shape)]));
   return Promise.all(threads.map(async (t) => {
-    const session = await ort.InferenceSession.create(model, { intraOpNumThreads: t, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+    const session = await ort.InferenceSession.create(model, ortOptions(t));
     return { call: async () => (await session.run(feed)).y, release: () => session.release() };
   }));
 }

@@ -12,6 +12,7 @@ import { relDiff, sig } from './lib/compare.js';
 import type { Table } from './lib/report.js';
 import type { Suite, SuiteContext } from './lib/suite.js';
 import { sideBySide, type Timing, type TimingPlan } from './lib/timing.js';
+import { ortOptions } from './peers/onnx.js';
 import { unetModel } from './peers/onnx-unet.js';
 import type { HostWeights } from './peers/tfjs-flow.js';
 import { TfjsUNet, tfjsUNetTrainStep } from './peers/tfjs-unet.js';
@@ -175,7 +176,7 @@ export const unetBench: Suite = {
       if (ort) {
         const model = unetModel(config, batch, weights);
         for (const th of ctx.threadsAll > 1 ? [1, ctx.threadsAll] : [1]) {
-          const session = await ort.InferenceSession.create(model, { intraOpNumThreads: th, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+          const session = await ort.InferenceSession.create(model, ortOptions(th));
           const feed = { x: new ort.Tensor('float32', d.x, d.shape), temb: new ort.Tensor('float32', emb, [batch, config.baseChannels]) };
           ids.push(th === 1 ? 'ort1' : 'ortN'); labels.push(`onnxruntime-node ${ortVersion} CPU, ${th} thread${th > 1 ? 's' : ''}`); threads.push(th);
           calls.push(async () => (await session.run(feed)).y!.data as Float32Array);

@@ -1,4 +1,5 @@
-export type { Backend, BackendName, KernelAttrs, KernelName, Pad4 } from './backends/backend.js';
+export type { Backend, BackendName, Pad4 } from './backends/backend.js';
+export type { KernelDef } from './engine/kernel.js';
 export { createEngine, isSoftwareAdapter, type EngineOptions } from './engine/dispatcher.js';
 export { Engine, type EngineInfo } from './engine/engine.js';
 export { InflowError } from './engine/errors.js';

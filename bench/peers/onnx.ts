@@ -113,6 +113,16 @@ export class OnnxGraph {
   }
 }
 
+/**
+ * onnxruntime session options for a side-by-side run: `threads` intra-op threads, full graph
+ * optimisation, and no spinning. By default its idle pool threads spin for a while after each run;
+ * on a 2-core machine that takes the cores from whichever contender is timed next.
+ */
+export const ortOptions = (threads: number) => ({
+  intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' as const,
+  extra: { session: { intra_op: { allow_spinning: '0' } } },
+});
+
 // ---- building blocks shared by the op rows and the UNet graph ---------------------------------------
 
 export interface ConvAttrs { k: number; stride?: number; pad?: number | readonly [number, number, number, number]; group?: number }

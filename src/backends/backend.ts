@@ -3,8 +3,10 @@
  *
  * Kernels are pure: they read input buffers and write one pre-allocated output buffer.
  * The engine validates shapes, allocates the output, and normalises shapes before calling a kernel,
- * so a kernel never needs to check its arguments. Gradients are written once, in src/engine/ops,
- * in terms of these kernels, so every backend gets the same gradient rules.
+ * so a kernel never needs to check its arguments. Every kernel is declared once in an op file
+ * (src/ops/*.ts, collected by the generated registry), with its gradient rule written there in
+ * terms of ops, so every backend gets the same gradient rules; a backend's table maps each kernel
+ * name to its implementation.
  *
  * Layout: float32 (float64 on the reference backend, the oracle), row-major, NCHW. Each op file in
  * src/ops/ states the shapes its kernels see.
@@ -30,19 +32,11 @@ export interface Pad4 {
   readonly bottom: number;
 }
 
-/** Attributes of the kernels written before op files, by name: none are left (every kernel is in src/ops/). */
-export interface KernelAttrs {}
-
-export type KernelName = keyof KernelAttrs;
-
-export type Kernel<K extends KernelName> = (inputs: readonly View[], output: View, attrs: KernelAttrs[K]) => void;
-
-/** The kernels written before op files (src/engine/ops), typed by name. */
-export type KernelTable = { [K in KernelName]: Kernel<K> };
-
-/** Any kernel by name: the typed table plus every kernel of the op registry (src/ops/*.ts). */
+/** A kernel as a backend stores it; its attributes are typed by its KernelDef (src/engine/kernel.ts). */
 export type AnyKernel = (inputs: readonly View[], output: View, attrs: any) => void;
-export type KernelTableWithOps = KernelTable & { readonly [name: string]: AnyKernel };
+
+/** Kernel name → implementation, built from the op registry by each backend. */
+export type KernelTable = { readonly [name: string]: AnyKernel };
 
 export interface MemoryInfo {
   buffers: number;
@@ -57,7 +51,7 @@ export interface BackendInfo {
 
 export interface Backend {
   readonly name: BackendName;
-  readonly kernels: KernelTableWithOps;
+  readonly kernels: KernelTable;
   /**
    * Capability check: null when the backend can run this kernel at these shapes, otherwise the reason.
    * The dispatcher asks before calling, so kernels never have to throw for unsupported shapes.

@@ -1,4 +1,4 @@
-import type { Backend, BackendInfo, KernelAttrs, KernelName, MemoryInfo } from '../backends/backend.js';
+import type { Backend, BackendInfo, MemoryInfo } from '../backends/backend.js';
 import type { KernelDef } from './kernel.js';
 import { fillKernel } from '../ops/fill.js';
 import { valueAndGrads, type ValueAndGrads } from './autograd.js';
@@ -100,10 +100,8 @@ export class Engine {
 
   // ---- running kernels ------------------------------------------------------------------------
 
-  run<K extends KernelName>(op: K, call: KernelCall<KernelAttrs[K]>): Tensor;
-  run<A>(op: KernelDef<A>, call: KernelCall<A>): Tensor;
-  run(kernel: string | KernelDef, call: KernelCall<unknown>): Tensor {
-    const op = typeof kernel === 'string' ? kernel : kernel.name;
+  run<A>(kernel: KernelDef<A>, call: KernelCall<A>): Tensor {
+    const op = kernel.name;
     for (const t of call.inputs) {
       t.assertLive(op);
       if (t.engine !== this) fail(op, `${t} belongs to another engine (${t.engine.name}); move it with engine.adoptFrom()`);

@@ -17,12 +17,6 @@ export function checkShape(op: string, shape: Shape): void {
   if (numel(shape) > MAX_ELEMENTS) fail(op, `shape ${shapeStr(shape)} has ${numel(shape)} elements, more than the limit ${MAX_ELEMENTS}`);
 }
 
-/** Pads a shape of rank ≤ 4 with leading 1s to rank 4 (the form the rank-4 elementwise and reduce kernels see). */
-export function to4(shape: Shape): number[] {
-  if (shape.length > 4) fail('to4', `shape ${shapeStr(shape)}: the rank-4 elementwise and reduce kernels take rank ≤ 4`);
-  return [...new Array<number>(4 - shape.length).fill(1), ...shape];
-}
-
 /** Numpy broadcasting of two shapes, or an error naming the op and both shapes. */
 export function broadcastShapes(op: string, a: Shape, b: Shape): number[] {
   const rank = Math.max(a.length, b.length);

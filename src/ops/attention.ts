@@ -1,6 +1,6 @@
 import { buf } from '../backends/reference/storage.js';
 import type { View } from '../backends/backend.js';
-import { ceil8, withScratch } from '../backends/wasm/context.js';
+import { ceil8, withScratch } from './util/scratch.js';
 import { fail, shapeStr } from '../engine/errors.js';
 import { defineKernel, wasmExport, wgslKernel, type GpuContext, type GpuVariant, type WasmContext, type WgslKernel } from '../engine/kernel.js';
 import type { Tensor } from '../engine/tensor.js';

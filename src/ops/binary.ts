@@ -3,7 +3,7 @@ import { fail, shapeStr } from '../engine/errors.js';
 import { defineKernel, enumCode, wasmExport, wgslKernel } from '../engine/kernel.js';
 import { broadcastShapes, numel, sameShape, type Shape } from '../engine/shape.js';
 import type { Tensor } from '../engine/tensor.js';
-import { reshape, sumTo } from '../engine/ops/shape-ops.js';
+import { reshape, sumTo } from '../engine/views.js';
 import { affine, neg } from './unary.js';
 import { broadcastLayout, forEachBroadcast, sixOf } from './util/broadcast.js';
 import { checkTensor } from './util/checks.js';

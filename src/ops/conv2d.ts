@@ -2,7 +2,7 @@ import type { Pad4, View } from '../backends/backend.js';
 import { buf } from '../backends/reference/storage.js';
 import { fail, shapeStr } from '../engine/errors.js';
 import { defineKernel, wasmExport, wgslKernel, type WasmContext } from '../engine/kernel.js';
-import { reshape } from '../engine/ops/shape-ops.js';
+import { reshape } from '../engine/views.js';
 import type { Tensor } from '../engine/tensor.js';
 import { sum } from './reduce.js';
 import { checkImage } from './util/checks.js';

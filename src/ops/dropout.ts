@@ -1,7 +1,7 @@
 import { buf } from '../backends/reference/storage.js';
 import { fail } from '../engine/errors.js';
 import { defineKernel, wasmExport, wgslKernel } from '../engine/kernel.js';
-import { reshape } from '../engine/ops/shape-ops.js';
+import { reshape } from '../engine/views.js';
 import type { Tensor } from '../engine/tensor.js';
 import { forEachBlock, keepThreshold, philoxKey } from './util/philox.js';
 

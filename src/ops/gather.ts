@@ -1,5 +1,5 @@
 import { buf } from '../backends/reference/storage.js';
-import { withScratch } from '../backends/wasm/context.js';
+import { withScratch } from './util/scratch.js';
 import { fail, shapeStr } from '../engine/errors.js';
 import { defineKernel, wasmExport, wgslKernel } from '../engine/kernel.js';
 import { normaliseAxis, numel } from '../engine/shape.js';

@@ -1,10 +1,10 @@
 import { buf } from '../backends/reference/storage.js';
-import { ceil4, withScratch } from '../backends/wasm/context.js';
+import { ceil4, withScratch } from './util/scratch.js';
 import { fail, shapeStr } from '../engine/errors.js';
 import { defineKernel, wasmExport, wgslKernel } from '../engine/kernel.js';
 import type { Tensor } from '../engine/tensor.js';
 import { sum } from './reduce.js';
-import { reshape } from '../engine/ops/shape-ops.js';
+import { reshape } from '../engine/views.js';
 
 /**
  * Batched matrix product y[t] = op(a[t]) · op(b[t]) over rank-3 views [batch, rows, cols]; a batch

@@ -2,7 +2,7 @@ import { buf } from '../backends/reference/storage.js';
 import type { View } from '../backends/backend.js';
 import { fail, shapeStr } from '../engine/errors.js';
 import { defineKernel, wasmExport, wgslKernel, type GpuContext, type WasmContext } from '../engine/kernel.js';
-import { reshape } from '../engine/ops/shape-ops.js';
+import { reshape } from '../engine/views.js';
 import { mul } from './binary.js';
 import { affine, reciprocal, sqrt } from './unary.js';
 import { concat, slice } from './concat.js';

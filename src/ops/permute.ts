@@ -2,7 +2,7 @@ import { buf } from '../backends/reference/storage.js';
 import { strides } from '../backends/strides.js';
 import { fail, shapeStr } from '../engine/errors.js';
 import { defineKernel, wasmExport, wgslKernel } from '../engine/kernel.js';
-import { reshape } from '../engine/ops/shape-ops.js';
+import { reshape } from '../engine/views.js';
 import { normaliseAxis, numel } from '../engine/shape.js';
 import type { Tensor } from '../engine/tensor.js';
 import { inversePermutation, permutePlan } from './util/layout.js';

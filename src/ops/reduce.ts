@@ -1,8 +1,8 @@
 import { buf, strides } from '../backends/reference/storage.js';
-import { withScratch } from '../backends/wasm/context.js';
+import { withScratch } from './util/scratch.js';
 import { fail, shapeStr } from '../engine/errors.js';
 import { defineKernel, enumCode, wasmExport, wgslKernel } from '../engine/kernel.js';
-import { reshape } from '../engine/ops/shape-ops.js';
+import { reshape } from '../engine/views.js';
 import { broadcastTo, equal, mul, sub } from './binary.js';
 import { exp } from './unary.js';
 import { normaliseAxis, numel } from '../engine/shape.js';

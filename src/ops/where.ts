@@ -3,7 +3,7 @@ import { fail } from '../engine/errors.js';
 import { defineKernel, wasmExport, wgslKernel } from '../engine/kernel.js';
 import { broadcastShapes, numel } from '../engine/shape.js';
 import type { Tensor } from '../engine/tensor.js';
-import { sumTo } from '../engine/ops/shape-ops.js';
+import { sumTo } from '../engine/views.js';
 import { broadcastLayout, forEachBroadcast, sixOf } from './util/broadcast.js';
 import { checkTensor } from './util/checks.js';
 

@@ -1,9 +1,8 @@
-import type { Backend, KernelTable, KernelTableWithOps, Storage } from '../backend.js';
+import type { Backend, KernelTable, Storage } from '../backend.js';
 import { opKernels } from '../../../bindings/generated/ops.js';
 import { RefStorage } from './storage.js';
 
-const legacy: KernelTable = {};
-const kernels: KernelTableWithOps = { ...legacy, ...Object.fromEntries(opKernels.map((k) => [k.name, k.reference])) };
+const kernels: KernelTable = Object.fromEntries(opKernels.map((k) => [k.name, k.reference]));
 
 /** Plain TypeScript, float64 storage and accumulation: the oracle every other backend is tested against. */
 export function createReferenceBackend(): Backend {

@@ -1,11 +1,9 @@
-import type { AnyKernel, Backend, KernelTableWithOps, Storage, View } from '../backend.js';
+import type { AnyKernel, Backend, KernelTable, Storage, View } from '../backend.js';
 import { opKernels, opWasmExports } from '../../../bindings/generated/ops.js';
 import { orderArgs, type WasmContext } from '../../engine/kernel.js';
 import { compileWasm, simdSupported, threadsUnavailableReason } from '../../../bindings/wasm-loader.js';
 import { importNodeOnly } from '../../../bindings/node-only.js';
 import { LinearAllocator } from './allocator.js';
-import { legacyKernelNames } from './codes.js';
-import { wasmKernels, type KernelContext } from './kernels.js';
 import { CTL_BYTES, KernelRunner, startWorkers } from './pool.js';
 
 class WasmStorage implements Storage {
@@ -13,8 +11,8 @@ class WasmStorage implements Storage {
   constructor(readonly numel: number, readonly ptr: number) {}
 }
 
-/** Every export the runner calls: the legacy glue's and every op file's declared ones. */
-const kernelNames = [...new Set([...legacyKernelNames, ...opWasmExports])];
+/** Every export the runner calls: the ones the op files declare. */
+const kernelNames = [...new Set(opWasmExports)];
 
 /** Shared memory ceiling for the threaded module, in 64 KiB pages (2 GiB; matches asconfig.json). */
 const THREADS_MAX_PAGES = 32768;
@@ -78,30 +76,19 @@ export async function createWasmBackend(opts: { threads?: number } = {}): Promis
   // Views are always made from memory.buffer at the moment of use: growth detaches (or, when shared, truncates) older ones.
   const f32 = (s: WasmStorage): Float32Array => new Float32Array(mem.buffer, s.ptr, s.numel);
 
-  const ctx: KernelContext = {
+  const opCtx: WasmContext = {
     ptr: ptrOf,
     scratch: (bytes) => alloc.alloc(bytes),
     scratchFree: (ptr, bytes) => alloc.free(ptr, bytes),
     writeInts: (ptr, values) => new Int32Array(mem.buffer, ptr, values.length).set(values),
-    run: (name, args, work) => run.run(name, args, work),
-    threads,
-  };
-  const opCtx: WasmContext = {
-    ptr: ptrOf,
-    scratch: ctx.scratch,
-    scratchFree: ctx.scratchFree,
-    writeInts: ctx.writeInts,
     call: (fn, args, work) => run.run(fn.export, orderArgs(fn, args), work),
     query: (fn, args) => run.query(fn.export, orderArgs(fn, args)),
     threads,
   };
-  const kernels: KernelTableWithOps = {
-    ...wasmKernels(ctx),
-    ...Object.fromEntries(opKernels.flatMap((k): Array<[string, AnyKernel]> => {
-      const w = k.wasm;
-      return w ? [[k.name, (i, o, a) => w.run(opCtx, i, o, a)]] : [];
-    })),
-  };
+  const kernels: KernelTable = Object.fromEntries(opKernels.flatMap((k): Array<[string, AnyKernel]> => {
+    const w = k.wasm;
+    return w ? [[k.name, (i, o, a) => w.run(opCtx, i, o, a)]] : [];
+  }));
   const opByName = new Map(opKernels.map((k) => [k.name, k]));
 
   return {

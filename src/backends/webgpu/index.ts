@@ -1,4 +1,4 @@
-import type { AnyKernel, Backend, KernelTable, KernelTableWithOps, Storage, View } from '../backend.js';
+import type { AnyKernel, Backend, KernelTable, Storage, View } from '../backend.js';
 import { opKernels } from '../../../bindings/generated/ops.js';
 import { packUniforms, type GpuContext, type GpuKernelOptions, type GpuVariant } from '../../engine/kernel.js';
 import { acquireDevice, adapterFacts } from './device.js';
@@ -47,7 +47,6 @@ export async function createWebGPUBackend(opts: WebGPUBackendOptions): Promise<W
   const solvePath = opts.solvePath ?? 'auto';
   const live = new Set<WebGPUStorage>();
 
-  const table: KernelTable = {};
   const ctx: GpuContext = {
     device,
     options: { solvePath },
@@ -60,7 +59,7 @@ export async function createWebGPUBackend(opts: WebGPUBackendOptions): Promise<W
     },
     temporary: (data) => rt.temporary(data),
   };
-  const all: Record<string, AnyKernel> = { ...table };
+  const all: Record<string, AnyKernel> = {};
   for (const k of opKernels) {
     const g = k.webgpu;
     if (g) all[k.name] = (i, o, a) => g.run(ctx, i, o, a);
@@ -68,7 +67,7 @@ export async function createWebGPUBackend(opts: WebGPUBackendOptions): Promise<W
   // Every kernel first refuses to run on a lost or disposed device, with the reason.
   const kernels = Object.fromEntries(Object.entries(all).map(([name, fn]) => [name,
     (i: readonly View[], o: View, a: unknown) => { rt.check(); fn(i, o, a); }],
-  )) as unknown as KernelTableWithOps;
+  )) as KernelTable;
 
   return {
     name: 'webgpu',
@@ -77,7 +76,7 @@ export async function createWebGPUBackend(opts: WebGPUBackendOptions): Promise<W
     supports(op, inputs, output, attrs) {
       const def = opByName.get(op);
       if (def && !def.webgpu) return `${op} has no WebGPU kernel yet`;
-      return supports(device, op, inputs, output, attrs) ?? def?.webgpu?.supports?.(inputs, output, attrs) ?? null;
+      return supports(device, inputs, output) ?? def?.webgpu?.supports?.(inputs, output, attrs) ?? null;
     },
     alloc(numel) {
       const bytes = numel * 4;

@@ -1,7 +1,7 @@
-import { fail, shapeStr } from '../errors.js';
-import { checkShape, numel, sameShape, type Shape } from '../shape.js';
-import type { Tensor } from '../tensor.js';
-import { sum } from '../../ops/reduce.js';
+import { fail, shapeStr } from './errors.js';
+import { checkShape, numel, sameShape, type Shape } from './shape.js';
+import type { Tensor } from './tensor.js';
+import { sum } from '../ops/reduce.js';
 
 /** The same memory under another shape with the same element count (no copy). */
 export function reshape(x: Tensor, shape: Shape): Tensor {

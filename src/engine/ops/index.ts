@@ -1,1 +1,0 @@
-export { reshape, sumTo } from './shape-ops.js';
