@@ -1,5 +1,5 @@
 import { firstTask, nextTask } from './common';
-import { expf4 } from './util/simd-math';
+import { expf4 } from './util/transcendental';
 
 /*
  * Scaled dot-product attention on [B, N, width] rows (docs/ops/attention.md), blocked so that no

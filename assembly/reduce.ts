@@ -1,6 +1,7 @@
 import { firstTask, nextTask } from './common';
 import { FN_logSumExp, FN_max, FN_mean, FN_sum, FN_sumSquares } from './generated/reduce';
-import { expf1, expf4, maxF32, sumExpF32, sumF32, sumSqDevF32 } from './util/simd-math';
+import { maxF32, sumExpF32, sumF32, sumSqDevF32 } from './util/simd-math';
+import { expf1, expf4 } from './util/transcendental';
 
 /*
  * x has shape (d0..d3); r_i = 1 marks a reduced axis. Work is split over output rows (the kept

@@ -1,5 +1,6 @@
 import { firstTask, nextTask } from './common';
-import { expf1, expf4, maxF32, sumExpF32 } from './util/simd-math';
+import { maxF32, sumExpF32 } from './util/simd-math';
+import { expf1, expf4 } from './util/transcendental';
 
 /** Columns per task when the softmax axis is not the last one (one 256-byte run of each row). */
 const CHUNK: i32 = 64;

@@ -201,7 +201,7 @@ export async function runGenerativeOpsBench(ctx: SuiteContext): Promise<Finish> 
     contenders.push({ id: 'wasmN', label: `inflow wasm, ${Number(engine.info().details.threads ?? 1)} threads`, threads: Number(engine.info().details.threads ?? 1), engine });
   }
   const ortThreads = ort ? (ctx.threadsAll > 1 ? [1, ctx.threadsAll] : [1]) : [];
-  const peers: Peer[] = ortThreads.map((t) => ({ id: t === 1 ? 'ort1' : 'ortN', label: `onnxruntime-node ${ortVersion} CPU, ${t} thread${t > 1 ? 's' : ''}`, threads: t }));
+  const peers: Peer[] = ortThreads.map((t) => ({ id: t === 1 ? 'ort1' : 'ortN', label: `onnxruntime-node ${ortVersion} CPU, ${t} thread${t > 1 ? 's, no spinning' : ''}`, threads: t }));
   if (!ort) notes.push(`onnxruntime-node did not load: ${ortMissing}`);
 
   const rows: OpRow[] = [];

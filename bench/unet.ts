@@ -178,7 +178,7 @@ export const unetBench: Suite = {
         for (const th of ctx.threadsAll > 1 ? [1, ctx.threadsAll] : [1]) {
           const session = await ort.InferenceSession.create(model, ortOptions(th));
           const feed = { x: new ort.Tensor('float32', d.x, d.shape), temb: new ort.Tensor('float32', emb, [batch, config.baseChannels]) };
-          ids.push(th === 1 ? 'ort1' : 'ortN'); labels.push(`onnxruntime-node ${ortVersion} CPU, ${th} thread${th > 1 ? 's' : ''}`); threads.push(th);
+          ids.push(th === 1 ? 'ort1' : 'ortN'); labels.push(`onnxruntime-node ${ortVersion} CPU, ${th} thread${th > 1 ? 's, no spinning' : ''}`); threads.push(th);
           calls.push(async () => (await session.run(feed)).y!.data as Float32Array);
           cleanup.push(() => session.release());
         }

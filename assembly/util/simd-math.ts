@@ -1,34 +1,5 @@
 // SIMD helpers shared by the reduction, softmax and normalisation kernels (not exported from the module).
-
-/**
- * e^x in four f32 lanes for x ≤ 88.37 (every caller passes x − max ≤ 0): x = n·ln 2 + r with n
- * rounded by a magic-number add (which also places 2^n in the exponent bits), ln 2 split in two
- * for an exact reduction, and a degree-5 minimax polynomial for e^r (the rr2-p5 scheme of
- * XNNPACK's softmax kernels; relative error ≈ 2e-7). Below −87.34 the result is flushed to 0 (no
- * denormals); −∞ gives 0 and NaN stays NaN. No upper clamp: it costs 15 % of a softmax.
- */
-@inline
-export function expf4(x: v128): v128 {
-  const magic = f32x4.splat(12582912.0 + 127.0); // 1.5·2^23 + the exponent bias
-  const nb = f32x4.add(f32x4.mul(x, f32x4.splat(1.4426950216293335)), magic);
-  const s = i32x4.shl(nb, 23);
-  const n = f32x4.sub(nb, magic);
-  let r = f32x4.add(f32x4.mul(n, f32x4.splat(-0.693145751953125)), x);
-  r = f32x4.add(f32x4.mul(n, f32x4.splat(-1.428606765330187e-6)), r);
-  let p = f32x4.add(f32x4.mul(f32x4.splat(0.008289290592074394), r), f32x4.splat(0.04189782217144966));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(0.16667652130126953));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(0.4999915063381195));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(0.9999997019767761));
-  const e = f32x4.add(f32x4.mul(f32x4.mul(r, s), p), s);
-  // Lanes below −87.34 (true result < 2^−126) become exactly 0; NaN fails the compare and stays NaN.
-  return v128.andnot(e, f32x4.lt(x, f32x4.splat(-87.33654)));
-}
-
-/** e^x of one float, through the same polynomial as expf4 (so tails and vector bodies agree). */
-@inline
-export function expf1(x: f32): f32 {
-  return f32x4.extract_lane(expf4(f32x4.splat(x)), 0);
-}
+import { expf1, expf4 } from './transcendental';
 
 @inline
 export function hsum4(v: v128): f32 {

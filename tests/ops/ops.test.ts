@@ -2,7 +2,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/engine.js';
 import type { Tensor } from '../../src/engine/tensor.js';
+import { createEngine } from '../../src/engine/dispatcher.js';
 import { enginesUnderTest, type EngineUnderTest } from '../helpers/engines.js';
+import { expectIdentical } from '../kernels/parity.js';
 import { gradCheck } from '../helpers/gradcheck.js';
 import { numel, randomArray } from '../helpers/random.js';
 import { tolerance, worstMismatch } from '../helpers/tolerance.js';
@@ -15,8 +17,16 @@ const all = Object.entries(files).flatMap(([path, m]) =>
   m.cases.map((c) => ({ op: path.replace(/^\.\/(.*)\.cases\.ts$/, '$1'), c })));
 
 let list: EngineUnderTest[] = [];
-beforeAll(async () => { list = await enginesUnderTest(); });
-afterAll(() => { for (const e of list) e.engine?.dispose(); });
+/** wasm with worker threads, for the thread-count invariance every wasm kernel promises. */
+let threaded: Engine;
+beforeAll(async () => {
+  list = await enginesUnderTest();
+  threaded = await createEngine({ backend: 'wasm', threads: 3 });
+});
+afterAll(() => {
+  for (const e of list) e.engine?.dispose();
+  threaded?.dispose();
+});
 const engineOf = (name: string): EngineUnderTest => list.find((e) => e.name === name)!;
 
 const values = (inp: CaseInput, seed: number): Float32Array =>
@@ -38,6 +48,10 @@ for (const { op, c } of all) describe(`${op}: ${c.name}`, () => {
     const got = await output(engine, c);
     const tol = c.tolerance ?? tolerance[name];
     expect(worstMismatch(got, want, tol)).toBeNull();
+  });
+
+  it('wasm with 3 threads gives the same bits as 1 thread', async () => {
+    expectIdentical(await output(threaded, c), await output(engineOf('wasm').engine!, c), `${op}: ${c.name}`);
   });
 
   it.for(['reference', 'wasm', 'webgpu'] as const)('%s leaves only the result alive outside a scope', async (name, ctx) => {

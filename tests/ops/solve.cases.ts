@@ -1,26 +1,11 @@
 import { solve, solveTranspose, type Corner } from '../../src/ops/index.js';
-import { rng } from '../helpers/random.js';
+import { triangularKernel } from '../helpers/solve-kernel.js';
 import type { CaseInput, OpCase } from './case.js';
 
-/**
- * A well-conditioned triangular kernel (C, Cg, k, k): small off-centre taps, centre diagonal in
- * [1, 1.5]; entries above the centre diagonal hold junk (9) that the solve must ignore.
- */
+/** The solve's kernel as a case input: well-conditioned, junk above the centre diagonal. */
 function kernel(C: number, Cg: number, k: number, seed: number): CaseInput {
-  const r = rng(seed);
-  const data: number[] = [];
-  const scale = 0.5 / (Cg * k * k);
-  for (let c = 0; c < C; c++)
-    for (let i = 0; i < Cg; i++)
-      for (let a = 0; a < k; a++)
-        for (let b = 0; b < k; b++) {
-          const centre = a === k - 1 && b === k - 1;
-          let v = (2 * r() - 1) * scale;
-          if (centre && i === c % Cg) v = 1 + 0.5 * r();
-          if (centre && i > c % Cg) v = 9;
-          data.push(Math.fround(v));
-        }
-  return { shape: [C, Cg, k, k], data };
+  const { shape, data } = triangularKernel(C, Cg, k, seed);
+  return { shape, data: Array.from(data) };
 }
 
 const corners: Corner[] = ['tl', 'tr', 'bl', 'br'];
