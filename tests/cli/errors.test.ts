@@ -43,6 +43,8 @@ describe('the CLI reports user mistakes in one line with a non-zero exit code', 
   });
   it('bad flag value', () => {
     expectOneLine(run('sample', modelPath, '--n', 'many'), /expected a positive integer, got 'many'/);
+    expectOneLine(run('train', '--data', 'mnist', '--momentum', '0.9'), /--momentum applies to --optimizer sgd, not adam/);
+    expectOneLine(run('train', '--data', 'mnist', '--optimizer', 'rmsprop'), /--optimizer.*rmsprop/);
   });
   it('--init with a missing model, architecture flags, --resume, or a different --model', () => {
     expectOneLine(run('train', '--init', join(dir, 'nope.safetensors'), '--data', 'mnist', '--backend', 'wasm'), /--init: .*nope.safetensors: model file not found/);

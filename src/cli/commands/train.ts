@@ -1,3 +1,4 @@
+import type { OptimizerKind } from '../../train/optimizer.js';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Command, Option } from 'commander';
@@ -37,7 +38,9 @@ interface TrainFlags extends EngineFlags, DataFlags {
   lr: number;
   warmup: number;
   decay: number;
-  optimizer: 'adam' | 'adamax';
+  optimizer: OptimizerKind;
+  weightDecay?: number;
+  momentum?: number;
   clip: number;
   seed: number;
   maxSteps?: number;
@@ -76,7 +79,9 @@ export function trainCommand(): Command {
     .option('--lr <x>', 'peak learning rate', parseNumber, 1e-3)
     .option('--warmup <steps>', 'linear warm-up steps', (v) => Math.round(parseNumber(v)), 200)
     .option('--decay <x>', 'learning-rate decay per step after warm-up', parseNumber, 1)
-    .addOption(new Option('--optimizer <name>', 'optimizer').choices(['adam', 'adamax']).default('adam'))
+    .addOption(new Option('--optimizer <name>', 'optimizer').choices(['adam', 'adamw', 'adamax', 'sgd']).default('adam'))
+    .option('--weight-decay <x>', 'weight decay (adamw: decoupled, default 0.01; others: L2 added to the gradient, default 0)', parseNumber)
+    .option('--momentum <x>', 'sgd momentum (default 0)', parseNumber)
     .option('--clip <norm>', 'clip gradients to this global norm (0 = off)', parseNumber, defaultTrainOptions.clip)
     .option('--seed <n>', 'seed of initial weights, data order and dequantisation noise', (v) => Math.round(parseNumber(v)), 0)
     .option('--max-steps <n>', 'stop after this many steps in total', parsePositiveInt)
@@ -94,6 +99,9 @@ export function trainCommand(): Command {
 
 async function runTrain(flags: TrainFlags): Promise<void> {
   if (flags.init && flags.resume) throw new UserError('--init and --resume do not mix: --resume already restores the weights of the checkpoint');
+  if (flags.momentum !== undefined && flags.optimizer !== 'sgd')
+    throw new UserError(`--momentum applies to --optimizer sgd, not ${flags.optimizer}`);
+  if (flags.weightDecay !== undefined && !(flags.weightDecay >= 0)) throw new UserError(`--weight-decay ${flags.weightDecay} must be ≥ 0`);
   const engine = await engineFrom(flags);
   const ckptFile = checkpointPath(flags.checkpointDir);
   const resume = flags.resume ? readResume(ckptFile) : undefined;
@@ -128,6 +136,7 @@ async function runTrain(flags: TrainFlags): Promise<void> {
   }
   const opts: Partial<TrainOptions> = resume ? { ...(resume.state.options as Partial<TrainOptions>) } : {
     epochs: flags.epochs, batch: flags.batch, lr: flags.lr, warmupSteps: flags.warmup, decay: flags.decay, optimizer: flags.optimizer,
+    ...(flags.weightDecay !== undefined ? { weightDecay: flags.weightDecay } : {}), ...(flags.momentum !== undefined ? { momentum: flags.momentum } : {}),
     clip: flags.clip, seed: flags.seed, checkpointEvery: flags.checkpointEvery, evalEvery: flags.evalEvery, ...(flags.maxSteps ? { maxSteps: flags.maxSteps } : {}),
   };
   opts.checkpointDir = flags.checkpointDir;
