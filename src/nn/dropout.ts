@@ -8,7 +8,8 @@ import { Module } from './module.js';
  * Dropout: the identity in eval mode; in train mode the `dropout` op (zero each value with
  * probability p, scale the rest by 1/(1−p); a counter-based generator, so a seed gives the same
  * mask on every backend). Call i of this module in train mode uses seed + i: a run with the same
- * seed draws the same masks. `calls` is not in the state dict; set it to resume mid-run exactly.
+ * seed draws the same masks. `calls` is not in the state dict: training checkpoints keep it
+ * (src/train/loop.ts), so a resumed run draws the masks an uninterrupted one would.
  */
 export class Dropout extends Module {
   /** Training-mode calls so far (the per-call seed offset). */

@@ -21,6 +21,8 @@ export interface TrainState {
   epochLoss?: { sum: number; count: number };
   /** The task's own state (TrainingTask.extraState). */
   extra?: Record<string, unknown>;
+  /** Calls so far of each Dropout module, by its path (its masks are seeded per call). */
+  dropoutCalls?: Record<string, number>;
   consecutiveBad: number;
   /** The training options the run was started with (for --resume without repeating them). */
   options: Record<string, unknown>;

@@ -2,6 +2,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng } from '../data/rng.js';
 import type { Tensor } from '../engine/tensor.js';
+import { Dropout } from '../nn/dropout.js';
 import type { Module } from '../nn/module.js';
 import type { Param } from '../nn/param.js';
 import { saveCheckpoint, type Checkpoint, type TrainState } from './checkpoint.js';
@@ -275,6 +276,7 @@ export async function runTraining<D extends TrainData, O extends LoopOptions>(ta
       if (task.ema) state.emaUpdates = task.ema.updates;
       state.epochLoss = { ...epochLoss };
       state.extra = task.extraState?.();
+      state.dropoutCalls = Object.fromEntries(dropouts(task.model).map((d) => [d.path, d.calls]));
       state.rng = rng.state();
       if (opts.checkpointDir && (state.step % opts.checkpointEvery === 0 || state.step === totalSteps))
         await writeCheckpoint(task, state, opts.checkpointDir, callbacks);
@@ -305,6 +307,8 @@ async function writeCheckpoint<D extends TrainData>(task: TrainingTask<D>, state
 function restore<D extends TrainData>(task: TrainingTask<D>, ckpt: Checkpoint): void {
   const { state } = ckpt;
   task.model.loadStateDict(ckpt.weights);
+  // Each Dropout seeds call i with seed + i: the count resumes so the masks continue the run's.
+  for (const d of dropouts(task.model)) d.calls = state.dropoutCalls?.[d.path] ?? 0;
   const named = task.groups.length === 1 && task.groups[0]!.name === '' ? null : new Set(task.groups.map((g) => g.name));
   const perGroup = new Map<string, Map<string, { shape: number[]; data: Float32Array }>>(task.groups.map((g) => [g.name, new Map()]));
   for (const [key, v] of ckpt.optimizer) {
@@ -347,3 +351,6 @@ export function validateLoopOptions(o: LoopOptions): void {
   if (!Number.isInteger(o.warmupSteps) || o.warmupSteps < 0) throw new Error(`warmupSteps = ${o.warmupSteps} must be a non-negative integer`);
   if (o.maxSteps !== undefined) positiveInt('maxSteps', o.maxSteps);
 }
+
+/** The Dropout modules of a model, whose call counts a checkpoint keeps. */
+const dropouts = (model: Module): Dropout[] => model.modules().filter((m): m is Dropout => m instanceof Dropout);

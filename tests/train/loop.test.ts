@@ -6,6 +6,7 @@ import { Rng } from '../../src/data/rng.js';
 import { createEngine } from '../../src/engine/dispatcher.js';
 import type { Engine } from '../../src/engine/engine.js';
 import type { Tensor } from '../../src/engine/tensor.js';
+import { Dropout } from '../../src/nn/dropout.js';
 import { Linear } from '../../src/nn/linear.js';
 import { Module } from '../../src/nn/module.js';
 import type { ModuleBuffer } from '../../src/nn/param.js';
@@ -83,18 +84,23 @@ describe('autoencoder task', () => {
   });
 });
 
-/** Has a buffer: the running mean of what it sees in train mode (as BatchNorm keeps). */
+/**
+ * Has a buffer: the running mean of what it sees in train mode (as BatchNorm keeps), and a Dropout
+ * whose per-call masks a resumed run must continue.
+ */
 class Critic extends Module {
   readonly lin: Linear;
+  readonly drop: Dropout;
   readonly running: ModuleBuffer;
   constructor(e: Engine, rng: Rng) {
     super(e);
     this.lin = this.child('lin', new Linear(e, 2, 1, { rng }));
+    this.drop = this.child('drop', new Dropout(e, 0.25, 5));
     this.running = this.buffer('running_mean', e.zeros([2]));
   }
   forward(x: Tensor): Tensor {
     if (this.training) this.running.value = this.engine.noGrad(() => this.engine.scope(() => add(mul(this.running.value, 0.9), mul(mean(x, [0]), 0.1))));
-    return this.lin.forward(sub(x, this.running.value));
+    return this.lin.forward(this.drop.forward(sub(x, this.running.value)));
   }
 }
 
@@ -168,7 +174,7 @@ async function everything(task: ToyGan) {
   return {
     model: [...(await task.model.stateDict())].map(([k, v]) => [k, Array.from(v.data)]),
     ema: [...(await task.ema.state())].map(([k, v]) => [k, Array.from(v.data)]),
-    emaUpdates: task.ema.updates, groups, criticSteps: task.criticSteps,
+    emaUpdates: task.ema.updates, groups, criticSteps: task.criticSteps, dropoutCalls: task.model.critic.drop.calls,
   };
 }
 
