@@ -4,7 +4,7 @@
 // weights, outputs checked against inflow's. WebGPU (software here) on a config sized to fit.
 import { createEngine, mean, square, sub, type Engine, type Tensor } from '../src/index.js';
 import { Rng } from '../src/data/rng.js';
-import { resolveUNetConfig, type UNetConfig } from '../src/models/unet/config.js';
+import type { UNetConfig } from '../src/models/unet/config.js';
 import { UNet } from '../src/models/unet/unet.js';
 import { timestepEmbedding } from '../src/nn/timestep.js';
 import { Optimizer } from '../src/train/optimizer.js';

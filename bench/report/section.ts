@@ -96,7 +96,7 @@ export function readmeSection(r: Results, plots: string[]): string {
     out.push(`Training step: ${uu.loss}, forward + backward + update. The tfjs UNet is written as a tfjs user would (NHWC, GroupNorm from \`tf.moments\`, attention from \`tf.matMul\` + \`tf.softmax\`, \`tf.variableGrads\` + \`tf.train.adam\`); ` +
       'tfjs-backend-wasm 4.22 has no `Conv2DBackpropFilter` kernel, so its convolutions carry a `tf.customGrad` whose filter gradient is one more (dilated) `tf.conv2d` on XNNPACK, rather than falling back to the plain-JS tfjs-backend-cpu. ' +
       `The ONNX graph is the same UNet (GroupNormalization, opset 21). Δ: forward max |Δ| / max |y|, training the first step's loss. FLOPs: conv, linear and attention multiply-adds ×2, ${(uu.forwardFlopsPerImage / 1e9).toFixed(2)} GFLOP per image forward, a training step counted as 3 forwards. ` +
-      `${(uu.notes as string[]).join(' ')}`, '');
+      `onnxruntime runs with intra-op spinning off, so its idle threads leave the cores to the contender timed next. ${(uu.notes as string[]).map((t) => (t.endsWith('.') ? t : `${t}.`)).join(' ')}`, '');
   }
 
   const stacks = (r.perf?.convStack ?? []) as J[];
@@ -145,7 +145,7 @@ export function readmeSection(r: Results, plots: string[]): string {
     '(Vulkan driver installed) runs the WebGPU benchmarks through Dawn\'s Vulkan backend in under 5 minutes and writes bench/results/gpu.json; `bash bench/gpu.sh --smoke` checks it on SwiftShader.', '');
 
   out.push('### Plots', '', ...plots.map((p) => `![${p.replace(/^.*\//, '')}](${p})`), '');
-  out.push('### Rerun', '', '```sh', 'npm run bench -- all          # every suite (≈ 7 min on 2 busy cores), JSON in bench/results/, then this section and docs/perf/*.svg',
+  out.push('### Rerun', '', '```sh', 'npm run bench -- all          # every suite (≈ 10 min on 2 busy cores), JSON in bench/results/, then this section and docs/perf/*.svg',
     'npm run bench -- perf report  # only the peers suite, then the report', 'npm run bench -- ops unet report  # kernels and image-model ops, the diffusion UNet, then the report', 'node --import tsx bench/report/generate.ts  # the report alone, from the JSON already there',
     'bash bench/gpu.sh             # WebGPU on a real NVIDIA GPU (Vulkan) → bench/results/gpu.json', '```', '');
   return out.join('\n');
