@@ -14,8 +14,8 @@ import { sum } from './reduce.js';
  */
 export interface SoftmaxAttrs { log: boolean }
 
-/** Columns per wasm task when inner > 1 (assembly/softmax.ts CHUNK): its scratch is 2 floats per column. */
-const CHUNK = 64;
+/** Most columns per wasm task when inner > 1 (assembly/softmax.ts CHUNK): its scratch is 2 floats per column. */
+const CHUNK = 256;
 
 const wasm = wasmExport('softmax', { x: 'ptr', y: 'ptr', outer: 'i32', L: 'i32', inner: 'i32', log: 'i32', scratch: 'ptr' });
 const rows = wgslKernel('softmaxRows', { rows: 'u32', L: 'u32', log: 'u32' });

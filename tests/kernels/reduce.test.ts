@@ -33,6 +33,8 @@ const cases: ThreadCase[] = [
   { name: 'logsumexp over [1] and [2, 3]', shapes: [img], run: ([x]) => mul(logsumexp(x!, [1], true), logsumexp(x!, [2, 3], true)) },
   { name: 'softmax along rows', shapes: [[600, 301]], ranges: [[-80, 80]], run: ([x]) => softmax(x!) },
   { name: 'logSoftmax along channels', shapes: [img], run: ([x]) => logSoftmax(x!, 1) },
+  // One image: 3 threads split its 2500 columns into narrower chunks than 1 thread does.
+  { name: 'softmax along channels of one image', shapes: [[1, 40, 50, 50]], run: ([x]) => softmax(x!, 1) },
   { name: 'groupNorm 6 groups, affine, with gradients', shapes: [img, [24], [24]], grad: true,
     run: ([x, w, b]) => groupNorm(x!, 6, { weight: w, bias: b }) },
   { name: 'layerNorm [100] with gradients', shapes: [[3000, 100], [100], [100]], grad: true,
