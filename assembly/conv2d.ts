@@ -15,6 +15,8 @@ import { firstTask, nextTask } from './common';
  * spilling beside the 2 input and 4 splatted weight registers V8 hoists), or, for the last one or two
  * channels of a group (depthwise convolutions, channel counts not multiples of 4), 1 channel × 16
  * positions. Every output sums k = 0 … K−1 in order, whichever micro-kernel and thread computes it.
+ * The commonest depthwise conv (3×3, stride 1, padding 1) has its own direct kernel,
+ * convDepthwise3x3, that reads the unpadded planes.
  */
 
 /**
@@ -234,12 +236,18 @@ export function convGemm(x: usize, H: i32, W: i32, pack: i32, top: i32, left: i3
     const ry = load<i32>(e, 16), rx = load<i32>(e, 20);
     const nr = min(4, rows - r0);
     // Positions per tile row: a multiple of the micro-kernel's width (8 for 4 rows, 16 for 1).
-    const Lr = nr >= 3 ? (Hr * Wq + 7) & ~7 : (Hr * Wq + 15) & ~15;
+    const width = nr >= 3 ? 8 : 16;
+    const Lr = (Hr * Wq + width - 1) & -width;
+    // When the width divides Wr, the kernel walks each output row's Wr positions and skips the
+    // Wq − Wr columns of padding or phase overhang (16×16 outputs with Wq = 17: 256 positions
+    // instead of 272). Otherwise it walks the flat run of Lr positions, a few thrown away per row.
+    const byRow = Hr > 1 && Wr % width == 0 && Hr * Wr < Lr;
+    const nrow = byRow ? Hr : 1, rowLen = byRow ? Wr : Lr;
     const wg = wpk + (<usize>(G * rb * kBase + (g * rb + (r0 >> 2)) * K) << 4);
     const po = offs + (<usize>kBase << 2);
     if (K == 0) memory.fill(tile, 0, <usize>(nr * Lr) << 2);
-    else if (nr >= 3) tile4x8(xg, wg, po, K, chunk, tile, Lr);
-    else for (let j = 0; j < nr; j++) tile1x16(xg, wg + (<usize>j << 2), po, K, chunk, tile + (<usize>(j * Lr) << 2), Lr);
+    else if (nr >= 3) tile4x8(xg, wg, po, K, chunk, tile, Lr, nrow, rowLen, Wq);
+    else for (let j = 0; j < nr; j++) tile1x16(xg, wg + (<usize>j << 2), po, K, chunk, tile + (<usize>(j * Lr) << 2), nrow, rowLen, Wq);
     for (let j = 0; j < nr; j++) {
       const o = g * rows + r0 + j;
       const bv: f32 = bias ? load<f32>(bias + (<usize>o << 2)) : 0;
@@ -260,13 +268,16 @@ export function convGemm(x: usize, H: i32, W: i32, pack: i32, top: i32, left: i3
   }
 }
 
-/** 4 rows × 8 positions per step over the whole tile; K walked in chunks that stay in L1 across tiles. */
+/**
+ * 4 rows × 8 positions per step over positions i·Wq + j (i < nrow, j < rowLen); K walked in chunks
+ * that stay in L1 across tiles.
+ */
 @inline
-function tile4x8(xg: usize, wg: usize, offs: usize, K: i32, chunk: i32, tile: usize, Lr: i32): void {
+function tile4x8(xg: usize, wg: usize, offs: usize, K: i32, chunk: i32, tile: usize, Lr: i32, nrow: i32, rowLen: i32, Wq: i32): void {
   const rowBytes = <usize>Lr << 2;
   for (let k0 = 0; k0 < K; k0 += chunk) {
     const k1 = min(K, k0 + chunk);
-    for (let s = 0; s < Lr; s += 8) {
+    for (let i = 0; i < nrow; i++) for (let s = i * Wq, sEnd = s + rowLen; s < sEnd; s += 8) {
       const pt = tile + (<usize>s << 2);
       let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
       let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
@@ -303,15 +314,16 @@ function tile4x8(xg: usize, wg: usize, offs: usize, K: i32, chunk: i32, tile: us
 }
 
 /**
- * 1 row × 16 positions per step: depthwise and leftover rows; the row's weights are lane 0 of w.
+ * 1 row × 16 positions per step over positions i·Wq + j (i < nrow, j < rowLen): depthwise and
+ * leftover rows; the row's weights are lane 0 of w.
  * (1 × 32 was slower: V8 hoists the 8 loads of a step beside 8 accumulators and spills.)
  */
 @inline
-function tile1x16(xg: usize, w: usize, offs: usize, K: i32, chunk: i32, tile: usize, Lr: i32): void {
+function tile1x16(xg: usize, w: usize, offs: usize, K: i32, chunk: i32, tile: usize, nrow: i32, rowLen: i32, Wq: i32): void {
   for (let k0 = 0; k0 < K; k0 += chunk) {
     const k1 = min(K, k0 + chunk);
     const poEnd = offs + (<usize>k1 << 2);
-    for (let s = 0; s < Lr; s += 16) {
+    for (let i = 0; i < nrow; i++) for (let s = i * Wq, sEnd = s + rowLen; s < sEnd; s += 16) {
       const pt = tile + (<usize>s << 2);
       let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
       if (k0 > 0) {
@@ -331,6 +343,108 @@ function tile1x16(xg: usize, w: usize, offs: usize, K: i32, chunk: i32, tile: us
       v128.store(pt, c0); v128.store(pt, c1, 16); v128.store(pt, c2, 32); v128.store(pt, c3, 48);
     }
   }
+}
+
+/**
+ * Depthwise 3×3, stride 1, dilation 1, padding 1 on every side (Cig = 1, any multiplier `rows`),
+ * straight from the unpadded planes: no packed copy, no tile, no wasted columns. The nine weights
+ * of the output channel stay in registers; each f32x4 of outputs reads, per source row, the
+ * vector at q and the vectors at q ∓ 1 (plain unaligned loads inside the row; at the first and
+ * last vector of a row the missing neighbour is shuffled in as zero), and missing rows at the top
+ * and bottom are skipped. Tasks are (plane, block of rowsPerTask output rows); every output sums
+ * the rows top, middle, bottom and in each row the taps left, centre, right, then adds the bias,
+ * whoever computes it, so results do not depend on the thread count.
+ */
+export function convDepthwise3x3(x: usize, w: usize, bias: usize, y: usize, N: i32, G: i32, rows: i32,
+  H: i32, W: i32, rowsPerTask: i32, tid: i32, nt: i32): void {
+  const C = G * rows;
+  const rb = (H + rowsPerTask - 1) / rowsPerTask;
+  const total = N * C * rb;
+  const rowBytes = <usize>W << 2;
+  for (let task = firstTask(total, nt); task < total; task = nextTask(task, total)) {
+    const plane = task / rb, p0 = (task % rb) * rowsPerTask, p1 = min(H, p0 + rowsPerTask);
+    const n = plane / C, o = plane % C, g = o / rows;
+    const xs = x + (<usize>((n * G + g) * H * W) << 2);
+    const ys = y + (<usize>(plane * H * W) << 2);
+    const wo = w + (<usize>(o * 9) << 2);
+    const bv: f32 = bias ? load<f32>(bias + (<usize>o << 2)) : 0;
+    for (let p = p0; p < p1; p++) {
+      const r1 = xs + (<usize>(p * W) << 2);
+      const yr = ys + (<usize>(p * W) << 2);
+      if (p > 0 && p + 1 < H) dwRow(r1 - rowBytes, r1, r1 + rowBytes, yr, W, wo, bv, true, true);
+      else dwRow(r1 - rowBytes, r1, r1 + rowBytes, yr, W, wo, bv, p > 0, p + 1 < H);
+    }
+  }
+}
+
+/** One output row of convDepthwise3x3 from source rows r0 (if up), r1, r2 (if down). */
+@inline
+function dwRow(r0: usize, r1: usize, r2: usize, yr: usize, W: i32, wo: usize, bv: f32, up: bool, down: bool): void {
+  const w00 = v128.load32_splat(wo), w01 = v128.load32_splat(wo, 4), w02 = v128.load32_splat(wo, 8);
+  const w10 = v128.load32_splat(wo, 12), w11 = v128.load32_splat(wo, 16), w12 = v128.load32_splat(wo, 20);
+  const w20 = v128.load32_splat(wo, 24), w21 = v128.load32_splat(wo, 28), w22 = v128.load32_splat(wo, 32);
+  const bvec = f32x4.splat(bv);
+  let q = 0;
+  if (W >= 4) {
+    v128.store(yr, f32x4.add(dwEdge(r0, r1, r2, 0, W, w00, w01, w02, w10, w11, w12, w20, w21, w22, up, down), bvec));
+    q = 4;
+  }
+  for (; q + 4 < W; q += 4) {
+    const b = <usize>q << 2;
+    let acc = f32x4.splat(0);
+    if (up) acc = dwTaps(acc, v128.load(r0 + b - 4), v128.load(r0 + b), v128.load(r0 + b + 4), w00, w01, w02);
+    acc = dwTaps(acc, v128.load(r1 + b - 4), v128.load(r1 + b), v128.load(r1 + b + 4), w10, w11, w12);
+    if (down) acc = dwTaps(acc, v128.load(r2 + b - 4), v128.load(r2 + b), v128.load(r2 + b + 4), w20, w21, w22);
+    v128.store(yr + b, f32x4.add(acc, bvec));
+  }
+  if (q > 0 && q + 4 == W) {
+    v128.store(yr + (<usize>q << 2), f32x4.add(dwEdge(r0, r1, r2, q, W, w00, w01, w02, w10, w11, w12, w20, w21, w22, up, down), bvec));
+    q += 4;
+  }
+  // Columns past the last full vector (W not a multiple of 4): the same sums, one column at a time.
+  for (; q < W; q++) {
+    let acc: f32 = 0;
+    if (up) acc = dwTap(acc, r0, q, W, load<f32>(wo), load<f32>(wo, 4), load<f32>(wo, 8));
+    acc = dwTap(acc, r1, q, W, load<f32>(wo, 12), load<f32>(wo, 16), load<f32>(wo, 20));
+    if (down) acc = dwTap(acc, r2, q, W, load<f32>(wo, 24), load<f32>(wo, 28), load<f32>(wo, 32));
+    store<f32>(yr + (<usize>q << 2), acc + bv);
+  }
+}
+
+/** The vector at q when q = 0 or q + 4 ≥ W: out-of-row neighbours are zero lanes. */
+@inline
+function dwEdge(r0: usize, r1: usize, r2: usize, q: i32, W: i32, w00: v128, w01: v128, w02: v128,
+  w10: v128, w11: v128, w12: v128, w20: v128, w21: v128, w22: v128, up: bool, down: bool): v128 {
+  let acc = f32x4.splat(0);
+  if (up) acc = dwEdgeRow(acc, r0, q, W, w00, w01, w02);
+  acc = dwEdgeRow(acc, r1, q, W, w10, w11, w12);
+  if (down) acc = dwEdgeRow(acc, r2, q, W, w20, w21, w22);
+  return acc;
+}
+
+@inline
+function dwEdgeRow(acc: v128, r: usize, q: i32, W: i32, a: v128, b: v128, c: v128): v128 {
+  const z = f32x4.splat(0);
+  const p = r + (<usize>q << 2);
+  const m = v128.load(p);
+  const l = q > 0 ? v128.load(p - 4) : v128.shuffle<f32>(z, m, 3, 4, 5, 6);
+  const rr = q + 4 < W ? v128.load(p + 4) : v128.shuffle<f32>(m, z, 1, 2, 3, 4);
+  return dwTaps(acc, l, m, rr, a, b, c);
+}
+
+@inline
+function dwTaps(acc: v128, l: v128, m: v128, r: v128, a: v128, b: v128, c: v128): v128 {
+  acc = f32x4.add(acc, f32x4.mul(a, l));
+  acc = f32x4.add(acc, f32x4.mul(b, m));
+  return f32x4.add(acc, f32x4.mul(c, r));
+}
+
+@inline
+function dwTap(acc: f32, r: usize, q: i32, W: i32, a: f32, b: f32, c: f32): f32 {
+  const p = r + (<usize>q << 2);
+  acc += a * (q > 0 ? load<f32>(p - 4) : 0);
+  acc += b * load<f32>(p);
+  return acc + c * (q + 1 < W ? load<f32>(p + 4) : 0);
 }
 
 /**

@@ -217,6 +217,9 @@ const gemm = wasmExport('convGemm', {
   y: 'ptr', Ho: 'i32', Wo: 'i32', osh: 'i32', osw: 'i32', bias: 'ptr', scratch: 'ptr', tileF: 'i32',
   N: 'i32', G: 'i32', cols: 'i32', rows: 'i32', chunk: 'i32',
 });
+const depthwise3x3 = wasmExport('convDepthwise3x3', {
+  x: 'ptr', w: 'ptr', bias: 'ptr', y: 'ptr', N: 'i32', G: 'i32', rows: 'i32', H: 'i32', W: 'i32', rowsPerTask: 'i32',
+});
 const gradFilterExport = wasmExport('convGradFilter', {
   xp: 'ptr', xps: 'i32', dyp: 'ptr', dyps: 'i32', offs: 'ptr', K: 'i32', dw: 'ptr', N: 'i32', G: 'i32',
   cols: 'i32', rows: 'i32', L4: 'i32',
@@ -413,6 +416,15 @@ function runGemm(ctx: WasmContext, j: GemmJob, src: Source, phases: readonly Pha
     });
 }
 
+/**
+ * Depthwise (one input channel per group) 3×3 at stride 1, dilation 1 and padding 1: the
+ * commonest depthwise conv, run by convDepthwise3x3 without a packed copy (docs/ops/conv2d.md §4).
+ */
+function isDepthwise3x3(d: Dims): boolean {
+  return d.Cig === 1 && d.kh === 3 && d.kw === 3 && d.sh === 1 && d.sw === 1 && d.dh === 1 && d.dw === 1 &&
+    d.top === 1 && d.left === 1 && d.bottom === 1 && d.right === 1;
+}
+
 /** Bytes of wasm memory a conv's operands occupy; its scratch holds padded copies of about the same size. */
 function wasmSupports(inputs: readonly View[], out: View): string | null {
   const total = [out, ...inputs].reduce((a, v) => a + v.storage.numel, 0);
@@ -450,18 +462,27 @@ export const conv2dKernel = defineKernel<ConvBiasAttrs>({
     forEachTap(dims(x.shape, w.shape, out.shape, attrs), (xi, wi, yi) => { Y[yi]! += Wt[wi]! * X[xi]!; });
   },
   wasm: {
-    exports: [packWeights, gemm],
+    exports: [packWeights, gemm, depthwise3x3],
     supports: wasmSupports,
     run(ctx, inputs, out, attrs) {
       const [x, w, bias] = inputs as [View, View, View | undefined];
       const d = dims(x.shape, w.shape, out.shape, attrs);
+      const biasPtr = attrs.hasBias && bias ? ctx.ptr(bias.storage) : 0;
+      if (isDepthwise3x3(d)) {
+        // Blocks of about 4096 outputs: whole planes up to 64×64, enough tasks for the threads beyond.
+        const rowsPerTask = Math.max(1, Math.min(d.H, Math.floor(4096 / d.W)));
+        ctx.call(depthwise3x3, {
+          x: ctx.ptr(x.storage), w: ctx.ptr(w.storage), bias: biasPtr, y: ctx.ptr(out.storage),
+          N: d.N, G: d.G, rows: d.Cog, H: d.H, W: d.W, rowsPerTask,
+        }, 18 * d.N * d.Co * d.H * d.W);
+        return;
+      }
       const taps = d.kh * d.kw;
       const { src, phases } = forwardPlan(d);
       runGemm(ctx, {
         x: ctx.ptr(x.storage), H: d.H, W: d.W, N: d.N, G: d.G, cols: d.Cig, rows: d.Cog,
         w: ctx.ptr(w.storage), gs: d.Cog * d.Cig * taps, rs: d.Cig * taps, cs: taps,
-        y: ctx.ptr(out.storage), Ho: d.Ho, Wo: d.Wo, osh: 1, osw: 1,
-        bias: attrs.hasBias && bias ? ctx.ptr(bias.storage) : 0,
+        y: ctx.ptr(out.storage), Ho: d.Ho, Wo: d.Wo, osh: 1, osw: 1, bias: biasPtr,
       }, src, phases);
     },
   },

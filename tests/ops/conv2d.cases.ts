@@ -47,6 +47,12 @@ export const cases: OpCase[] = [
   // Depthwise: multiplier 1 and 2, strides 1–2.
   conv([1, 5, 6, 5], [5, 1, 3, 3], { groups: 5, pad: 'same', bias: true }),
   conv([1, 3, 7, 9], [6, 1, 3, 3], { groups: 3, stride: 2, pad: 1, bias: true }),
+  // The direct depthwise 3×3 kernel: rows of 1–3 vectors with and without a scalar tail, one row,
+  // narrower than a vector, multiplier 3, and one input channel (a single group).
+  conv([2, 2, 3, 8], [4, 1, 3, 3], { groups: 2, pad: 1, bias: true }),
+  conv([1, 3, 1, 4], [9, 1, 3, 3], { groups: 3, pad: 1 }),
+  conv([1, 2, 4, 3], [2, 1, 3, 3], { groups: 2, pad: 'same' }),
+  conv([2, 1, 5, 6], [3, 1, 3, 3], { pad: 1, bias: true }),
   // Batch 5 and larger shapes, parity only.
   conv([5, 6, 13, 11], [10, 6, 3, 3], { stride: 2, pad: 1, bias: true }, false),
   conv([5, 9, 10, 9], [13, 9, 3, 3], { pad: 'same', bias: true }, false),
@@ -54,6 +60,9 @@ export const cases: OpCase[] = [
   conv([2, 3, 20, 17], [5, 3, 7, 7], { stride: 3, pad: 3 }, false),
   conv([5, 6, 14, 13], [4, 3, 5, 5], { stride: 2, dilation: 2, groups: 2, pad: [4, 0, 3, 5] }, false),
   conv([5, 7, 15, 12], [7, 1, 3, 3], { groups: 7, pad: 'same', bias: true }, false),
+  conv([5, 6, 9, 13], [12, 1, 3, 3], { groups: 6, pad: 1 }, false),
+  // 16 output columns in a phase plane 17 wide: both micro-kernels walk row by row, over K in chunks.
+  conv([1, 8, 32, 32], [5, 8, 3, 3], { stride: 2, pad: 1, bias: true }, false),
   conv([5, 4, 16, 15], [12, 1, 5, 5], { groups: 4, stride: 3, pad: 2 }, false),
   conv([5, 6, 17, 16], [6, 1, 3, 3], { groups: 6, stride: 2, dilation: 2, pad: 'same', bias: true }, false),
   // The adjoints on their own, so their own gradients (conv2d and each other) are checked too.

@@ -13,6 +13,7 @@ interface Job { name: string; shapes: number[][]; run: (ts: Tensor[]) => Tensor 
 const jobs: Job[] = [
   { name: 'conv2d 3×3 stride 1, groups 2, bias', shapes: [[4, 16, 14, 13], [18, 8, 3, 3], [18]], run: ([x, w, b]) => conv2d(x!, w!, { pad: 1, groups: 2, bias: b! }) },
   { name: 'conv2d 3×3 stride 2, dilation 2', shapes: [[3, 10, 17, 15], [14, 10, 3, 3]], run: ([x, w]) => conv2d(x!, w!, { pad: 2, stride: 2, dilation: 2 }) },
+  { name: 'depthwise 3×3 multiplier 2, stride 1, bias', shapes: [[4, 24, 20, 18], [48, 1, 3, 3], [48]], run: ([x, w, b]) => conv2d(x!, w!, { pad: 1, groups: 24, bias: b! }) },
   { name: 'depthwise 3×3 multiplier 2, stride 2', shapes: [[4, 24, 32, 30], [48, 1, 3, 3]], run: ([x, w]) => conv2d(x!, w!, { pad: 1, stride: 2, groups: 24 }) },
   { name: 'conv2dGradInput stride 2', shapes: [[3, 14, 9, 8], [14, 10, 3, 3]], run: ([dy, w]) => conv2dGradInput(dy!, w!, [3, 10, 17, 15], { pad: 2, stride: 2, dilation: 2 }) },
   { name: 'conv2dGradFilter stride 2, depthwise', shapes: [[4, 24, 32, 30], [4, 48, 16, 15]], run: ([x, dy]) => conv2dGradFilter(x!, dy!, [48, 1, 3, 3], { pad: 1, stride: 2, groups: 24 }) },
