@@ -1,16 +1,16 @@
 // The ops of image generative models in the ops suite: strided, depthwise and transposed convolution,
 // GroupNorm, softmax and attention, inflow wasm (1 and all threads) against tfjs-wasm and, where it has
 // the op, onnxruntime-node (1 and all threads), the same data in each, checked against tfjs before timing.
-import { attention, conv2d, convTranspose2d, createEngine, groupNorm, softmax, type Engine, type Tensor } from '../src/index.js';
+import { attention, conv2d, convTranspose2d, groupNorm, softmax, type Engine, type Tensor } from '../src/index.js';
 import { relDiff, sig } from './lib/compare.js';
 import { uniform } from './lib/random.js';
 import type { Finish, SuiteContext } from './lib/suite.js';
 import { gflops, release, sideBySide, type TimingPlan } from './lib/timing.js';
 import { imageOpTables, type OpCell, type OpRow } from './ops-tables.js';
-import type { Contender } from './ops.js';
+import { tfjsAndInflowContenders } from './ops.js';
 import { attention as onnxAttention, conv as onnxConv, groupNorm as onnxGroupNorm, OnnxGraph, ortOptions } from './peers/onnx.js';
 import { loadOrt } from './perf/conv-stack.js';
-import { initTfjs, nchwToNhwc, oihwToHwio, tf } from './tfjs.js';
+import { nchwToNhwc, oihwToHwio, tf } from './tfjs.js';
 
 const BATCH = 16;
 /**
@@ -189,17 +189,8 @@ interface Peer { id: string; label: string; threads: number }
 
 export async function runGenerativeOpsBench(ctx: SuiteContext): Promise<Finish> {
   const plan = ctx.quick ? QUICK_PLAN : PLAN;
-  const tfjsFacts = await initTfjs();
   const { ort, why: ortMissing, version: ortVersion } = await loadOrt();
-  const contenders: Contender[] = [
-    { id: 'tfjs', label: `tfjs-wasm ${tfjsFacts.version} (XNNPACK${tfjsFacts.simd ? ', SIMD' : ''}${tfjsFacts.multithread ? ', threads' : ', 1 thread'})`, threads: 1 },
-    { id: 'wasm1', label: 'inflow wasm, 1 thread', threads: 1, engine: await createEngine({ backend: 'wasm', threads: 1 }) },
-  ];
-  const notes: string[] = [];
-  if (ctx.threadsAll > 1) {
-    const engine = await createEngine({ backend: 'wasm', threads: ctx.threadsAll });
-    contenders.push({ id: 'wasmN', label: `inflow wasm, ${Number(engine.info().details.threads ?? 1)} threads`, threads: Number(engine.info().details.threads ?? 1), engine });
-  }
+  const { contenders, notes, tfjsFacts } = await tfjsAndInflowContenders(ctx);
   const ortThreads = ort ? (ctx.threadsAll > 1 ? [1, ctx.threadsAll] : [1]) : [];
   const peers: Peer[] = ortThreads.map((t) => ({ id: t === 1 ? 'ort1' : 'ortN', label: `onnxruntime-node ${ortVersion} CPU, ${t} thread${t > 1 ? 's, no spinning' : ''}`, threads: t }));
   if (!ort) notes.push(`onnxruntime-node did not load: ${ortMissing}`);

@@ -90,6 +90,23 @@ export interface Contender {
   engine?: Engine;
 }
 
+/** tfjs-wasm, inflow wasm on one thread and on every thread: the contenders of both op tables. */
+export async function tfjsAndInflowContenders(ctx: SuiteContext): Promise<{ contenders: Contender[]; notes: string[]; tfjsFacts: Awaited<ReturnType<typeof initTfjs>> }> {
+  const tfjsFacts = await initTfjs();
+  const contenders: Contender[] = [
+    { id: 'tfjs', label: `tfjs-wasm ${tfjsFacts.version} (XNNPACK${tfjsFacts.simd ? ', SIMD' : ''}${tfjsFacts.multithread ? ', threads' : ', 1 thread'})`, threads: 1 },
+    { id: 'wasm1', label: 'inflow wasm, 1 thread', threads: 1, engine: await createEngine({ backend: 'wasm', threads: 1 }) },
+  ];
+  const notes: string[] = [];
+  if (ctx.threadsAll > 1) {
+    const engine = await createEngine({ backend: 'wasm', threads: ctx.threadsAll });
+    const got = Number(engine.info().details.threads ?? 1);
+    if (got !== ctx.threadsAll) notes.push(`inflow wasm asked for ${ctx.threadsAll} threads and got ${got}: ${String(engine.info().details.singleThreadReason)}`);
+    contenders.push({ id: 'wasmN', label: `inflow wasm, ${got} threads`, threads: got, engine });
+  } else notes.push('one core only: no threaded run');
+  return { contenders, notes, tfjsFacts };
+}
+
 export const ops: Suite = {
   name: 'ops',
   about: 'conv2d / matmul GFLOP/s: inflow wasm (1 and all threads) and reference vs tfjs-wasm; strided / depthwise / transposed conv, GroupNorm, softmax, attention vs tfjs-wasm and onnxruntime-node; solve wavefront vs raster per backend',
@@ -104,18 +121,7 @@ export const ops: Suite = {
 };
 
 async function runKernelBench(ctx: SuiteContext): Promise<Finish> {
-  const tfjsFacts = await initTfjs();
-  const contenders: Contender[] = [
-    { id: 'tfjs', label: `tfjs-wasm ${tfjsFacts.version} (XNNPACK${tfjsFacts.simd ? ', SIMD' : ''}${tfjsFacts.multithread ? ', threads' : ', 1 thread'})`, threads: 1 },
-    { id: 'wasm1', label: 'inflow wasm, 1 thread', threads: 1, engine: await createEngine({ backend: 'wasm', threads: 1 }) },
-  ];
-  const notes: string[] = [];
-  if (ctx.threadsAll > 1) {
-    const engine = await createEngine({ backend: 'wasm', threads: ctx.threadsAll });
-    const got = Number(engine.info().details.threads ?? 1);
-    if (got !== ctx.threadsAll) notes.push(`inflow wasm asked for ${ctx.threadsAll} threads and got ${got}: ${String(engine.info().details.singleThreadReason)}`);
-    contenders.push({ id: 'wasmN', label: `inflow wasm, ${got} threads`, threads: got, engine });
-  } else notes.push('one core only: no threaded run');
+  const { contenders, notes, tfjsFacts } = await tfjsAndInflowContenders(ctx);
   const reference = await createEngine({ backend: 'reference' });
   const plan = ctx.quick ? QUICK_PLAN : FAST_PLAN;
 
