@@ -56,3 +56,7 @@ export function paramCount(kind: ModelKind, cfg: Cfg): number {
 }
 
 export const presetNames = (): string[] => Object.keys(presets);
+
+export { UNet } from './unet/unet.js';
+export { defaultUNetConfig, resolveUNetConfig, type UNetConfig } from './unet/config.js';
+export { noiseSchedule, type NoiseSchedule } from './diffusion/schedule.js';

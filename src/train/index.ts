@@ -9,6 +9,7 @@ export { Adam, Adamax, AdamW, Optimizer, SGD, type OptimizerConfig, type Optimiz
 export { learningRate, type ScheduleConfig } from './schedule.js';
 export { AutoencoderTask, mseLoss, reconstructionError, type Autoencoder, type AutoencoderTaskOptions } from './tasks/autoencoder.js';
 export { ClassifierTask } from './tasks/classifier.js';
+export { DiffusionTask, type Denoiser, type DiffusionTaskOptions } from './tasks/diffusion.js';
 export { FlowTask } from './tasks/flow.js';
 export { imageTensorData, tensorData, type TensorData } from './tensor-data.js';
 export { train, type TrainOptions } from './trainer.js';
