@@ -10,6 +10,7 @@ export { learningRate, type ScheduleConfig } from './schedule.js';
 export { AutoencoderTask, mseLoss, reconstructionError, type Autoencoder, type AutoencoderTaskOptions } from './tasks/autoencoder.js';
 export { ClassifierTask } from './tasks/classifier.js';
 export { DiffusionTask, type Denoiser, type DiffusionTaskOptions } from './tasks/diffusion.js';
+export { GanTask, type Discriminator, type GanLoss, type GanModel, type GanTaskOptions, type Generator } from './tasks/gan.js';
 export { FlowTask } from './tasks/flow.js';
 export { imageTensorData, tensorData, type TensorData } from './tensor-data.js';
 export { train, type TrainOptions } from './trainer.js';
