@@ -1,12 +1,17 @@
 // One-off check (not a suite): the bundled-size UNet (3.65 M parameters, 32×32) runs forward and
-// backward on the WebGPU backend and agrees with wasm. Usage: node --import tsx bench/unet-webgpu-check.ts [batch]
+// backward on the WebGPU backend and agrees with wasm; writes bench/results/unet-webgpu.json.
+// Usage: node --import tsx bench/unet-webgpu-check.ts [batch]
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createEngine } from '../src/index.js';
 import { Rng } from '../src/data/rng.js';
 import { UNet } from '../src/models/unet/unet.js';
 import { mean, square, sub } from '../src/ops/index.js';
 
 const batch = Number(process.argv[2] ?? 2);
-const results: Record<string, { loss: number; gradNorm: number; ms: number; firstGrad: number[] }> = {};
+const results: Record<string, { loss: number; gradNorm: number; ms: number }> = {};
 for (const backend of ['wasm', 'webgpu'] as const) {
   const engine = await createEngine({ backend, threads: 2 });
   const unet = new UNet(engine, { baseChannels: 48, groups: 16 }, { seed: 1 });
@@ -22,9 +27,14 @@ for (const backend of ['wasm', 'webgpu'] as const) {
   let sq = 0;
   for (const g of grads) for (const v of await g.data()) sq += v * v;
   const ms = performance.now() - t0;
-  results[backend] = { loss, gradNorm: Math.sqrt(sq), ms: Math.round(ms), firstGrad: Array.from((await grads[2]!.data()).slice(0, 4)) };
+  results[backend] = { loss, gradNorm: Math.sqrt(sq), ms: Math.round(ms) };
   console.log(backend, unet.paramCount(), JSON.stringify(results[backend]));
   engine.dispose();
 }
-console.log(JSON.stringify({ batch, results }));
+const adapter = await createEngine({ backend: 'webgpu' }).then((e) => { const d = e.info().details.adapter; e.dispose(); return d; });
+const out = { date: new Date().toISOString(), loadAvg: os.loadavg(), batch, adapter, results,
+  lossRelDiff: Math.abs(results.wasm!.loss - results.webgpu!.loss) / Math.abs(results.wasm!.loss),
+  gradNormRelDiff: Math.abs(results.wasm!.gradNorm - results.webgpu!.gradNorm) / results.wasm!.gradNorm };
+writeFileSync(join(dirname(fileURLToPath(import.meta.url)), 'results', 'unet-webgpu.json'), JSON.stringify(out, null, 2) + '\n');
+console.log(JSON.stringify(out));
 process.exit(0);
