@@ -1,4 +1,5 @@
 export { Conv2d, type Conv2dOptions, type Pair } from './conv2d.js';
+export { ConvTranspose2d, type ConvTranspose2dOptions } from './conv-transpose2d.js';
 export { Dropout } from './dropout.js';
 export { Embedding } from './embedding.js';
 export { defaultInitRng, fanInNormal, initialValues, normalInit, setInitSeed, uniformFanIn, type Initializer } from './init.js';
