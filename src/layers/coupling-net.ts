@@ -20,7 +20,8 @@ export const couplingNetParams = ({ inChannels: i, outChannels: o, width: w, cla
 
 /**
  * conv3×3 → ReLU → conv1×1 → ReLU → zero-initialised conv3×3 whose output is scaled by exp(3·logs)
- * (docs/flows.md §10, Glow's Conv2dZero): each coupling starts as the identity. A class-conditional
+ * (docs/flows.md §10, Glow's Conv2dZero): the net starts at zero output, so the finc and additive
+ * couplings start as the identity (the glow form as a fixed scaling by σ(2)). A class-conditional
  * net adds onehot(y)·W_y to the first pre-activations (the same as one-hot input planes, without
  * the planes); W_y starts at zero, so adding classes to a trained flow leaves it unchanged.
  */
