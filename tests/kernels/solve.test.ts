@@ -3,7 +3,6 @@ import type { Backend } from '../../src/backends/backend.js';
 import { createWasmBackend } from '../../src/backends/wasm/index.js';
 import { backendsUnderTest, disposeAll } from '../helpers/backends.js';
 import { runKernel, type HostTensor } from '../helpers/kernels.js';
-import { rng } from '../helpers/random.js';
 import { triangularKernel as kernel } from '../helpers/solve-kernel.js';
 import { tolerance, worstMismatch } from '../helpers/tolerance.js';
 import { expectIdentical, expectParity, others, reference, tensor } from './parity.js';

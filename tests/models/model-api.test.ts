@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine/dispatcher.js';
 import type { Engine } from '../../src/engine/engine.js';
-import { add, mean, sqrt, square, sum } from '../../src/ops/index.js';
+import { add, mean, sqrt, square } from '../../src/ops/index.js';
 import { ActNorm, CIncConv, Rng, dequantize } from '../../src/layers/index.js';
 import * as models from '../../src/models/index.js';
 import { Optimizer } from '../../src/train/optimizer.js';

@@ -64,7 +64,7 @@ export async function createWasmBackend(opts: { threads?: number } = {}): Promis
     allocator = new LinearAllocator(memory, (exports.heapBase as () => number)());
     runner = new KernelRunner(exports, kernelNames, 1);
   }
-  const mem = memory!, alloc = allocator!, run = runner!, ex = exports!;
+  const mem = memory!, alloc = allocator!, run = runner!;
 
   const live = new Set<WasmStorage>();
   let liveBytes = 0;
