@@ -1,4 +1,5 @@
 import { firstTask, nextTask } from './common';
+import { hsum4 } from './util/simd-math';
 import { expf4 } from './util/transcendental';
 
 /*
@@ -179,7 +180,7 @@ function rowDot(a: usize, b: usize, n: i32): f32 {
   let s = f32x4.splat(0);
   let c = 0;
   for (; c + 4 <= n; c += 4) s = f32x4.add(s, f32x4.mul(v128.load(a + (<usize>c << 2)), v128.load(b + (<usize>c << 2))));
-  let r = (f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 1)) + (f32x4.extract_lane(s, 2) + f32x4.extract_lane(s, 3));
+  let r = hsum4(s);
   for (; c < n; c++) r += load<f32>(a + (<usize>c << 2)) * load<f32>(b + (<usize>c << 2));
   return r;
 }

@@ -1,4 +1,5 @@
 import { firstTask, nextTask } from './common';
+import { hsum4 } from './util/simd-math';
 
 /*
  * Convolutions as implicit GEMM over a packed, flattened image (docs/ops/conv2d.md). The source is
@@ -490,10 +491,10 @@ export function convGradFilter(xp: usize, xps: i32, dyp: usize, dyps: i32, offs:
             a30 = f32x4.add(a30, f32x4.mul(d, x0)); a31 = f32x4.add(a31, f32x4.mul(d, x1));
           }
           const two = j1 != j0;
-          addTo(dwr, j0, hsum(a00)); if (two) addTo(dwr, j1, hsum(a01));
-          addTo(dwr, K + j0, hsum(a10)); if (two) addTo(dwr, K + j1, hsum(a11));
-          addTo(dwr, 2 * K + j0, hsum(a20)); if (two) addTo(dwr, 2 * K + j1, hsum(a21));
-          if (nr > 3) { addTo(dwr, 3 * K + j0, hsum(a30)); if (two) addTo(dwr, 3 * K + j1, hsum(a31)); }
+          addTo(dwr, j0, hsum4(a00)); if (two) addTo(dwr, j1, hsum4(a01));
+          addTo(dwr, K + j0, hsum4(a10)); if (two) addTo(dwr, K + j1, hsum4(a11));
+          addTo(dwr, 2 * K + j0, hsum4(a20)); if (two) addTo(dwr, 2 * K + j1, hsum4(a21));
+          if (nr > 3) { addTo(dwr, 3 * K + j0, hsum4(a30)); if (two) addTo(dwr, 3 * K + j1, hsum4(a31)); }
         }
         continue;
       }
@@ -515,10 +516,10 @@ export function convGradFilter(xp: usize, xps: i32, dyp: usize, dyps: i32, offs:
             a2 = f32x4.add(a2, f32x4.mul(d, v128.load(px2 + so)));
             a3 = f32x4.add(a3, f32x4.mul(d, v128.load(px3 + so)));
           }
-          addTo(out, j0, hsum(a0));
-          if (j1 != j0) addTo(out, j1, hsum(a1));
-          if (j2 != j1) addTo(out, j2, hsum(a2));
-          if (j3 != j2) addTo(out, j3, hsum(a3));
+          addTo(out, j0, hsum4(a0));
+          if (j1 != j0) addTo(out, j1, hsum4(a1));
+          if (j2 != j1) addTo(out, j2, hsum4(a2));
+          if (j3 != j2) addTo(out, j3, hsum4(a3));
         }
       }
     }
@@ -529,9 +530,4 @@ export function convGradFilter(xp: usize, xps: i32, dyp: usize, dyps: i32, offs:
 function addTo(p: usize, i: i32, v: f32): void {
   const q = p + (<usize>i << 2);
   store<f32>(q, load<f32>(q) + v);
-}
-
-@inline
-function hsum(v: v128): f32 {
-  return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
 }

@@ -8,7 +8,7 @@ import type { Finish, SuiteContext } from './lib/suite.js';
 import { gflops, release, sideBySide, type TimingPlan } from './lib/timing.js';
 import { imageOpTables, type OpCell, type OpRow } from './ops-tables.js';
 import { tfjsAndInflowContenders } from './ops.js';
-import { attention as onnxAttention, conv as onnxConv, groupNorm as onnxGroupNorm, OnnxGraph, ortOptions } from './peers/onnx.js';
+import { attention as onnxAttention, conv as onnxConv, groupNorm as onnxGroupNorm, OnnxGraph, ortOptions, ortPeers } from './peers/onnx.js';
 import { loadOrt } from './perf/conv-stack.js';
 import { nchwToNhwc, oihwToHwio, tf } from './tfjs.js';
 
@@ -185,14 +185,12 @@ export const generativeCases = (N: number): OpCase[] => [
   attentionCase(N * 4, 256, 32, '16×16 map', 211),
 ];
 
-interface Peer { id: string; label: string; threads: number }
-
 export async function runGenerativeOpsBench(ctx: SuiteContext): Promise<Finish> {
   const plan = ctx.quick ? QUICK_PLAN : PLAN;
   const { ort, why: ortMissing, version: ortVersion } = await loadOrt();
   const { contenders, notes, tfjsFacts } = await tfjsAndInflowContenders(ctx);
-  const ortThreads = ort ? (ctx.threadsAll > 1 ? [1, ctx.threadsAll] : [1]) : [];
-  const peers: Peer[] = ortThreads.map((t) => ({ id: t === 1 ? 'ort1' : 'ortN', label: `onnxruntime-node ${ortVersion} CPU, ${t} thread${t > 1 ? 's, no spinning' : ''}`, threads: t }));
+  const peers = ort ? ortPeers(ortVersion, ctx.threadsAll) : [];
+  const ortThreads = peers.map((p) => p.threads);
   if (!ort) notes.push(`onnxruntime-node did not load: ${ortMissing}`);
 
   const rows: OpRow[] = [];
@@ -240,7 +238,7 @@ export async function runGenerativeOpsBench(ctx: SuiteContext): Promise<Finish> 
   for (const ct of contenders) ct.engine?.dispose();
   return (peak) => {
     for (const r of rows) for (const cell of Object.values(r.results)) if (cell.gflops !== null) cell.pctPeak = sig((100 * cell.gflops) / (peak * cell.threads), 3);
-    const all = [...contenders.map(({ id, label, threads }) => ({ id, label, threads })), ...peers.map(({ id, label, threads }) => ({ id, label, threads }))];
+    const all = [...contenders.map(({ id, label, threads }) => ({ id, label, threads })), ...peers];
     return {
       tables: imageOpTables(rows, all, { peak, batch: BATCH, notes }),
       data: { batch: BATCH, tfjs: tfjsFacts, onnxruntime: ort ? { version: ortVersion, threads: ortThreads } : { missing: ortMissing }, contenders: all, plan, rows, notes },

@@ -8,13 +8,13 @@ import { fileURLToPath } from 'node:url';
 import { createEngine } from '../src/index.js';
 import { Rng } from '../src/data/rng.js';
 import { UNet } from '../src/models/unet/unet.js';
-import { mean, square, sub } from '../src/ops/index.js';
+import { CONFIG, epsLoss } from './unet-data.js';
 
 const batch = Number(process.argv[2] ?? 2);
 const results: Record<string, { loss: number; gradNorm: number; ms: number }> = {};
 for (const backend of ['wasm', 'webgpu'] as const) {
   const engine = await createEngine({ backend, threads: 2 });
-  const unet = new UNet(engine, { baseChannels: 48, groups: 16 }, { seed: 1 });
+  const unet = new UNet(engine, CONFIG, { seed: 1 });
   // The output convolution starts at zero, which would stop every gradient above it.
   unet.outConv.weight.value = engine.tensor(new Rng(4).uniforms(unet.outConv.weight.size, -0.05, 0.05), unet.outConv.weight.shape);
   const n = batch * 3 * 32 * 32;
@@ -22,7 +22,7 @@ for (const backend of ['wasm', 'webgpu'] as const) {
   const eps = engine.tensor(new Rng(3).normals(n, 1), [batch, 3, 32, 32]);
   const t0 = performance.now();
   const params = unet.parameters();
-  const { value, grads } = engine.valueAndGrads(() => mean(square(sub(unet.forward(x, [10, 900].slice(0, batch)), eps))), params.map((p) => p.value));
+  const { value, grads } = engine.valueAndGrads(() => epsLoss(unet, x, [10, 900].slice(0, batch), eps), params.map((p) => p.value));
   const loss = await value.item();
   let sq = 0;
   for (const g of grads) for (const v of await g.data()) sq += v * v;

@@ -7,35 +7,21 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createEngine } from '../src/index.js';
-import { Rng } from '../src/data/rng.js';
 import { UNet } from '../src/models/unet/unet.js';
-import { mean, square, sub } from '../src/ops/index.js';
 import { Optimizer } from '../src/train/optimizer.js';
+import { CONFIG, inflowTrainStep, unetData } from './unet-data.js';
 
 const batch = Number(process.argv[2] ?? 2), steps = Number(process.argv[3] ?? 20);
 const engine = await createEngine({ backend: 'webgpu' });
 const before = engine.memory().tensors;
-const unet = new UNet(engine, { baseChannels: 48, groups: 16 }, { seed: 1 });
-const n = batch * 3 * 32 * 32;
-const rng = new Rng(2);
-const clean = rng.uniforms(n, -1, 1), noise = rng.normals(n, 1);
-const t = Array.from({ length: batch }, (_, i) => (i * 97) % 1000);
-const per = n / batch;
-const noisy = clean.map((v, i) => {
-  const a = Math.cos(((t[Math.floor(i / per)]! / 1000) * Math.PI) / 2);
-  return a * v + Math.sqrt(1 - a * a) * noise[i]!;
-});
-const x = engine.tensor(noisy, [batch, 3, 32, 32]), eps = engine.tensor(noise, [batch, 3, 32, 32]);
+const unet = new UNet(engine, CONFIG, { seed: 1 });
+const d = unetData(unet.config, batch);
+const x = engine.tensor(d.x, d.shape), eps = engine.tensor(d.eps, d.shape);
 const optimizer = new Optimizer(engine, { kind: 'adam', beta1: 0.9, beta2: 0.999, eps: 1e-8 });
 const losses: number[] = [], ms: number[] = [];
 for (let s = 0; s < steps; s++) {
   const t0 = performance.now();
-  const params = unet.parameters();
-  const { value, grads } = engine.valueAndGrads(() => mean(square(sub(unet.forward(x, t), eps))), params.map((p) => p.value));
-  losses.push(await value.item());
-  value.dispose();
-  optimizer.step(params, grads, 1e-3);
-  for (const g of grads) g.dispose();
+  losses.push(await inflowTrainStep(unet, optimizer, x, d.t, eps));
   ms.push(Math.round(performance.now() - t0));
   console.log(`step ${s + 1}: loss ${losses.at(-1)!.toFixed(4)} (${ms.at(-1)} ms)`);
 }

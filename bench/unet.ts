@@ -2,7 +2,7 @@
 // batch 16). Training step (ε-loss, forward + backward + Adam) on inflow wasm, 1 and all threads,
 // against the same UNet in tfjs; forward against tfjs-wasm and onnxruntime-node; all on the same
 // weights, outputs checked against inflow's. WebGPU (software here) on a config sized to fit.
-import { createEngine, mean, square, sub, type Engine, type Tensor } from '../src/index.js';
+import { createEngine, type Engine } from '../src/index.js';
 import { Rng } from '../src/data/rng.js';
 import type { UNetConfig } from '../src/models/unet/config.js';
 import { UNet } from '../src/models/unet/unet.js';
@@ -12,15 +12,15 @@ import { relDiff, sig } from './lib/compare.js';
 import type { Table } from './lib/report.js';
 import type { Suite, SuiteContext } from './lib/suite.js';
 import { sideBySide, type Timing, type TimingPlan } from './lib/timing.js';
-import { ortOptions } from './peers/onnx.js';
+import { tfjsAndInflowContenders } from './ops.js';
+import { ortOptions, ortPeers } from './peers/onnx.js';
 import { unetModel } from './peers/onnx-unet.js';
 import type { HostWeights } from './peers/tfjs-flow.js';
 import { TfjsUNet, tfjsUNetTrainStep } from './peers/tfjs-unet.js';
 import { loadOrt, nhwcToNchw } from './perf/conv-stack.js';
-import { initTfjs, nchwToNhwc, tf } from './tfjs.js';
+import { nchwToNhwc, tf } from './tfjs.js';
+import { CONFIG, inflowTrainStep, unetData } from './unet-data.js';
 
-/** The UNet of tests/models/unet.test.ts: 3.6 M parameters at 32×32. */
-const CONFIG: Partial<UNetConfig> = { baseChannels: 48, groups: 16 };
 const BATCH = { full: 16, quick: 4 };
 /** The UNet test's small WebGPU config, used when the big one would take over a minute per step there. */
 const SMALL: Partial<UNetConfig> = { imageSize: 16, inChannels: 1, outChannels: 1, baseChannels: 16, channelMults: [1, 2], groups: 8, heads: 2, attentionResolutions: [8], resBlocks: 1 };
@@ -37,17 +37,6 @@ const PLANS: Record<'forward' | 'train' | 'gpu' | 'quick', TimingPlan> = {
 
 interface Contender { id: string; label: string; threads: number; timing: Timing; imagesPerSecond: number; relDiff: number | null; firstLoss?: number }
 interface Task { task: 'forward' | 'train'; config: string; params: number; batch: number; flops: number; contenders: Contender[]; notes: string[] }
-
-/** ε-loss data as in the UNet test: noised images, their noise and their timesteps, from seeds. */
-function data(c: UNetConfig, batch: number) {
-  const rng = new Rng(2);
-  const per = c.inChannels * c.imageSize * c.imageSize, n = batch * per;
-  const clean = rng.uniforms(n, -1, 1), noise = rng.normals(n, 1);
-  const t = Array.from({ length: batch }, (_, i) => (i * 97) % 1000);
-  const alpha = t.map((ti) => Math.cos(((ti / 1000) * Math.PI) / 2));
-  const noisy = clean.map((v, i) => alpha[Math.floor(i / per)]! * v + Math.sqrt(1 - alpha[Math.floor(i / per)]! ** 2) * noise[i]!);
-  return { x: noisy, eps: noise, t, shape: [batch, c.inChannels, c.imageSize, c.imageSize] };
-}
 
 /**
  * inflow's UNet with the zero-initialised layers (each block's second conv, attention projections,
@@ -72,17 +61,6 @@ function unetWith(engine: Engine, config: UNetConfig, weights: HostWeights): UNe
   const u = new UNet(engine, config, { seed: 1 });
   u.loadStateDict(new Map([...weights].map(([k, v]) => [k, { shape: v.shape, data: v.data }])));
   return u;
-}
-
-async function inflowTrainStep(unet: UNet, opt: Optimizer, x: Tensor, t: number[], eps: Tensor): Promise<number> {
-  const engine = unet.engine;
-  const params = unet.parameters();
-  const { value, grads } = engine.valueAndGrads(() => mean(square(sub(unet.forward(x, t), eps))), params.map((p) => p.value));
-  const loss = await value.item();
-  value.dispose();
-  opt.step(params, grads, 1e-3);
-  for (const g of grads) g.dispose();
-  return loss;
 }
 
 const ips = (batch: number, ms: number) => sig((batch * 1000) / ms, 4);
@@ -130,22 +108,15 @@ export const unetBench: Suite = {
   about: 'diffusion UNet (3.6 M params, 32×32, batch 16): training step on inflow wasm 1 / all threads vs the same UNet in tfjs; forward vs tfjs-wasm and onnxruntime-node; webgpu (software) sized to fit',
   async run(ctx: SuiteContext) {
     const q = ctx.quick, batch = q ? BATCH.quick : BATCH.full;
-    const tfjsFacts = await initTfjs();
     const { ort, why: ortMissing, version: ortVersion } = await loadOrt();
-    const engines: Array<{ id: string; label: string; threads: number; engine: Engine }> = [
-      { id: 'wasm1', label: 'inflow wasm, 1 thread', threads: 1, engine: await createEngine({ backend: 'wasm', threads: 1 }) },
-    ];
-    if (ctx.threadsAll > 1) {
-      const engine = await createEngine({ backend: 'wasm', threads: ctx.threadsAll });
-      const got = Number(engine.info().details.threads ?? 1);
-      engines.push({ id: 'wasmN', label: `inflow wasm, ${got} threads`, threads: got, engine });
-    }
+    const { contenders, notes, tfjsFacts } = await tfjsAndInflowContenders(ctx);
+    const engines = contenders.filter((c): c is typeof c & { engine: Engine } => !!c.engine);
+    const tfjsLabel = contenders.find((c) => c.id === 'tfjs')!.label;
     const { config, weights, params } = await weightsOf(engines[0]!.engine, CONFIG);
-    const d = data(config, batch);
+    const d = unetData(config, batch);
     const emb = await timestepEmbedding(engines[0]!.engine, d.t, config.baseChannels).data();
     const nhwc = [batch, config.imageSize, config.imageSize, config.inChannels] as [number, number, number, number];
     const tasks: Task[] = [];
-    const notes: string[] = [];
 
     // ---- forward: inflow wasm 1 / all threads, tfjs-wasm, onnxruntime 1 / all threads
     {
@@ -165,7 +136,7 @@ export const unetBench: Suite = {
       }
       const tu = new TfjsUNet(config, weights, false);
       const tx = tf.tensor4d(nchwToNhwc(d.x, d.shape), nhwc), temb = tf.tensor2d(emb, [batch, config.baseChannels]);
-      ids.push('tfjs'); labels.push(`tfjs-wasm ${tfjsFacts.version} (XNNPACK${tfjsFacts.simd ? ', SIMD' : ''}, 1 thread)`); threads.push(1);
+      ids.push('tfjs'); labels.push(tfjsLabel); threads.push(1);
       calls.push(async () => {
         const y = tf.tidy(() => tu.forward(tx, temb));
         const out = await y.data() as Float32Array;
@@ -175,10 +146,10 @@ export const unetBench: Suite = {
       cleanup.push(() => { tu.dispose(); tx.dispose(); temb.dispose(); });
       if (ort) {
         const model = unetModel(config, batch, weights);
-        for (const th of ctx.threadsAll > 1 ? [1, ctx.threadsAll] : [1]) {
-          const session = await ort.InferenceSession.create(model, ortOptions(th));
+        for (const p of ortPeers(ortVersion, ctx.threadsAll)) {
+          const session = await ort.InferenceSession.create(model, ortOptions(p.threads));
           const feed = { x: new ort.Tensor('float32', d.x, d.shape), temb: new ort.Tensor('float32', emb, [batch, config.baseChannels]) };
-          ids.push(th === 1 ? 'ort1' : 'ortN'); labels.push(`onnxruntime-node ${ortVersion} CPU, ${th} thread${th > 1 ? 's, no spinning' : ''}`); threads.push(th);
+          ids.push(p.id); labels.push(p.label); threads.push(p.threads);
           calls.push(async () => (await session.run(feed)).y!.data as Float32Array);
           cleanup.push(() => session.release());
         }
@@ -264,7 +235,7 @@ async function gpuTasks(config: UNetConfig, weights: HostWeights, params: number
   const tasks: Task[] = [], notes: string[] = [];
   const time = async (cfg: UNetConfig, w: HostWeights, p: number, b: number) => {
     process.stderr.write(`unet: webgpu forward and training step, ${(p / 1e6).toFixed(2)} M parameters, batch ${b}\n`);
-    const d = data(cfg, b);
+    const d = unetData(cfg, b);
     const u = unetWith(engine, cfg, w);
     const x = engine.tensor(d.x, d.shape), eps = engine.tensor(d.eps, d.shape);
     const opt = new Optimizer(engine, { kind: 'adam', beta1: 0.9, beta2: 0.999, eps: 1e-8 });

@@ -121,7 +121,8 @@ for (const [i, op] of ops.entries()) {
   const structs = existsSync(wgslFile) ? wgslStructs(wgslFile) : new Map();
   for (const k of mod.kernels) {
     for (const fn of k.wasm?.exports ?? []) {
-      exportNames.push(fn.export);
+      // Kernels of one op file may share an export (solve and solveTranspose): list it once.
+      if (!exportNames.includes(fn.export)) exportNames.push(fn.export);
       const args = Object.entries(fn.args).map(([n, t]) => [n, wasmTypes[t]]);
       // A query (a size computation the glue needs) runs on the calling thread only: no tid / nt.
       const declared = fn.query ? args : [...args, ['tid', 'i32'], ['nt', 'i32']];

@@ -1,4 +1,5 @@
-// SIMD helpers shared by the reduction, softmax and normalisation kernels (not exported from the module).
+// SIMD helpers shared by the reduction, softmax, normalisation, convolution and attention kernels
+// (not exported from the module).
 import { expf1, expf4 } from './transcendental';
 
 @inline

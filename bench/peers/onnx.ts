@@ -123,6 +123,11 @@ export const ortOptions = (threads: number) => ({
   extra: { session: { intra_op: { allow_spinning: '0' } } },
 });
 
+/** The onnxruntime contenders of a side-by-side run: one thread, and every thread where there are more (ids ort1, ortN). */
+export const ortPeers = (version: string | null, threadsAll: number): Array<{ id: string; label: string; threads: number }> =>
+  (threadsAll > 1 ? [1, threadsAll] : [1]).map((threads) =>
+    ({ id: threads === 1 ? 'ort1' : 'ortN', label: `onnxruntime-node ${version} CPU, ${threads} thread${threads > 1 ? 's, no spinning' : ''}`, threads }));
+
 // ---- building blocks shared by the op rows and the UNet graph ---------------------------------------
 
 export interface ConvAttrs { k: number; stride?: number; pad?: number | readonly [number, number, number, number]; group?: number }

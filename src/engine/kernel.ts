@@ -49,7 +49,7 @@ export interface WasmContext {
   scratch(bytes: number): number;
   scratchFree(ptr: number, bytes: number): void;
   /** Writes int32 values at a byte offset. */
-  writeInts(ptr: number, values: readonly number[]): void;
+  writeInts(ptr: number, values: ArrayLike<number>): void;
   /** Calls a declared export with named arguments; `work` (≈ flops or bytes) decides whether threads pay off. */
   call<A extends WasmArgs>(fn: WasmExport<A>, args: Values<A>, work: number): void;
   /** Calls a declared query on the calling thread and returns its result. */

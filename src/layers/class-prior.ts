@@ -1,6 +1,6 @@
 import type { Engine } from '../engine/engine.js';
 import { fail, shapeStr } from '../engine/errors.js';
-import { add, affine, exp, log, matmul, max, mul, neg, reshape, sub, sum, sumSquares } from '../ops/index.js';
+import { add, affine, exp, logsumexp, matmul, mul, neg, reshape, sub, sum, sumSquares } from '../ops/index.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Rng } from '../data/rng.js';
 import { Module } from './module.js';
@@ -49,10 +49,7 @@ export class ClassPrior extends Module {
 
   /** log Σ_k exp(lp[n, k]) / K per row of [N, classes]: the equal-weight mixture. */
   logMeanExp(lp: Tensor): Tensor {
-    // The shift m cancels in value and gradient; it only keeps exp from overflowing.
-    const m = max(lp, [1], true);
-    const lse = add(m, log(sum(exp(sub(lp, m)), [1], true)));
-    return affine(reshape(lse, [lp.shape[0]!]), 1, -Math.log(this.classes));
+    return affine(logsumexp(lp, [1]), 1, -Math.log(this.classes));
   }
 
   /** z = μ_y + T·σ_y·ε for the given labels, ε from the seeded host RNG. */

@@ -1,5 +1,5 @@
 import type { Engine } from '../engine/engine.js';
-import { exp, log, max, mean, mul, relu, reshape, squeeze, sub, sum } from '../ops/index.js';
+import { exp, logSoftmax, mean, mul, relu, reshape, squeeze, sum } from '../ops/index.js';
 import type { Tensor } from '../engine/tensor.js';
 import { Conv2d } from '../nn/conv2d.js';
 import { fanInNormal } from '../nn/init.js';
@@ -51,9 +51,7 @@ export class DigitClassifier extends Module {
 
   /** log softmax over classes, [N, classes]. */
   logProbs(pixels: Tensor): Tensor {
-    const z = this.logits(pixels);
-    const shifted = sub(z, max(z, [1], true));
-    return sub(shifted, log(sum(exp(shifted), [1], true)));
+    return logSoftmax(this.logits(pixels), 1);
   }
 
   /** Mean cross-entropy against one-hot labels [N, classes]. */

@@ -6,6 +6,7 @@ import { reshape } from '../engine/views.js';
 import type { Tensor } from '../engine/tensor.js';
 import { sum } from './reduce.js';
 import { checkImage } from './util/checks.js';
+import { ceil4, withScratch } from './util/scratch.js';
 
 /**
  * 2-D cross-correlation (NCHW) with stride, dilation, groups and explicit asymmetric zero padding,
@@ -225,7 +226,6 @@ const gradFilterExport = wasmExport('convGradFilter', {
   cols: 'i32', rows: 'i32', L4: 'i32',
 });
 
-const ceil4 = (n: number): number => Math.ceil(n / 4) * 4;
 const ceil16 = (n: number): number => Math.ceil(n / 16) * 16;
 /** Integer offsets table entries per phase of convGemm (assembly/conv2d.ts). */
 const PHASE_INTS = 8;
@@ -358,16 +358,6 @@ function gradInputPlan(d: Dims): { src: Source; phases: Phase[]; osh: number; os
   return { src: finishSource({ pack: 1, top: T, left: L, sh: 1, sw: 1, Hq, Wq }, phases, null), phases, osh: sh, osw: sw };
 }
 
-/** Scratch blocks for the duration of fn, freed afterwards (sizes in bytes). */
-function withBlocks(ctx: WasmContext, bytes: readonly number[], fn: (ptrs: number[]) => void): void {
-  const ptrs = bytes.map((b) => ctx.scratch(Math.max(16, b)));
-  try {
-    fn(ptrs);
-  } finally {
-    ptrs.forEach((p, i) => ctx.scratchFree(p, Math.max(16, bytes[i]!)));
-  }
-}
-
 /**
  * K steps per chunk of convGemm: enough input planes to fill about 16 KiB (half of a small L1),
  * so they stay cached while every tile of the image passes over them; at least 64 steps so the
@@ -395,7 +385,7 @@ function runGemm(ctx: WasmContext, j: GemmJob, src: Source, phases: readonly Pha
     kBase += Ks[i]!;
     flops += 2 * j.N * j.G * rb * 4 * Ks[i]! * ceil16(p.Hr * src.Wq);
   });
-  withBlocks(ctx, [j.G * rb * 16 * Math.max(1, Ktotal), 4 * Math.max(1, Ktotal), 4 * table.length, 4 * maxTaps, 4 * ctx.threads * perThread],
+  withScratch(ctx, [j.G * rb * 4 * Math.max(1, Ktotal), Math.max(1, Ktotal), table.length, maxTaps, ctx.threads * perThread],
     ([wpk, offsPtr, tablePtr, tapsPtr, scratch]) => {
       ctx.writeInts(offsPtr!, offs);
       ctx.writeInts(tablePtr!, table);
@@ -586,7 +576,7 @@ export const conv2dGradFilterKernel = defineKernel<ConvGeometry>({
         for (let t = 0; t < ph.taps.length; t++) offs.push(c * xps + ph.plane[t]! * pps + ph.row[t]! * Wq + ph.col[t]!);
       const K = offs.length;
       const flops = 2 * d.N * d.Co * K * L4;
-      withBlocks(ctx, [4 * d.N * d.Ci * xps, 4 * d.N * d.Co * dyps, 4 * K], ([xp, dyp, offsPtr]) => {
+      withScratch(ctx, [d.N * d.Ci * xps, d.N * d.Co * dyps, K], ([xp, dyp, offsPtr]) => {
         ctx.writeInts(offsPtr!, offs);
         ctx.call(packInput, {
           src: ctx.ptr(x.storage), dst: xp!, planes: d.N * d.Ci, H: d.H, W: d.W, top: d.top, left: d.left, sh: d.sh, sw: d.sw,

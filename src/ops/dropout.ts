@@ -3,7 +3,7 @@ import { fail } from '../engine/errors.js';
 import { defineKernel, wasmExport, wgslKernel } from '../engine/kernel.js';
 import { reshape } from '../engine/views.js';
 import type { Tensor } from '../engine/tensor.js';
-import { forEachBlock, keepThreshold, philoxKey } from './util/philox.js';
+import { forEachBlock, keepThreshold, philoxKey, PHILOX_WORK, RANDOM_BLOCK } from './util/philox.js';
 
 /**
  * dropout: y = x · m / (1 − p) with m_i = [u_i ≥ p], u_i the uniform randomUniform draws for element
@@ -12,9 +12,6 @@ import { forEachBlock, keepThreshold, philoxKey } from './util/philox.js';
  * mask is drawn again, never stored.
  */
 export interface DropoutAttrs { k0: number; k1: number; threshold: number; scale: number }
-
-const BLOCK = 4096; // elements per wasm task (RANDOM_BLOCK in assembly/util/philox.ts)
-const PHILOX_WORK = 40; // ≈ operations per element, so large tensors use the threads
 
 const wasm = wasmExport('dropout', { x: 'ptr', y: 'ptr', n: 'i32', k0: 'i32', k1: 'i32', threshold: 'i32', scale: 'f32' });
 const wgsl = wgslKernel('dropout', { n: 'u32', k0: 'u32', k1: 'u32', threshold: 'u32', scale: 'f32' });
@@ -30,7 +27,7 @@ export const dropoutKernel = defineKernel<DropoutAttrs>({
     run(ctx, [x], out, { k0, k1, threshold, scale }) {
       const n = out.storage.numel;
       ctx.call(wasm, { x: ctx.ptr(x!.storage), y: ctx.ptr(out.storage), n, k0: k0 | 0, k1: k1 | 0, threshold, scale },
-        Math.ceil(n / BLOCK) * BLOCK * PHILOX_WORK);
+        Math.ceil(n / RANDOM_BLOCK) * RANDOM_BLOCK * PHILOX_WORK);
     },
   },
   webgpu: {

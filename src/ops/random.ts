@@ -4,7 +4,7 @@ import { fail } from '../engine/errors.js';
 import { defineKernel, wasmExport, wgslKernel } from '../engine/kernel.js';
 import type { Shape } from '../engine/shape.js';
 import type { Tensor } from '../engine/tensor.js';
-import { forEachBlock, philoxKey, U24, uniformOf } from './util/philox.js';
+import { forEachBlock, philoxKey, PHILOX_WORK, RANDOM_BLOCK, U24, uniformOf } from './util/philox.js';
 
 /**
  * Random tensors from Philox-4x32-10 (docs/ops/random.md): element i (row-major) is drawn from the
@@ -16,9 +16,6 @@ import { forEachBlock, philoxKey, U24, uniformOf } from './util/philox.js';
 interface Key { k0: number; k1: number }
 export interface UniformAttrs extends Key { lo: number; span: number }
 export interface NormalAttrs extends Key { mean: number; std: number }
-
-const BLOCK = 4096; // elements per wasm task (RANDOM_BLOCK in assembly/util/philox.ts)
-const PHILOX_WORK = 40; // ≈ operations per element, so large draws use the threads
 
 const wasmUniform = wasmExport('randomUniform', { y: 'ptr', n: 'i32', k0: 'i32', k1: 'i32', lo: 'f32', span: 'f32' });
 const wasmNormal = wasmExport('randomNormal', { y: 'ptr', n: 'i32', k0: 'i32', k1: 'i32', mean: 'f32', std: 'f32' });
@@ -36,7 +33,7 @@ function normalOf(w0: number, w1: number): number {
 }
 
 const groups = (n: number): number => Math.ceil(n / 64);
-const tasks = (n: number): number => Math.ceil(n / BLOCK);
+const tasks = (n: number): number => Math.ceil(n / RANDOM_BLOCK);
 
 export const randomUniformKernel = defineKernel<UniformAttrs>({
   name: 'randomUniform',
@@ -48,7 +45,7 @@ export const randomUniformKernel = defineKernel<UniformAttrs>({
     exports: [wasmUniform],
     run(ctx, _inputs, out, { k0, k1, lo, span }) {
       const n = out.storage.numel;
-      ctx.call(wasmUniform, { y: ctx.ptr(out.storage), n, k0: k0 | 0, k1: k1 | 0, lo, span }, tasks(n) * BLOCK * PHILOX_WORK);
+      ctx.call(wasmUniform, { y: ctx.ptr(out.storage), n, k0: k0 | 0, k1: k1 | 0, lo, span }, tasks(n) * RANDOM_BLOCK * PHILOX_WORK);
     },
   },
   webgpu: {
@@ -70,7 +67,7 @@ export const randomNormalKernel = defineKernel<NormalAttrs>({
     exports: [wasmNormal],
     run(ctx, _inputs, out, { k0, k1, mean, std }) {
       const n = out.storage.numel;
-      ctx.call(wasmNormal, { y: ctx.ptr(out.storage), n, k0: k0 | 0, k1: k1 | 0, mean, std }, tasks(n) * BLOCK * PHILOX_WORK * 2);
+      ctx.call(wasmNormal, { y: ctx.ptr(out.storage), n, k0: k0 | 0, k1: k1 | 0, mean, std }, tasks(n) * RANDOM_BLOCK * PHILOX_WORK * 2);
     },
   },
   webgpu: {

@@ -103,7 +103,7 @@ function runWasm(ctx: WasmContext, forward: boolean, src: View, dst: View, a: Re
   const row = forward ? d.W : d.Wo;
   const work = forward ? d.planes * d.Ho * (2 * d.W + 4 * d.Wo) : d.planes * d.H * 4 * (d.Wo + d.W);
   withScratch(ctx, [packed.length + ctx.threads * (row + 4)], ([table]) => {
-    ctx.writeInts(table!, Array.from(packed));
+    ctx.writeInts(table!, packed);
     ctx.call(forward ? wasmForward : wasmGrad, Object.assign({
       src: ctx.ptr(src.storage), dst: ctx.ptr(dst.storage), table: table!, scratch: table! + packed.length * 4, linear: +a.linear,
     }, d), work);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Rng } from '../data/rng.js';
 import type { Tensor } from '../engine/tensor.js';
 import { Dropout } from '../nn/dropout.js';
-import type { Module } from '../nn/module.js';
+import type { Module, StateDict } from '../nn/module.js';
 import type { Param } from '../nn/param.js';
 import { saveCheckpoint, type Checkpoint, type TrainState } from './checkpoint.js';
 import { clipByGlobalNorm, globalNorm } from './clip.js';
@@ -124,6 +124,10 @@ export interface TrainingTask<D extends TrainData = TrainData> {
   restoreExtraState?(state: Record<string, unknown>): void;
 }
 
+/** A task's checkpoint config: the one given, else the model's `config` property, else { kind }. */
+export const taskConfig = (model: Module, kind: string, given?: Record<string, unknown>): Record<string, unknown> =>
+  given ?? (model as { config?: Record<string, unknown> }).config ?? { kind };
+
 export interface StepMetrics {
   step: number;
   epoch: number;
@@ -172,9 +176,8 @@ export const checkpointPath = (dir: string): string => join(dir, 'checkpoint.saf
  * one continues exactly like an uninterrupted one on the same backend. The model is in train mode
  * during steps and in eval mode during evaluation; its mode is restored at the end.
  */
-export async function runTraining<D extends TrainData, O extends LoopOptions>(task: TrainingTask<D>, data: D, options: O,
+export async function runTraining<D extends TrainData, O extends LoopOptions>(task: TrainingTask<D>, data: D, opts: O,
   callbacks: LoopCallbacks = {}, resume?: Checkpoint): Promise<LoopResult> {
-  const opts = options;
   validateLoopOptions(opts);
   checkGroups(task.groups);
   const stepsPerEpoch = Math.floor(data.count / opts.batch);
@@ -271,15 +274,17 @@ export async function runTraining<D extends TrainData, O extends LoopOptions>(ta
         state.cursor = 0;
         state.order = rng.shuffle([...Array(data.count).keys()]);
       }
-      state.optimizerSteps = task.groups[0]?.optimizer.t ?? 0;
-      state.optimizers = Object.fromEntries(task.groups.map((g) => [g.name, g.optimizer.t]));
-      if (task.ema) state.emaUpdates = task.ema.updates;
-      state.epochLoss = { ...epochLoss };
-      state.extra = task.extraState?.();
-      state.dropoutCalls = Object.fromEntries(dropouts(task.model).map((d) => [d.path, d.calls]));
-      state.rng = rng.state();
-      if (opts.checkpointDir && (state.step % opts.checkpointEvery === 0 || state.step === totalSteps))
+      if (opts.checkpointDir && (state.step % opts.checkpointEvery === 0 || state.step === totalSteps)) {
+        // The counters and RNG that live outside `state` between checkpoints.
+        state.optimizerSteps = task.groups[0]?.optimizer.t ?? 0;
+        state.optimizers = Object.fromEntries(task.groups.map((g) => [g.name, g.optimizer.t]));
+        if (task.ema) state.emaUpdates = task.ema.updates;
+        state.epochLoss = { ...epochLoss };
+        state.extra = task.extraState?.();
+        state.dropoutCalls = Object.fromEntries(dropouts(task.model).map((d) => [d.path, d.calls]));
+        state.rng = rng.state();
         await writeCheckpoint(task, state, opts.checkpointDir, callbacks);
+      }
     }
   } finally {
     task.model.train(wasTraining);
@@ -292,7 +297,7 @@ const groupKey = (group: string, key: string): string => (group ? `${group}/${ke
 
 async function writeCheckpoint<D extends TrainData>(task: TrainingTask<D>, state: TrainState, dir: string, callbacks: LoopCallbacks): Promise<void> {
   mkdirSync(dir, { recursive: true });
-  const optimizer = new Map<string, { shape: number[]; data: Float32Array }>();
+  const optimizer: StateDict = new Map();
   for (const g of task.groups) for (const [k, v] of await g.optimizer.state()) optimizer.set(groupKey(g.name, k), v);
   const ckpt: Checkpoint = {
     modelConfig: task.config(), weights: await task.model.stateDict(), optimizer, state,
@@ -310,7 +315,7 @@ function restore<D extends TrainData>(task: TrainingTask<D>, ckpt: Checkpoint): 
   // Each Dropout seeds call i with seed + i: the count resumes so the masks continue the run's.
   for (const d of dropouts(task.model)) d.calls = state.dropoutCalls?.[d.path] ?? 0;
   const named = task.groups.length === 1 && task.groups[0]!.name === '' ? null : new Set(task.groups.map((g) => g.name));
-  const perGroup = new Map<string, Map<string, { shape: number[]; data: Float32Array }>>(task.groups.map((g) => [g.name, new Map()]));
+  const perGroup = new Map<string, StateDict>(task.groups.map((g) => [g.name, new Map()]));
   for (const [key, v] of ckpt.optimizer) {
     const slash = key.indexOf('/');
     const group = named ? key.slice(0, slash) : '';

@@ -1,5 +1,6 @@
 import type { Engine } from '../engine/engine.js';
 import type { Tensor } from '../engine/tensor.js';
+import type { StateDict, StateEntry } from '../nn/module.js';
 import type { Param } from '../nn/param.js';
 import { abs, add, div, maximum, mul, sqrt, square } from '../ops/index.js';
 
@@ -104,14 +105,14 @@ export class Optimizer {
   }
 
   /** State as host arrays, keyed "<slot>/<param>" ("m/…" and "v/…" for the Adam family). */
-  async state(): Promise<Map<string, { shape: number[]; data: Float32Array }>> {
-    const out = new Map<string, { shape: number[]; data: Float32Array }>();
+  async state(): Promise<StateDict> {
+    const out: StateDict = new Map();
     for (const [slot, map] of this.slots)
       for (const [name, t] of map) out.set(`${slot}/${name}`, { shape: [...t.shape], data: await t.data() });
     return out;
   }
 
-  load(t: number, state: ReadonlyMap<string, { shape: number[]; data: Float32Array }>): void {
+  load(t: number, state: ReadonlyMap<string, StateEntry>): void {
     this.dispose();
     this.t = t;
     for (const [key, { shape, data }] of state) {

@@ -3,7 +3,7 @@ import type { FlowModel } from '../models/flow-model.js';
 import type { Checkpoint } from './checkpoint.js';
 import { checkShape } from './evaluate.js';
 import { defaultLoopOptions, positiveInt, runTraining, validateLoopOptions, type LoopCallbacks, type LoopOptions } from './loop.js';
-import { Optimizer, type OptimizerKind } from './optimizer.js';
+import { defaultOptimizer, Optimizer, type OptimizerKind } from './optimizer.js';
 import { FlowTask } from './tasks/flow.js';
 
 export { checkpointPath, TrainingDiverged, type StepMetrics } from './loop.js';
@@ -46,7 +46,7 @@ export async function train(model: FlowModel, trainSet: ImageDataset, testSet: I
   if (testSet) checkShape(model, testSet);
   if (model.classes > 0 && trainSet.labels !== null) checkLabels(trainSet, model.classes);
   const optimizer = new Optimizer(model.engine, {
-    kind: opts.optimizer, beta1: 0.9, beta2: 0.999, eps: 1e-8,
+    ...defaultOptimizer, kind: opts.optimizer,
     ...(opts.weightDecay !== undefined ? { weightDecay: opts.weightDecay } : {}), ...(opts.momentum !== undefined ? { momentum: opts.momentum } : {}),
   });
   const task = new FlowTask(model, optimizer, testSet, { seed: opts.seed, evalBatch: opts.evalBatch });

@@ -8,7 +8,7 @@ import type { Engine } from '../../src/engine/engine.js';
 import type { Tensor } from '../../src/engine/tensor.js';
 import { Dropout } from '../../src/nn/dropout.js';
 import { Linear } from '../../src/nn/linear.js';
-import { Module } from '../../src/nn/module.js';
+import { Module, type StateDict } from '../../src/nn/module.js';
 import type { ModuleBuffer } from '../../src/nn/param.js';
 import { add, mean, mul, relu, softplus, sub } from '../../src/ops/index.js';
 import { loadCheckpoint } from '../../src/train/checkpoint.js';
@@ -169,11 +169,13 @@ const blobs = (() => {
   return tensorData(v, [2]);
 })();
 
+const plain = (m: StateDict) => [...m].map(([k, v]) => [k, Array.from(v.data)]);
+
 async function everything(task: ToyGan) {
-  const groups = await Promise.all(task.groups.map(async (g) => [g.name, g.optimizer.t, [...(await g.optimizer.state())].map(([k, v]) => [k, Array.from(v.data)])]));
+  const groups = await Promise.all(task.groups.map(async (g) => [g.name, g.optimizer.t, plain(await g.optimizer.state())]));
   return {
-    model: [...(await task.model.stateDict())].map(([k, v]) => [k, Array.from(v.data)]),
-    ema: [...(await task.ema.state())].map(([k, v]) => [k, Array.from(v.data)]),
+    model: plain(await task.model.stateDict()),
+    ema: plain(await task.ema.state()),
     emaUpdates: task.ema.updates, groups, criticSteps: task.criticSteps, dropoutCalls: task.model.critic.drop.calls,
   };
 }

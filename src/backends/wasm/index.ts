@@ -11,9 +11,6 @@ class WasmStorage implements Storage {
   constructor(readonly numel: number, readonly ptr: number) {}
 }
 
-/** Every export the runner calls: the ones the op files declare. */
-const kernelNames = [...new Set(opWasmExports)];
-
 /** Shared memory ceiling for the threaded module, in 64 KiB pages (2 GiB; matches asconfig.json). */
 const THREADS_MAX_PAGES = 32768;
 /** Largest byte offset a kernel can address: wasm32 pointers, kept below the threaded ceiling. */
@@ -50,8 +47,8 @@ export async function createWasmBackend(opts: { threads?: number } = {}): Promis
       allocator = new LinearAllocator(memory, (exports.heapBase as () => number)());
       const ctlPtr = allocator.alloc(CTL_BYTES);
       new Uint8Array(memory.buffer, ctlPtr, CTL_BYTES).fill(0);
-      const workers = await startWorkers(module, memory, kernelNames, ctlPtr, requested);
-      runner = new KernelRunner(exports, kernelNames, requested, workers, ctlPtr, memory);
+      const workers = await startWorkers(module, memory, opWasmExports, ctlPtr, requested);
+      runner = new KernelRunner(exports, opWasmExports, requested, workers, ctlPtr, memory);
       threads = requested;
     } catch (e) {
       whySingle = `starting ${requested} threads failed: ${(e as Error).message}`;
@@ -62,7 +59,7 @@ export async function createWasmBackend(opts: { threads?: number } = {}): Promis
     exports = (await WebAssembly.instantiate(module, {})).exports;
     memory = exports.memory as WebAssembly.Memory;
     allocator = new LinearAllocator(memory, (exports.heapBase as () => number)());
-    runner = new KernelRunner(exports, kernelNames, 1);
+    runner = new KernelRunner(exports, opWasmExports, 1);
   }
   const mem = memory!, alloc = allocator!, run = runner!;
 

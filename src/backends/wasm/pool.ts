@@ -46,10 +46,8 @@ export class KernelRunner {
   run(name: string, args: readonly number[], work: number): void {
     // After dispose the workers are gone: waiting for them would hang.
     if (this.disposed) throw new Error('wasm backend used after dispose()');
-    const op = this.index.get(name);
-    const fn = op === undefined ? undefined : this.fns[op];
-    if (op === undefined || typeof fn !== 'function')
-      throw new Error(`wasm kernel ${name} is not in the compiled module (a stale build: run npm run asbuild)`);
+    const op = this.lookup(name);
+    const fn = this.fns[op]!;
     const ctl = this.ctl;
     if (!ctl || work < PARALLEL_MIN_WORK) {
       fn(...args, 0, 1);
@@ -81,7 +79,15 @@ export class KernelRunner {
   /** Calls export `name` on the calling thread alone and returns its result (queries, not kernels). */
   query(name: string, args: readonly number[]): number {
     if (this.disposed) throw new Error('wasm backend used after dispose()');
-    return (this.fns[this.index.get(name)!] as unknown as (...a: number[]) => number)(...args);
+    return (this.fns[this.lookup(name)] as unknown as (...a: number[]) => number)(...args);
+  }
+
+  /** The index of export `name`; a name the compiled module lacks means the build is stale. */
+  private lookup(name: string): number {
+    const op = this.index.get(name);
+    if (op === undefined || typeof this.fns[op] !== 'function')
+      throw new Error(`wasm kernel ${name} is not in the compiled module (a stale build: run npm run asbuild)`);
+    return op;
   }
 
   dispose(): void {

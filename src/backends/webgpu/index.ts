@@ -25,16 +25,13 @@ const opByName = new Map(opKernels.map((k) => [k.name, k]));
 
 /** Every pipeline source a kernel can use, as far as it does not depend on shapes. */
 function variants(op: string, device: GPUDevice): string[] {
-  const def = opByName.get(op);
-  if (def) {
-    const list: readonly GpuVariant[] = def.webgpu?.variants?.(device) ?? def.webgpu?.kernels.map((kernel) => ({ kernel })) ?? [];
-    return list.map((v) => shader(v.kernel.kernel, v.subs));
-  }
-  return [shader(op)];
+  const g = opByName.get(op)?.webgpu;
+  if (!g) throw new Error(`warmup: no WebGPU kernel named '${op}'`);
+  const list: readonly GpuVariant[] = g.variants?.(device) ?? g.kernels.map((kernel) => ({ kernel }));
+  return list.map((v) => shader(v.kernel.kernel, v.subs));
 }
 
-const kernelNames: readonly string[] = [
-  ...opKernels.filter((k) => k.webgpu).map((k) => k.name)];
+const kernelNames: readonly string[] = opKernels.filter((k) => k.webgpu).map((k) => k.name);
 
 /**
  * The WebGPU backend: WGSL kernels from wgsl/, one command encoder batching many dispatches, a

@@ -35,17 +35,6 @@ const MAP_MODE_READ = 0x1;
 /** Dispatches per command encoder before it is submitted anyway, bounding queued uniform buffers. */
 const DISPATCHES_PER_SUBMIT = 256;
 
-/** Packs a uniform block: ints first (u32 / i32, as the WGSL struct declares them), then f32s. */
-export function uniform(ints: readonly number[], floats: readonly number[] = []): ArrayBuffer {
-  const count = ints.length + floats.length;
-  const data = new ArrayBuffer(Math.max(16, Math.ceil(count / 4) * 16));
-  const view = new DataView(data);
-  ints.forEach((v, i) => view.setUint32(i * 4, v >>> 0, true));
-  // Floats travel as bits in the uniform, so constants reach the shader exactly, infinities included.
-  floats.forEach((v, i) => view.setFloat32((ints.length + i) * 4, v, true));
-  return data;
-}
-
 /** A 2-D grid of workgroups: WebGPU allows at most 65535 per dimension. */
 export function grid(workgroups: number): [number, number] {
   const x = Math.min(Math.max(1, workgroups), 65535);

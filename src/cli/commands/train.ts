@@ -1,4 +1,3 @@
-import type { OptimizerKind } from '../../train/optimizer.js';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Command, Option } from 'commander';
@@ -9,6 +8,7 @@ import { FlowModel } from '../../models/flow-model.js';
 import { loadCheckpoint } from '../../train/checkpoint.js';
 import { checkShape } from '../../train/evaluate.js';
 import { fitClassPrior } from '../../train/fit-class-prior.js';
+import type { OptimizerKind } from '../../train/optimizer.js';
 import { checkpointPath, defaultTrainOptions, train, type TrainOptions } from '../../train/trainer.js';
 import { loadData, type DataFlags } from '../data-source.js';
 import { backendOption, engineFrom, threadsOption, type EngineFlags } from '../engine-option.js';

@@ -1,5 +1,6 @@
 import { fail, shapeStr } from '../../engine/errors.js';
 import { strides } from '../../backends/strides.js';
+import { numel } from '../../engine/shape.js';
 
 /**
  * The rank every broadcasting elementwise kernel (binary, where) is written for: tensors have rank
@@ -65,7 +66,7 @@ export function forEachBroadcast(outShape: readonly number[], inShapes: readonly
   const rank = outShape.length;
   const idx = new Array<number>(rank).fill(0);
   const offsets = inShapes.map(() => 0);
-  const total = outShape.reduce((a, b) => a * b, 1);
+  const total = numel(outShape);
   for (let o = 0; o < total; o++) {
     visit(o, offsets);
     for (let k = rank - 1; k >= 0; k--) {

@@ -1,15 +1,14 @@
 import { strides } from '../../backends/strides.js';
+import { numel } from '../../engine/shape.js';
 
 /**
  * Index helpers of the layout ops (concat, slice, gather, permute): shapes are row-major, so an
  * axis splits a tensor into outer × axis × inner blocks, and a permutation is a strided read.
  */
 
-const product = (dims: readonly number[]): number => dims.reduce((a, b) => a * b, 1);
-
 /** outer × axis × inner decomposition of a shape around `axis`. */
 export function around(shape: readonly number[], axis: number): [number, number, number] {
-  return [product(shape.slice(0, axis)), shape[axis]!, product(shape.slice(axis + 1))];
+  return [numel(shape.slice(0, axis)), shape[axis]!, numel(shape.slice(axis + 1))];
 }
 
 /** `perm` inverted: inverse[perm[i]] = i. */
@@ -37,7 +36,7 @@ export function permutePlan(xShape: readonly number[], perm: readonly number[]):
   }
   // The merged input shape, its axes in input order.
   const byStart = [...runs].sort((r, s) => r[0]! - s[0]!);
-  const mergedDims = byStart.map((r) => product(r.map((a) => xShape[kept[a]!]!)));
+  const mergedDims = byStart.map((r) => numel(r.map((a) => xShape[kept[a]!]!)));
   const mergedStrides = strides(mergedDims);
   const position = new Map(byStart.map((r, i) => [r[0]!, i]));
   return {

@@ -10,6 +10,11 @@ export const PHILOX_M1 = 0xcd9e8d57;
 export const PHILOX_W0 = 0x9e3779b9;
 export const PHILOX_W1 = 0xbb67ae85;
 
+/** Elements per wasm task of random.ts and dropout.ts (RANDOM_BLOCK in assembly/util/philox.ts). */
+export const RANDOM_BLOCK = 4096;
+/** ≈ operations per element drawn, so large draws use the threads. */
+export const PHILOX_WORK = 40;
+
 /** 2⁻²⁴: uniforms are 24-bit integers times this, exact in float32. */
 export const U24 = 2 ** -24;
 

@@ -2,7 +2,7 @@ import type { Tensor } from '../../engine/tensor.js';
 import type { Module } from '../../nn/module.js';
 import { add, mean, mul, neg, relu, softplus } from '../../ops/index.js';
 import type { Ema } from '../ema.js';
-import type { ParamGroup, StepContext, StepOutcome, TrainingTask } from '../loop.js';
+import { taskConfig, type ParamGroup, type StepContext, type StepOutcome, type TrainingTask } from '../loop.js';
 import { Adam, type Optimizer } from '../optimizer.js';
 import type { TensorData } from '../tensor-data.js';
 
@@ -72,7 +72,7 @@ export class GanTask implements TrainingTask<TensorData> {
   }
 
   config(): Record<string, unknown> {
-    return this.opts.config ?? ((this.model as { config?: Record<string, unknown> }).config ?? { kind: 'gan' });
+    return taskConfig(this.model, this.kind, this.opts.config);
   }
 
   private latent(ctx: StepContext): Tensor {
