@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 import { useSoftwareVulkanIfNeeded } from './bindings/vulkan-driver.js';
 
@@ -6,6 +7,9 @@ import { useSoftwareVulkanIfNeeded } from './bindings/vulkan-driver.js';
 useSoftwareVulkanIfNeeded();
 
 export default defineConfig({
+  // package.json "exports" point at the built dist/: the suite tests the source instead, with no
+  // build step (tests/package/ checks the built, packed package).
+  resolve: { alias: [{ find: /^inflow$/, replacement: fileURLToPath(new URL('./src/node.ts', import.meta.url)) }] },
   test: {
     include: ['tests/**/*.test.ts'],
     testTimeout: 120_000,

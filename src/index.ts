@@ -1,3 +1,6 @@
+// Public signatures name WebGPU types (GPU, GPUDevice, …): the shipped .d.ts must pull them in for
+// consumers, whose tsconfig does not list @webgpu/types (a dependency for this reason).
+/// <reference types="@webgpu/types" preserve="true" />
 export type { Backend, BackendName, Pad4 } from './backends/backend.js';
 export type { KernelDef } from './engine/kernel.js';
 export { createEngine, isSoftwareAdapter, type EngineOptions } from './engine/dispatcher.js';

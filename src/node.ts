@@ -7,3 +7,6 @@ export { inspectModelFile, loadModel, saveModel } from './io/model-file.js';
 export { parseModelBytes } from './io/model-bytes.js';
 export { ModelFileError } from './io/safetensors.js';
 export * as training from './train/index.js';
+// MNIST from the `mnist` dependency (it reads files): data for the examples and quick experiments.
+export { loadMnist, mnistSplit, MNIST_SPLIT } from './data/mnist.js';
+export { batchValues, type ImageDataset } from './data/dataset.js';

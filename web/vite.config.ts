@@ -48,6 +48,8 @@ export default defineConfig({
   root: here,
   base: './',
   plugins: [bundledModels()],
+  // The demo runs on the library's source (no build step); package.json "exports" point at dist/.
+  resolve: { alias: [{ find: /^inflow$/, replacement: join(here, '..', 'src', 'browser.ts') }] },
   // The engine worker splits the WebGPU backend into its own chunk: only ES-module workers can.
   worker: { format: 'es' },
   server: { host: '127.0.0.1', headers: isolationHeaders },

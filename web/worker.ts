@@ -59,12 +59,13 @@ async function handle(req: Request): Promise<Reply> {
       const e = m.engine;
       const x = e.tensor(req.pixels, [1, C, H, W]);
       // With a class prior: log p(x | y) for each y gives both p(x) and p(y | x); the round trip uses the likeliest y.
-      const perClass = m.prior ? e.scope(() => m.classLogProbs(x)) : null;
+      // The pad's values are dequantised pixels by construction: a blank pad (all ½) is scored, not refused as normalised.
+      const perClass = m.prior ? e.scope(() => m.classLogProbs(x, { range: 'pixels' })) : null;
       const logp = perClass ? await perClass.data() : new Float32Array();
       const probs = posterior(logp);
       const labels = probs.length ? [probs.indexOf(Math.max(...probs))] : undefined;
       const { bpd, flow } = e.scope(() => {
-        const bpd = perClass ? m.bitsPerDimFromClasses(perClass) : m.bitsPerDim(x);
+        const bpd = perClass ? m.bitsPerDimFromClasses(perClass) : m.bitsPerDim(x, { range: 'pixels' });
         const { z } = m.encode(m.preprocess.encode(x).y, labels);
         return { bpd, flow: m.decode(z, labels) };
       });

@@ -70,5 +70,10 @@ export interface Backend {
   info(): BackendInfo;
   /** Submit queued work (webgpu); a no-op elsewhere. */
   flush(): void;
+  /**
+   * webgpu: calls handler once with the reason when the device is lost (at once if it already is), so
+   * the engine can act before the next call (src/engine/fallback.ts). Absent where memory cannot be lost.
+   */
+  onLost?(handler: (reason: string) => void): void;
   dispose(): void;
 }

@@ -1,8 +1,11 @@
+import { Option } from 'commander';
 import { subset, type ImageDataset } from '../data/dataset.js';
 import { loadCifar10 } from '../data/cifar10.js';
-import { loadImageFolder } from '../data/image-folder.js';
+import { DEFAULT_MAX_IMAGE_PIXELS, loadImageFolder } from '../data/image-folder.js';
 import { mnistSplit } from '../data/mnist.js';
 import { Rng } from '../data/rng.js';
+import { InflowError } from '../engine/errors.js';
+import { parsePositiveInt } from './options.js';
 import { UserError } from './user-error.js';
 
 export interface DataFlags {
@@ -11,6 +14,7 @@ export interface DataFlags {
   cifar?: string[];
   cifarTest?: string[];
   onCorrupt?: 'skip' | 'stop';
+  maxImagePixels?: number;
 }
 
 export interface DataSplit {
@@ -19,8 +23,19 @@ export interface DataSplit {
   description: string;
 }
 
+export const maxImagePixelsOption = (): Option =>
+  new Option('--max-image-pixels <n>', `with --images: an image whose header says it has more pixels (width × height) is not decoded but skipped with a warning (or stops the run with --on-corrupt stop)`)
+    .argParser(parsePositiveInt).default(DEFAULT_MAX_IMAGE_PIXELS);
+
 /** Share of an image folder held out for evaluation, by a fixed seed. */
 const FOLDER_HOLDOUT = 0.1;
+
+/** The library's data errors are the user's to fix: one line, exit 2. */
+function asUserError(e: unknown): never {
+  if (e instanceof UserError) throw e;
+  if (e instanceof InflowError) throw new UserError(e.message);
+  throw e;
+}
 
 /**
  * The training and held-out sets named by the flags: --data mnist (9 000 / 1 000 fixed split),
@@ -37,21 +52,22 @@ export async function loadData(flags: DataFlags, shape: [number, number, number]
       return { train, test, description: 'MNIST (mnist package): 9000 train / 1000 test digits' };
     }
     if (flags.images !== undefined) {
-      const all = await loadImageFolder(flags.images, { shape, onCorrupt: flags.onCorrupt ?? 'skip' });
+      const all = await loadImageFolder(flags.images, {
+        shape, onCorrupt: flags.onCorrupt ?? 'skip', ...(flags.maxImagePixels !== undefined ? { maxPixels: flags.maxImagePixels } : {}),
+      });
       const order = new Rng(7).shuffle([...Array(all.count).keys()]);
       const nTest = all.count >= 10 ? Math.max(1, Math.round(all.count * FOLDER_HOLDOUT)) : 0;
       return {
         train: subset(all, order.slice(nTest)),
         test: nTest ? subset(all, order.slice(0, nTest)) : null,
-        description: `${all.count} images from ${flags.images} (${nTest} held out)`,
+        description: `${all.count} images from ${flags.images}, ${nTest} held out`,
       };
     }
     const train = loadCifar10(flags.cifar!);
     const test = flags.cifarTest ? loadCifar10(flags.cifarTest) : null;
     return { train, test, description: `CIFAR-10: ${train.count} train${test ? ` / ${test.count} test` : ''} images` };
   } catch (e) {
-    if (e instanceof UserError) throw e;
-    throw new UserError(e instanceof Error ? e.message : String(e));
+    asUserError(e);
   }
 }
 
@@ -61,7 +77,7 @@ export async function loadEvalData(flags: DataFlags, shape: [number, number, num
     try {
       return loadCifar10(flags.cifar);
     } catch (e) {
-      throw new UserError(e instanceof Error ? e.message : String(e));
+      asUserError(e);
     }
   }
   const split = await loadData(flags, shape);

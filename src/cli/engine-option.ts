@@ -1,24 +1,46 @@
-import { Option } from 'commander';
-import { createEngine } from '../engine/dispatcher.js';
+import { Option, type Command } from 'commander';
+import { createEngine, type EngineOptions } from '../engine/dispatcher.js';
 import type { Engine } from '../engine/engine.js';
-import { backendChoices, parsePositiveInt, type BackendChoice } from './options.js';
+import { backendChoices, parsePositiveInt, parseSize, type BackendChoice } from './options.js';
 import { UserError } from './user-error.js';
 
 export interface EngineFlags {
   backend: BackendChoice;
   threads?: number;
+  memoryBudget?: number;
 }
 
 export const backendOption = (): Option =>
   new Option('--backend <name>', 'where to run: auto picks webgpu on a real GPU, else wasm').choices(backendChoices).default('auto');
 export const threadsOption = (): Option =>
-  new Option('--threads <n>', 'wasm worker threads (default: all cores)').argParser(parsePositiveInt);
+  new Option('--threads <n>', 'wasm worker threads, at most 64 (default: all cores)').argParser(parsePositiveInt);
+export const memoryBudgetOption = (): Option =>
+  new Option('--memory-budget <size>',
+    'most memory a model\'s weights plus one batch may take, e.g. 512M or 8G; larger models and batches are refused before anything is allocated (default 2G, or INFLOW_MEMORY_BUDGET)')
+    .argParser(parseSize);
 
-/** The engine the user asked for; a backend that cannot start is their mistake to fix, in one line. */
-export async function engineFrom(flags: EngineFlags): Promise<Engine> {
+/** --backend, --threads and --memory-budget: every command that builds an engine takes all three. */
+export function addEngineOptions(cmd: Command): Command {
+  return cmd.addOption(backendOption()).addOption(threadsOption()).addOption(memoryBudgetOption());
+}
+
+/** The createEngine options the flags ask for. */
+export const engineOptions = (flags: EngineFlags): EngineOptions => ({
+  backend: flags.backend,
+  ...(flags.threads !== undefined ? { threads: flags.threads } : {}),
+  ...(flags.memoryBudget !== undefined ? { memoryBudget: flags.memoryBudget } : {}),
+});
+
+/**
+ * The engine the user asked for; a backend that cannot start is their mistake to fix, in one line.
+ * createEngine checks the thread count and the budget; its message is reworded to name the flag.
+ */
+export async function engineFrom(flags: EngineFlags, extra: Partial<EngineOptions> = {}): Promise<Engine> {
   try {
-    return await createEngine({ backend: flags.backend, ...(flags.threads ? { threads: flags.threads } : {}) });
+    return await createEngine({ ...engineOptions(flags), ...extra });
   } catch (e) {
-    throw new UserError(e instanceof Error ? e.message.replace(/^createEngine: /, '') : String(e));
+    const msg = (e instanceof Error ? e.message : String(e)).replace(/^createEngine: /, '')
+      .replace(/^threads = /, '--threads ').replace(/^memoryBudget = /, '--memory-budget ');
+    throw new UserError(msg);
   }
 }

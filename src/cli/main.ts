@@ -1,5 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { InflowError } from '../engine/errors.js';
+import { fsReason } from '../io/atomic-write.js';
+import { ModelFileError } from '../io/safetensors.js';
 import { benchCommand } from './commands/bench.js';
 import { demoCommand } from './commands/demo.js';
 import { evalCommand } from './commands/eval.js';
@@ -22,6 +24,9 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** System errors about a path the user gave, as opposed to a bug in inflow. */
+const USER_FS_ERRORS = new Set(['ENOENT', 'EACCES', 'EPERM', 'EISDIR', 'ENOTDIR', 'EEXIST', 'ENOSPC', 'EDQUOT', 'EROFS', 'ENAMETOOLONG', 'ELOOP']);
+
 /** Runs the CLI; returns the process exit code. User mistakes print one line, never a stack trace. */
 export async function main(argv: readonly string[]): Promise<number> {
   try {
@@ -29,8 +34,15 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    if (e instanceof UserError || e instanceof InflowError) {
+    if (e instanceof UserError || e instanceof InflowError || e instanceof ModelFileError) {
       console.error(`inflow: ${e.message}`);
+      return 2;
+    }
+    // A file the user named that the system refused (permissions, a full disk, a folder where a
+    // file was expected): theirs to fix, so one line with the path, not an internal error.
+    const sys = e as NodeJS.ErrnoException | null;
+    if (sys instanceof Error && typeof sys.code === 'string' && USER_FS_ERRORS.has(sys.code)) {
+      console.error(`inflow: ${sys.path ? `${sys.path}: ` : ''}${sys.syscall ? `cannot ${sys.syscall} (${fsReason(sys)})` : fsReason(sys)}`);
       return 2;
     }
     // Anything else is a bug in inflow, not the user's mistake: still one line, the stack on request.

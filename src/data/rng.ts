@@ -1,3 +1,19 @@
+import { describeValue, fail } from '../engine/errors.js';
+
+/** Largest seed the model API takes: the generator is seeded from 32 bits (see checkSeed). */
+export const MAX_SEED = 0xffffffff;
+
+/**
+ * A seed of the model API (sampling, weight init): an integer in 0…2³² − 1. The generator is seeded
+ * from 32 bits, so larger or negative seeds would silently alias smaller ones, and NaN or a string
+ * would silently behave as seed 0: all are refused, naming the argument.
+ */
+export function checkSeed(op: string, seed: unknown, name = 'seed'): number {
+  if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > MAX_SEED)
+    fail(op, `${name} = ${describeValue(seed)} must be an integer from 0 to ${MAX_SEED}`);
+  return seed;
+}
+
 /**
  * xoshiro128** — a small, fast PRNG whose whole state is four 32-bit words, so checkpoints can save
  * it and a resumed run draws exactly the numbers an uninterrupted one would. Initial weights and
@@ -11,6 +27,11 @@ export class Rng {
 
   constructor(seed: number | readonly number[] = 0) {
     this.s = new Uint32Array(4);
+    // Internal callers derive seeds (seed + 1): any safe integer is taken, seeds equal modulo 2³²
+    // give the same stream. NaN, fractions and non-numbers are refused rather than read as 0.
+    if (typeof seed === 'number' && !Number.isSafeInteger(seed)) fail('Rng', `seed = ${describeValue(seed)} must be an integer`);
+    if (typeof seed !== 'number' && (seed?.length !== 4 || Array.from(seed).some((w) => !Number.isInteger(w) || w < 0 || w > MAX_SEED)))
+      fail('Rng', `state = ${describeValue(seed)} must be four 32-bit unsigned integers`);
     if (typeof seed === 'number') {
       // splitmix32 spreads one seed over the four words.
       let z = seed >>> 0;

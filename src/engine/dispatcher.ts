@@ -1,6 +1,7 @@
 import type { Backend, BackendName } from '../backends/backend.js';
 import { createReferenceBackend } from '../backends/reference/index.js';
 import { Engine, type Resolution } from './engine.js';
+import { MAX_THREADS, resolveMemoryBudget } from './budget.js';
 import { fail } from './errors.js';
 import { importNodeOnly } from '../../bindings/node-only.js';
 
@@ -13,6 +14,8 @@ export interface EngineOptions {
   threads?: number;
   /** Use a software WebGPU adapter (SwiftShader, llvmpipe) even under 'auto'. Default false: wasm is far faster on a CPU. */
   allowSoftwareGPU?: boolean;
+  /** Bytes a model's weights plus one call's activations may take (default 2 GiB; see budget.ts). */
+  memoryBudget?: number;
 }
 
 const backendNames: readonly BackendName[] = ['webgpu', 'wasm', 'reference'];
@@ -24,6 +27,9 @@ export async function createEngine(opts: EngineOptions = {}): Promise<Engine> {
     fail('createEngine', `unknown backend '${String(requested)}' (use auto, webgpu, wasm or reference)`);
   if (opts.threads !== undefined && (!Number.isInteger(opts.threads) || opts.threads < 1))
     fail('createEngine', `threads = ${opts.threads} must be a positive integer`);
+  if (opts.threads !== undefined && opts.threads > MAX_THREADS)
+    fail('createEngine', `threads = ${opts.threads} is more than the ${MAX_THREADS} worker threads inflow starts`);
+  const memoryBudget = resolveMemoryBudget(opts.memoryBudget);
   const rejected: Resolution['rejected'] = {};
   const order = requested === 'auto' ? backendNames : [requested];
   for (const name of order) {
@@ -34,13 +40,30 @@ export async function createEngine(opts: EngineOptions = {}): Promise<Engine> {
         continue;
       }
       const why = requested === 'auto' ? `auto: first usable of ${order.join(' → ')}` : `requested '${name}'`;
-      return new Engine(made, { chosen: name, why, rejected });
+      // Only an 'auto' engine on a GPU moves on when the device is lost; 'webgpu' asked for means webgpu or an error.
+      const replaceLost = requested === 'auto' && name === 'webgpu' ? () => replacement(opts) : undefined;
+      return new Engine(made, { chosen: name, why, rejected }, memoryBudget, replaceLost);
     } catch (e) {
       rejected[name] = e instanceof Error ? e.message : String(e);
     }
   }
   const reasons = Object.entries(rejected).map(([n, r]) => `${n}: ${r}`).join('; ');
   fail('createEngine', `no backend could be created (${reasons})`);
+}
+
+/** The backend an 'auto' engine moves to when its GPU device is lost: wasm, else reference. */
+async function replacement(opts: EngineOptions): Promise<Backend> {
+  const reasons: string[] = [];
+  for (const name of ['wasm', 'reference'] as const) {
+    try {
+      const made = await makeBackend(name, opts, true);
+      if (typeof made !== 'string') return made;
+      reasons.push(`${name}: ${made}`);
+    } catch (e) {
+      reasons.push(`${name}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  fail('createEngine', `no backend could replace the lost GPU device (${reasons.join('; ')})`);
 }
 
 /** A backend, or the reason it was passed over. */

@@ -2,8 +2,9 @@ import type { Backend, BackendInfo, MemoryInfo } from '../backends/backend.js';
 import type { KernelDef } from './kernel.js';
 import { fillKernel } from '../ops/fill.js';
 import { valueAndGrads, type ValueAndGrads } from './autograd.js';
+import { DEFAULT_MEMORY_BUDGET } from './budget.js';
 import { fail, shapeStr } from './errors.js';
-import { runWithFallback } from './fallback.js';
+import { BackendSwitch, runWithFallback, type DeviceLoss } from './fallback.js';
 import { checkShape, numel, type Shape } from './shape.js';
 import { StorageRef, Tensor } from './tensor.js';
 
@@ -33,6 +34,8 @@ export interface EngineInfo {
   details: BackendInfo['details'];
   /** Kernels that ran on the reference backend because this backend declared it could not take them. */
   fallbacks: string[];
+  /** Set once the GPU device was lost: the reason, and whether an 'auto' engine moved to wasm (fallback.ts). */
+  deviceLoss: DeviceLoss | null;
 }
 
 export interface KernelCall<A> {
@@ -57,9 +60,24 @@ export class Engine {
   private readonly fallbackLog = new Set<string>();
   private disposedEngine = false;
 
-  constructor(readonly backend: Backend, readonly resolution: Resolution) {}
+  private readonly switcher: BackendSwitch;
+
+  /**
+   * memoryBudget: bytes a model's weights plus one call's activations may take (engine/budget.ts).
+   * replaceLost: for 'auto' engines, builds the backend that takes over when the GPU device is lost.
+   */
+  constructor(backend: Backend, readonly resolution: Resolution, readonly memoryBudget = DEFAULT_MEMORY_BUDGET,
+    replaceLost?: () => Promise<Backend>) {
+    this.switcher = new BackendSwitch(backend, replaceLost);
+  }
+
+  /** The backend new tensors and ops go to; an 'auto' engine replaces a lost GPU (fallback.ts). */
+  get backend(): Backend { return this.switcher.backend; }
 
   get name(): Backend['name'] { return this.backend.name; }
+
+  /** Settles once a switch away from a lost GPU device has finished (at once when there is none). */
+  ready(): Promise<void> { return this.switcher.ready(); }
 
   // ---- creation -------------------------------------------------------------------------------
 
@@ -67,12 +85,15 @@ export class Engine {
   adopt(shape: Shape, ref: StorageRef): Tensor {
     const t = new Tensor(this, shape, ref);
     this.liveTensors++;
-    this.scopes[this.scopes.length - 1]?.add(t);
+    const scope = this.scopes[this.scopes.length - 1];
+    if (scope) scope.add(t);
+    else t.watch();
     return t;
   }
 
   alloc(op: string, shape: Shape): Tensor {
     if (this.disposedEngine) fail(op, 'the engine was disposed');
+    this.switcher.check(op);
     checkShape(op, shape);
     return this.adopt(shape, new StorageRef(this.backend, this.backend.alloc(numel(shape))));
   }
@@ -95,7 +116,9 @@ export class Engine {
   /** A new tensor sharing this one's memory under another shape (no copy). */
   share(t: Tensor, shape: Shape): Tensor {
     t.ref.retain();
-    return this.adopt(shape, t.ref);
+    const out = this.adopt(shape, t.ref);
+    out.inheritGuards([t]);
+    return out;
   }
 
   // ---- running kernels ------------------------------------------------------------------------
@@ -105,6 +128,7 @@ export class Engine {
     for (const t of call.inputs) {
       t.assertLive(op);
       if (t.engine !== this) fail(op, `${t} belongs to another engine (${t.engine.name}); move it with engine.adoptFrom()`);
+      if (t.ref.backend !== this.backend) this.switcher.stale(op, t);
     }
     const out = this.alloc(op, call.outShape);
     const inViews = call.inputs.map((t, i) => t.view(call.kernelInputShapes?.[i] ?? t.shape));
@@ -118,6 +142,7 @@ export class Engine {
       runWithFallback(this.backend, op, inViews, outView, call.attrs, reason);
       this.fallbackLog.add(`${op}: ${reason}`);
     }
+    out.inheritGuards(call.inputs);
     if (call.grad && this.isRecording()) this.record(call.inputs, out, call.grad);
     return out;
   }
@@ -134,22 +159,29 @@ export class Engine {
     let result: T;
     try {
       result = fn();
-    } finally {
+    } catch (e) {
+      // Nothing escapes a scope that threw: free what it made, so a refused call leaks nothing.
       this.scopes.pop();
+      for (const t of created) if (!t.kept) t.dispose();
+      throw e;
     }
+    this.scopes.pop();
     if (result instanceof Promise) fail('scope', 'the function returned a Promise: scopes are synchronous (await outside the scope)');
     const survivors = new Set<Tensor>();
     collectTensors(result, survivors);
     const outer = this.scopes[this.scopes.length - 1];
     for (const t of created) {
-      if (survivors.has(t)) outer?.add(t);
-      else if (!t.kept) t.dispose();
+      if (survivors.has(t)) {
+        if (outer) outer.add(t);
+        else t.watch();
+      } else if (!t.kept) t.dispose();
     }
     return result;
   }
 
   keep(t: Tensor): void {
     t.kept = true;
+    t.watch();
     for (const s of this.scopes) s.delete(t);
   }
 
@@ -159,6 +191,12 @@ export class Engine {
     this.scopes[this.scopes.length - 1]?.delete(t);
   }
 
+  /** Called when the garbage collector reclaimed a tensor nobody disposed (src/engine/tensor.ts). */
+  reclaim(ref: StorageRef): void {
+    this.liveTensors--;
+    if (!this.disposedEngine) ref.release();
+  }
+
   memory(): MemoryInfo & { backend: Backend['name']; tensors: number } {
     return { backend: this.backend.name, tensors: this.liveTensors, ...this.backend.memory() };
   }
@@ -166,10 +204,11 @@ export class Engine {
   info(): EngineInfo {
     return {
       backend: this.backend.name,
-      why: this.resolution.why,
+      why: this.switcher.why(this.resolution.why),
       rejected: this.resolution.rejected,
       details: this.backend.info().details,
       fallbacks: [...this.fallbackLog],
+      deviceLoss: this.switcher.loss && { ...this.switcher.loss },
     };
   }
 
@@ -178,7 +217,7 @@ export class Engine {
 
   dispose(): void {
     this.disposedEngine = true;
-    this.backend.dispose();
+    this.switcher.dispose();
   }
 
   /** Gradients of the scalar f() with respect to xs (see autograd.ts). */

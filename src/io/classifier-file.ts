@@ -1,8 +1,11 @@
-import { readFileSync } from 'node:fs';
 import type { Engine } from '../engine/engine.js';
+import { checkBudget } from '../engine/budget.js';
+import { InflowError } from '../engine/errors.js';
 import { DigitClassifier, type ClassifierConfig } from '../models/classifier.js';
+import { checkClassifierConfig, MAX_JSON_DEPTH } from '../models/schema.js';
 import { writeFileAtomic } from './atomic-write.js';
-import { decodeSafetensors, encodeSafetensors, ModelFileError, type NamedArray } from './safetensors.js';
+import { readRegularFile } from './model-file.js';
+import { decodeSafetensors, encodeSafetensors, ModelFileError, parseBoundedJson, type NamedArray } from './safetensors.js';
 
 const FORMAT = 'inflow-classifier-1';
 
@@ -12,21 +15,64 @@ export async function saveClassifier(model: DigitClassifier, path: string, extra
   writeFileAtomic(path, encodeSafetensors(tensors, { ...extra, 'inflow.format': FORMAT, 'inflow.config': JSON.stringify(model.config) }));
 }
 
+/** The classifier's parameters by name (src/models/classifier.ts), from the config alone. */
+export function classifierParamShapes(c: ClassifierConfig): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  let cin = c.inputShape[0];
+  c.widths.forEach((w, i) => {
+    out.set(`conv${i}.weight`, [w, cin, 3, 3]).set(`conv${i}.bias`, [w]);
+    cin = i < 2 ? 4 * w : w;
+  });
+  out.set('fc.weight', [cin * (c.inputShape[1] / 4) * (c.inputShape[2] / 4), c.classes]).set('fc.bias', [c.classes]);
+  return out;
+}
+
+/** Upper estimate of one image's live activations: each conv's output and ReLU at its resolution, ×2 for temporaries. */
+const classifierActivationBytes = (c: ClassifierConfig): number => {
+  const [, H, W] = c.inputShape;
+  const [w0, w1, w2] = c.widths;
+  return 4 * 2 * (2 * c.inputShape[0] * H * W + 3 * w0 * H * W + 3 * w1 * (H * W) / 4 + 3 * w2 * (H * W) / 16);
+};
+
+/**
+ * Reads a classifier file with the model files' rules (docs/model-files.md): a regular file,
+ * exact coverage, checksums when present, the config against the schema, the tensors against the
+ * parameters it implies, the memory budget, finite weights — all before the classifier is built.
+ */
 export function loadClassifier(path: string, engine: Engine): { model: DigitClassifier; metadata: Record<string, string> } {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch {
-    throw new ModelFileError(`${path}: classifier file not found`);
-  }
-  const { tensors, metadata } = decodeSafetensors(bytes, path);
+  const bytes = readRegularFile(path, 'classifier');
+  const { tensors, metadata } = decodeSafetensors(bytes, path, { finite: true });
   if (metadata['inflow.format'] !== FORMAT) throw new ModelFileError(`${path}: not an inflow classifier file`);
-  const model = new DigitClassifier(engine, JSON.parse(metadata['inflow.config']!) as ClassifierConfig);
-  const params = model.namedParams();
-  for (const [name, p] of params) {
-    const t = tensors.get(name);
-    if (!t || t.shape.join() !== p.shape.join()) throw new ModelFileError(`${path}: parameter '${name}' is missing or has the wrong shape`);
-    p.value = engine.tensor(t.data, p.shape);
+  const text = metadata['inflow.config'];
+  if (text === undefined) throw new ModelFileError(`${path}: the metadata has no classifier config ('inflow.config' is missing)`);
+  let json: unknown;
+  try {
+    json = parseBoundedJson(text, MAX_JSON_DEPTH);
+  } catch (e) {
+    throw new ModelFileError(`${path}: the classifier config in the metadata is not valid JSON (${e instanceof Error ? e.message : String(e)})`);
   }
+  const checked = checkClassifierConfig(json);
+  if (!checked.ok) throw new ModelFileError(`${path}: ${checked.problem}`);
+  const config = checked.value;
+  const want = classifierParamShapes(config);
+  let params = 0, carried = 0;
+  for (const s of want.values()) params += s.reduce((a, b) => a * b, 1);
+  for (const t of tensors.values()) carried += t.data.length;
+  for (const [name, t] of tensors)
+    if (!want.has(name)) throw new ModelFileError(`${path}: tensor '${name.slice(0, 80)}' is not a parameter of the classifier`);
+  for (const [name, shape] of want) {
+    const t = tensors.get(name);
+    if (!t || t.shape.join() !== shape.join()) throw new ModelFileError(`${path}: parameter '${name}' is missing or has the wrong shape`);
+  }
+  if (params !== carried) throw new ModelFileError(`${path}: the config declares ${params} parameters but the file carries ${carried}`);
+  try {
+    checkBudget(path, `the classifier it describes (${params.toLocaleString('en')} parameters, with one image's activations)`,
+      4 * params + classifierActivationBytes(config), engine.memoryBudget);
+  } catch (e) {
+    if (e instanceof InflowError) throw new ModelFileError(e.message);
+    throw e;
+  }
+  const model = new DigitClassifier(engine, config);
+  for (const [name, p] of model.namedParams()) p.value = engine.tensor(tensors.get(name)!.data, p.shape);
   return { model, metadata };
 }

@@ -1,5 +1,27 @@
 import sharp from 'sharp';
+import { fail } from '../engine/errors.js';
 import { writeFileAtomic } from './atomic-write.js';
+
+/** Largest grid PNG written, in pixels after scaling: a careless --scale must not ask sharp for gigabytes. */
+export const MAX_GRID_PIXELS = 100_000_000;
+
+const GAP = 2;
+
+/**
+ * The grid's layout, after checking that it can be written: 1 or 3 channels, a whole positive
+ * scale, and at most MAX_GRID_PIXELS pixels (callers check this before the work that fills it).
+ */
+export function checkImageGrid(shape: readonly [number, number, number, number], columns?: number, scale = 1): { cols: number; GW: number; GH: number } {
+  const [N, C, H, W] = shape;
+  if (C !== 1 && C !== 3) fail('encodeImageGrid', `image grids need 1 or 3 channels, not ${C}`);
+  if (!Number.isInteger(scale) || scale < 1) fail('encodeImageGrid', `scale = ${scale} must be a positive integer`);
+  const cols = columns ?? Math.ceil(Math.sqrt(N));
+  const rows = Math.ceil(N / cols);
+  const GW = cols * (W + GAP) + GAP, GH = rows * (H + GAP) + GAP;
+  if (GW * GH * scale * scale > MAX_GRID_PIXELS)
+    fail('encodeImageGrid', `a ${GW * scale}×${GH * scale} grid (scale ${scale}) is over the ${MAX_GRID_PIXELS / 1e6}-megapixel limit of a PNG grid; lower the scale or the number of images`);
+  return { cols, GW, GH };
+}
 
 /**
  * Tiles N images (values in 0…255, N × C × H × W planar, C = 1 or 3) into a grid PNG with a
@@ -8,14 +30,10 @@ import { writeFileAtomic } from './atomic-write.js';
 export async function encodeImageGrid(values: Float32Array, shape: readonly [number, number, number, number], columns?: number,
   scale = 1): Promise<Uint8Array> {
   const [N, C, H, W] = shape;
-  if (C !== 1 && C !== 3) throw new Error(`image grids need 1 or 3 channels, not ${C}`);
-  const cols = columns ?? Math.ceil(Math.sqrt(N));
-  const rows = Math.ceil(N / cols);
-  const gap = 2;
-  const GW = cols * (W + gap) + gap, GH = rows * (H + gap) + gap;
+  const { cols, GW, GH } = checkImageGrid(shape, columns, scale);
   const grid = new Uint8Array(GW * GH * C).fill(32);
   for (let n = 0; n < N; n++) {
-    const ox = gap + (n % cols) * (W + gap), oy = gap + Math.floor(n / cols) * (H + gap);
+    const ox = GAP + (n % cols) * (W + GAP), oy = GAP + Math.floor(n / cols) * (H + GAP);
     for (let c = 0; c < C; c++)
       for (let y = 0; y < H; y++)
         for (let x = 0; x < W; x++) {

@@ -1,5 +1,5 @@
 import type { Engine } from '../engine/engine.js';
-import { fail, shapeStr } from '../engine/errors.js';
+import { describeValue, fail, shapeStr } from '../engine/errors.js';
 import { add, affine, exp, logsumexp, matmul, mul, neg, reshape, sub, sum, sumSquares } from '../ops/index.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Rng } from '../data/rng.js';
@@ -67,11 +67,13 @@ export class ClassPrior extends Module {
   }
 
   checkLabels(labels: ArrayLike<number>, n: number, where: string): void {
+    if (labels === null || typeof labels !== 'object' || typeof labels.length !== 'number')
+      fail(where, `labels = ${describeValue(labels)} must be an array of class numbers (0…${this.classes - 1})`);
     if (labels.length !== n) fail(where, `${labels.length} labels for ${n} images`);
     for (let i = 0; i < labels.length; i++) {
-      const y = labels[i]!;
-      if (!Number.isInteger(y) || y < 0 || y >= this.classes)
-        fail(where, `label ${String(y)} (image ${i}) is not a class of this model (0…${this.classes - 1})`);
+      const y: unknown = labels[i];
+      if (typeof y !== 'number' || !Number.isInteger(y) || y < 0 || y >= this.classes)
+        fail(where, `label ${describeValue(y)} (image ${i}) is not a class of this model (0…${this.classes - 1})`);
     }
   }
 

@@ -1,11 +1,13 @@
 import type { Engine } from '../engine/engine.js';
+import { fail, shapeStr } from '../engine/errors.js';
 import { exp, logSoftmax, mean, mul, relu, reshape, squeeze, sum } from '../ops/index.js';
 import type { Tensor } from '../engine/tensor.js';
 import { Conv2d } from '../nn/conv2d.js';
 import { fanInNormal } from '../nn/init.js';
 import { Linear } from '../nn/linear.js';
 import { Module } from '../nn/module.js';
-import { Rng } from '../data/rng.js';
+import { checkSeed, Rng } from '../data/rng.js';
+import { checkTensorArg, ValueChecks } from './guards.js';
 
 export interface ClassifierConfig {
   kind: 'digit-classifier';
@@ -27,7 +29,7 @@ export class DigitClassifier extends Module {
 
   constructor(engine: Engine, readonly config: ClassifierConfig = defaultClassifier, seed = 0) {
     super(engine);
-    const rng = new Rng(seed);
+    const rng = new Rng(checkSeed('DigitClassifier', seed));
     let cin = config.inputShape[0];
     config.widths.forEach((w, i) => {
       // He init, zero bias; state-dict names conv0.weight, conv0.bias, …
@@ -39,8 +41,12 @@ export class DigitClassifier extends Module {
     this.fc = this.child('fc', new Linear(engine, features, config.classes, { rng, weightInit: fanInNormal(1), biasInit: 'zeros' }));
   }
 
-  /** Pixel values 0…255 → logits [N, classes]. */
+  /** Pixel values 0…255 (dequantised or sampled pixels up to 256 are fine) → logits [N, classes]. */
   logits(pixels: Tensor): Tensor {
+    return this.checked('logits', pixels, 'logit', (x) => this.logitsOf(x));
+  }
+
+  private logitsOf(pixels: Tensor): Tensor {
     let h = mul(pixels, 1 / 255);
     this.convs.forEach((conv, i) => {
       h = relu(conv.forward(h));
@@ -49,21 +55,51 @@ export class DigitClassifier extends Module {
     return this.fc.forward(reshape(h, [h.shape[0]!, h.size / h.shape[0]!]));
   }
 
+  /**
+   * The pixels checked (a tensor of the input shape, finite values in [0, 256]: see ValueChecks for
+   * when on each backend), fn run in a scope so only its result stays alive, the result refused if
+   * the weights made it non-finite (outside training, whose loop guards non-finite steps itself).
+   */
+  private checked(op: string, pixels: Tensor, what: string, fn: (x: Tensor) => Tensor): Tensor {
+    const where = `DigitClassifier.${op}`;
+    this.assertUsable(where);
+    const x = checkTensorArg(where, 'pixels', pixels);
+    const want = this.config.inputShape;
+    if (x.rank !== 4 || want.some((d, i) => x.shape[i + 1] !== d))
+      fail(where, `input ${shapeStr(x.shape)} does not match the classifier's [N, ${want.join(', ')}]`);
+    return this.engine.scope(() => {
+      const checks = new ValueChecks(where);
+      // No [0, 1] heuristic here: a batch of black samples from a flow is legitimate input to judge.
+      checks.pixels(x, 'pixels');
+      const out = fn(x);
+      checks.output(out, what);
+      return out;
+    });
+  }
+
   /** log softmax over classes, [N, classes]. */
   logProbs(pixels: Tensor): Tensor {
-    return logSoftmax(this.logits(pixels), 1);
+    return this.checked('logProbs', pixels, 'log-probability', (x) => logSoftmax(this.logitsOf(x), 1));
   }
 
   /** Mean cross-entropy against one-hot labels [N, classes]. */
   loss(pixels: Tensor, oneHot: Tensor): Tensor {
-    return mul(mean(sum(mul(this.logProbs(pixels), oneHot), [1])), -1);
+    const y = checkTensorArg('DigitClassifier.loss', 'oneHot', oneHot);
+    const n = (pixels as Tensor | undefined)?.shape?.[0];
+    if (y.rank !== 2 || y.shape[0] !== n || y.shape[1] !== this.config.classes)
+      fail('DigitClassifier.loss', `oneHot ${shapeStr(y.shape)} must be [${n ?? 'N'}, ${this.config.classes}]: one row per image`);
+    return this.checked('loss', pixels, 'loss', (x) => mul(mean(sum(mul(logSoftmax(this.logitsOf(x), 1), y), [1])), -1));
   }
 
   /** Class probabilities as host rows. */
   async predict(pixels: Tensor): Promise<Float32Array[]> {
     const p = this.engine.scope(() => exp(this.logProbs(pixels)));
-    const data = await p.data();
-    p.dispose();
+    let data: Float32Array;
+    try {
+      data = await p.data();
+    } finally {
+      p.dispose();
+    }
     const k = this.config.classes;
     return Array.from({ length: data.length / k }, (_, i) => data.subarray(i * k, (i + 1) * k));
   }

@@ -1,4 +1,5 @@
 import { fail } from '../engine/errors.js';
+import { checkModelConfig } from './schema.js';
 
 /** 'emerging' is the Emerging-convolutions baseline (docs/flows.md §7) the others are timed against. */
 export type ModelKind = 'finc' | 'cinc' | 'inverse' | 'glow' | 'emerging';
@@ -69,29 +70,25 @@ export const presets: Record<string, PresetShape> = {
   tiny: { inputShape: [1, 8, 8], levels: 2, steps: 2, width: 8 },
 };
 
-/** A preset name or a partial config, completed with the kind's defaults and checked. */
+/**
+ * A preset name or a partial config, completed with the kind's defaults and checked by the one
+ * schema every model config passes (src/models/schema.ts): types, ranges, unknown keys, and the
+ * input shape against the levels. Errors read `models.<kind>: config <field> = <value> <rule>`.
+ */
 export function resolveConfig(kind: ModelKind, cfg: string | Partial<ModelConfig>): ModelConfig {
+  const where = `models.${String(kind)}`;
+  if (!Object.prototype.hasOwnProperty.call(defaults, kind)) fail(where, `unknown model kind '${String(kind)}' (known: ${Object.keys(defaults).join(', ')})`);
   let base: Partial<ModelConfig>;
   if (typeof cfg === 'string') {
-    const p = presets[cfg];
-    if (!p) fail(`models.${kind}`, `unknown preset '${cfg}' (known: ${Object.keys(presets).join(', ')})`);
+    const p = Object.prototype.hasOwnProperty.call(presets, cfg) ? presets[cfg] : undefined;
+    if (!p) fail(where, `unknown preset '${cfg}' (known: ${Object.keys(presets).join(', ')})`);
     base = p;
+  } else if (cfg === null || typeof cfg !== 'object' || Array.isArray(cfg)) {
+    return fail(where, `the config must be a preset name or an object, not ${cfg === null ? 'null' : Array.isArray(cfg) ? 'an array' : typeof cfg}`);
   } else base = cfg;
-  const out = { ...defaults[kind], ...base, kind } as ModelConfig;
-  const where = `models.${kind}`;
-  if (!Array.isArray(out.inputShape) || out.inputShape.length !== 3) fail(where, 'inputShape must be [C, H, W]');
-  const [, H, W] = out.inputShape;
-  for (const [name, v] of [['levels', out.levels], ['steps', out.steps], ['width', out.width], ['kernelSize', out.kernelSize]] as const)
-    if (!Number.isInteger(v) || v < 1) fail(where, `${name} = ${String(v)} must be a positive integer`);
-  if (H % 2 ** out.levels || W % 2 ** out.levels)
-    fail(where, `input ${H}×${W} cannot be squeezed ${out.levels} times (H and W must be divisible by 2^levels)`);
-  if (!['affine', 'quad', 'additive'].includes(out.coupling)) fail(where, `coupling '${out.coupling}' must be affine, quad or additive`);
-  if (!['prior', 'glow'].includes(out.split)) fail(where, `split '${out.split}' must be prior or glow`);
-  if (!['dense', 'lu'].includes(out.conv1x1)) fail(where, `conv1x1 '${out.conv1x1}' must be dense or lu`);
-  if (out.classes !== undefined && (!Number.isInteger(out.classes) || out.classes < 2 || out.classes > 1000))
-    fail(where, `classes = ${String(out.classes)} must be an integer from 2 to 1000`);
-  if (out.classCouplings && !out.classes) fail(where, 'classCouplings needs classes (the number of labels the couplings see)');
-  if (out.inverseUnit !== undefined && !['parallel', 'chained'].includes(out.inverseUnit))
-    fail(where, `inverseUnit '${String(out.inverseUnit)}' must be parallel or chained`);
-  return out;
+  // Keys set to undefined mean "the default" (e.g. { ...cfg, classes: undefined }).
+  const given = Object.fromEntries(Object.entries(base).filter(([, v]) => v !== undefined));
+  const checked = checkModelConfig({ ...defaults[kind], ...given, kind });
+  if (!checked.ok) fail(where, checked.problem);
+  return checked.value;
 }

@@ -1,6 +1,6 @@
 import type { Engine } from '../engine/engine.js';
-import { fail, shapeStr } from '../engine/errors.js';
-import { add, affine, concat, relu, reshape } from '../ops/index.js';
+import { describeValue, fail, shapeStr } from '../engine/errors.js';
+import { add, affine, concat, relu, reshape, sum } from '../ops/index.js';
 import type { Tensor } from '../engine/tensor.js';
 import { ActNorm } from '../layers/actnorm.js';
 import { ClassPrior } from '../layers/class-prior.js';
@@ -10,8 +10,10 @@ import { MaskedKernelLayer } from '../layers/masked-kernel.js';
 import { Module } from '../layers/module.js';
 import { MultiScaleFlow, type MultiScaleConfig } from '../layers/multiscale.js';
 import { Preprocess } from '../layers/preprocess.js';
-import { Rng } from '../data/rng.js';
+import { checkSeed, Rng } from '../data/rng.js';
 import type { ModelConfig } from './config.js';
+import { checkBatchBudget, modelCost, type ModelCost } from './cost.js';
+import { checkCount, checkEnum, checkLabels, checkOptions, checkTemperature, checkTensorArg, CORRUPT, ValueChecks, type PixelRange } from './guards.js';
 import { planModel } from './plan.js';
 
 /** What fromConfig needs to rebuild a model exactly (weights are filled separately, by name). */
@@ -22,7 +24,9 @@ export interface FlowModelConfig {
 }
 
 export interface SampleOptions {
+  /** Scale of the latent Gaussian, a finite number in [0, 10] (default 1; 0 decodes the mean latent). */
   temperature?: number;
+  /** Integer in 0…2³² − 1 (default 0): the same seed gives the same images on every backend. */
   seed?: number;
   /**
    * Classes to draw, for a model with a class prior: one per image, or fewer to cycle through
@@ -33,12 +37,31 @@ export interface SampleOptions {
   output?: 'pixels' | 'flow';
 }
 
+/** Options of logProb / bitsPerDim / classLogProbs (the second argument may also be the labels alone). */
+export interface ScoreOptions {
+  /** One class per image: log p(x | y) instead of log p(x) (a model with a class prior only). */
+  labels?: ArrayLike<number>;
+  /**
+   * Unset (default): dequantised pixels in [0, 256), and a batch whose every value lies in [0, 1] is
+   * refused as probably normalised. 'pixels': the same without that heuristic (really dark images).
+   * 'unit': images in [0, 1], multiplied by 256 before scoring (so x/256 scores exactly as x).
+   */
+  range?: PixelRange;
+}
+
+const SAMPLE_KEYS = ['temperature', 'seed', 'labels', 'output'] as const;
+const SCORE_KEYS = ['labels', 'range'] as const;
+
 /**
  * A multi-scale flow with logit preprocessing and a Gaussian base (on the top latent optionally a
  * class-conditional one, `classes` in the config). encode/decode work in the flow's
  * (logit) space; logProb/bitsPerDim take dequantised pixels in [0, 256) and include every log-det
  * (docs/flows.md §14). All methods are synchronous except sample and prepare; on webgpu call
  * `await model.prepare()` after changing weights (host-side 1×1 inverses and CInC checks).
+ *
+ * Every method checks its arguments (InflowError naming the argument) and frees its own
+ * intermediates: called in a loop without engine.scope, only the returned tensors stay alive
+ * (docs/memory-and-guards.md).
  */
 export class FlowModel extends Module {
   readonly flow: MultiScaleFlow;
@@ -48,9 +71,11 @@ export class FlowModel extends Module {
   readonly prior: ClassPrior | null;
   private readonly modelConfig: ModelConfig;
   private readonly conditionedNets: CouplingNet[];
+  private costCache: ModelCost | null = null;
 
   constructor(engine: Engine, config: ModelConfig, architecture: MultiScaleConfig = planModel(config), seed = 0) {
     super(engine);
+    checkSeed('FlowModel', seed);
     this.modelConfig = config;
     this.flow = this.child('flow', new MultiScaleFlow(engine, architecture, new Rng(seed)));
     this.preprocess = new Preprocess(engine, { alpha: config.alpha });
@@ -73,26 +98,48 @@ export class FlowModel extends Module {
   /** Data dimension D = C·H·W. */
   get dims(): number { return this.modelConfig.inputShape.reduce((a, b) => a * b, 1); }
 
-  /** Logit space → latents. A flow whose couplings see the label needs `labels` (ignored otherwise). */
-  encode(x: Tensor, labels?: ArrayLike<number>): { z: Tensor[]; logdet: Tensor } {
-    this.checkInput('encode', x);
-    return this.withLabels('encode', labels, x.shape[0]!, () => this.flow.encode(x));
+  /** What the config costs (parameters, activation bytes per image), for the memory budget. */
+  get cost(): ModelCost {
+    return (this.costCache ??= modelCost(this.modelConfig, this.flow.config));
   }
 
-  private checkInput(op: string, x: Tensor): void {
+  /** Logit space → latents. A flow whose couplings see the label needs `labels` (ignored otherwise). */
+  encode(x: Tensor, labels?: ArrayLike<number>): { z: Tensor[]; logdet: Tensor } {
+    const n = this.checkInput('encode', x);
+    this.checkBatch('encode', n);
+    return this.engine.scope(() => this.withLabels('encode', labels, n, () => this.flow.encode(x)));
+  }
+
+  /** x is a tensor [N, C, H, W] of the model's input shape; returns N. */
+  private checkInput(op: string, x: unknown): number {
+    this.assertUsable(`FlowModel.${op}`);
+    const t = checkTensorArg(`FlowModel.${op}`, 'x', x);
     const want = this.modelConfig.inputShape;
-    if (x.rank !== 4 || want.some((d, i) => x.shape[i + 1] !== d))
-      fail(`FlowModel.${op}`, `input ${shapeStr(x.shape)} does not match the model's [N, ${want.join(', ')}]`);
+    if (t.rank !== 4 || want.some((d, i) => t.shape[i + 1] !== d))
+      fail(`FlowModel.${op}`, `input ${shapeStr(t.shape)} does not match the model's [N, ${want.join(', ')}]`);
+    return t.shape[0]!;
+  }
+
+  /** Weights plus n images' activations must fit the engine's memory budget (src/models/cost.ts). */
+  private checkBatch(op: string, n: number): void {
+    checkBatchBudget(`FlowModel.${op}`, this.engine, this.modelConfig, n, this.cost);
   }
 
   /** Latents → logit space; `labels` as for encode. */
   decode(z: readonly Tensor[], labels?: ArrayLike<number>): Tensor {
-    return this.withLabels('decode', labels, z[0]?.shape[0] ?? 0, () => this.flow.decode(z));
+    this.assertUsable('FlowModel.decode');
+    const shapes = this.flow.latentShapes();
+    if (!Array.isArray(z) || z.length !== shapes.length)
+      fail('FlowModel.decode', `z = ${describeValue(z)} must be the ${shapes.length} latents encode returns`);
+    z.forEach((t, i) => checkTensorArg('FlowModel.decode', `z[${i}]`, t));
+    const n = z[0]!.shape[0]!;
+    this.checkBatch('decode', n);
+    return this.engine.scope(() => this.withLabels('decode', labels, n, () => this.flow.decode(z)));
   }
 
   /** Runs fn with the labels shown to the class-conditional coupling networks (a no-op for other flows). */
   private withLabels<T>(op: string, labels: ArrayLike<number> | undefined, n: number, fn: () => T): T {
-    if (labels && !this.prior) fail(`FlowModel.${op}`, 'labels were given but the model has no class prior (train it with --classes)');
+    if (labels !== undefined) this.checkImageLabels(`FlowModel.${op}`, labels, n);
     if (!this.classCouplings) return fn();
     if (!labels) fail(`FlowModel.${op}`, `the coupling networks of this model see the label: pass labels (0…${this.classes - 1}) for the ${n} images`);
     const onehot = this.prior!.oneHot(labels, n);
@@ -104,31 +151,80 @@ export class FlowModel extends Module {
     }
   }
 
-  /**
-   * log p(x) per image, x dequantised pixels in [0, 256). With `labels` (a model with a class prior
-   * only) it is log p(x | y); without, the exact marginal over the classes (log Σ_y p(x | y)/K).
-   */
-  logProb(x: Tensor, labels?: ArrayLike<number>): Tensor {
-    this.checkInput('logProb', x);
-    if (!this.prior || labels) return this.logProbGiven(x, labels);
-    return this.prior.logMeanExp(this.classLogProbs(x));
+  /** Labels for n images: one each, classes of this model's prior. */
+  private checkImageLabels(op: string, labels: unknown, n: number): ArrayLike<number> {
+    if (!this.prior) fail(op, 'labels were given but the model has no class prior (train it with --classes)');
+    const list = checkLabels(op, labels, this.prior.classes);
+    if (list.length !== n) fail(op, `${list.length} labels for ${n} images`);
+    return list;
   }
 
-  /** log p(x | y) for every class, [N, classes]: one pass, or one per class when the couplings see y. */
-  classLogProbs(x: Tensor): Tensor {
-    this.checkInput('classLogProbs', x);
+  /** The second argument of logProb / bitsPerDim: the labels alone, or ScoreOptions. */
+  private scoreOptions(op: string, arg: unknown, n: number, labelsAllowed = true): ScoreOptions {
+    const isLabels = Array.isArray(arg) || ArrayBuffer.isView(arg);
+    const o = isLabels ? { labels: arg as ArrayLike<number> } : checkOptions<ScoreOptions>(op, arg ?? undefined, labelsAllowed ? SCORE_KEYS : ['range']);
+    checkEnum(op, 'range', o.range, ['pixels', 'unit']);
+    if (o.labels !== undefined) this.checkImageLabels(op, o.labels, n);
+    return o;
+  }
+
+  /**
+   * One scoring call: arguments and memory budget checked, the pixels checked (ValueChecks: at once
+   * where the backend reads synchronously, else as a guard on the result), `fn` run in a scope so
+   * only its result survives, and the result refused if the weights made it non-finite.
+   */
+  private scored(op: string, x: Tensor, o: ScoreOptions, what: string, fn: (px: Tensor) => Tensor): Tensor {
+    const where = `FlowModel.${op}`;
+    this.checkBatch(op, x.shape[0]!);
+    return this.engine.scope(() => {
+      const checks = new ValueChecks(where);
+      checks.pixels(x, o.range);
+      const out = fn(o.range === 'unit' ? affine(x, 256, 0) : x);
+      checks.output(out, what);
+      return out;
+    });
+  }
+
+  /**
+   * log p(x) per image, x dequantised pixels in [0, 256) (see ScoreOptions.range for images in
+   * [0, 1]). With labels (a model with a class prior only) it is log p(x | y); without, the exact
+   * marginal over the classes (log Σ_y p(x | y)/K). The second argument is the labels or ScoreOptions.
+   */
+  logProb(x: Tensor, labelsOrOptions?: ArrayLike<number> | ScoreOptions): Tensor {
+    const n = this.checkInput('logProb', x);
+    const o = this.scoreOptions('FlowModel.logProb', labelsOrOptions, n);
+    return this.scored('logProb', x, o, 'log-density', (px) => this.logProbOf(px, o.labels));
+  }
+
+  private logProbOf(x: Tensor, labels: ArrayLike<number> | undefined): Tensor {
+    if (!this.prior || labels) return this.logProbGiven(x, labels);
+    return this.prior.logMeanExp(this.classLogProbsOf(x));
+  }
+
+  /**
+   * log p(x | y) for every class, [N, classes]: one pass, or one per class when the couplings see y.
+   * x as for logProb; `options.range` as in ScoreOptions.
+   */
+  classLogProbs(x: Tensor, options?: Omit<ScoreOptions, 'labels'>): Tensor {
+    const n = this.checkInput('classLogProbs', x);
     if (!this.prior) fail('FlowModel.classLogProbs', 'the model has no class prior (train it with --classes)');
-    const N = x.shape[0]!, K = this.prior.classes;
+    const o = this.scoreOptions('FlowModel.classLogProbs', options, n, false);
+    return this.scored('classLogProbs', x, o, 'class log-density', (px) => this.classLogProbsOf(px));
+  }
+
+  private classLogProbsOf(x: Tensor): Tensor {
+    const N = x.shape[0]!, K = this.prior!.classes;
+    // One scope per class: a class-conditional flow holds one pass's activations at a time.
     if (this.classCouplings)
-      return concat(Array.from({ length: K }, (_, y) => reshape(this.logProbGiven(x, new Array<number>(N).fill(y)), [N, 1])));
+      return concat(Array.from({ length: K }, (_, y) => this.engine.scope(() => reshape(this.logProbGiven(x, new Array<number>(N).fill(y)), [N, 1]))));
     const { lp, z } = this.flowLogProb(x, undefined);
-    return add(this.prior.classLogProbs(z.at(-1)!), reshape(lp, [N, 1]));
+    return add(this.prior!.classLogProbs(z.at(-1)!), reshape(lp, [N, 1]));
   }
 
   /** Everything but the top latent's prior term: preprocessing and flow log-dets, split latents. */
   private flowLogProb(x: Tensor, labels: ArrayLike<number> | undefined): { lp: Tensor; z: Tensor[] } {
     const pre = this.preprocess.encode(x);
-    const { z, logdet } = this.encode(pre.y, labels);
+    const { z, logdet } = this.withLabels('logProb', labels, x.shape[0]!, () => this.flow.encode(pre.y));
     let lp = add(pre.logdet, logdet);
     for (const zi of z.slice(0, -1)) lp = add(lp, this.base.logProb(zi));
     return { lp, z };
@@ -140,15 +236,27 @@ export class FlowModel extends Module {
     return add(lp, this.prior ? this.prior.logProb(top, labels) : this.base.logProb(top));
   }
 
-  /** −log p(x) / (D ln 2) per image (−log p(x | y) / (D ln 2) with labels). */
-  bitsPerDim(x: Tensor, labels?: ArrayLike<number>): Tensor {
-    return this.toBitsPerDim(this.logProb(x, labels));
+  /** −log p(x) / (D ln 2) per image (−log p(x | y) / (D ln 2) with labels); arguments as for logProb. */
+  bitsPerDim(x: Tensor, labelsOrOptions?: ArrayLike<number> | ScoreOptions): Tensor {
+    const n = this.checkInput('bitsPerDim', x);
+    const o = this.scoreOptions('FlowModel.bitsPerDim', labelsOrOptions, n);
+    return this.scored('bitsPerDim', x, o, 'bits/dim', (px) => this.toBitsPerDim(this.logProbOf(px, o.labels)));
   }
 
   /** bits/dim of p(x) from classLogProbs' output, without running the flow again. */
   bitsPerDimFromClasses(classLogProbs: Tensor): Tensor {
-    if (!this.prior) fail('FlowModel.bitsPerDimFromClasses', 'the model has no class prior');
-    return this.toBitsPerDim(this.prior.logMeanExp(classLogProbs));
+    const op = 'FlowModel.bitsPerDimFromClasses';
+    this.assertUsable(op);
+    if (!this.prior) fail(op, 'the model has no class prior');
+    const lp = checkTensorArg(op, 'classLogProbs', classLogProbs);
+    if (lp.rank !== 2 || lp.shape[1] !== this.prior.classes)
+      fail(op, `classLogProbs ${shapeStr(lp.shape)} must be [N, ${this.prior.classes}], as classLogProbs returns`);
+    return this.engine.scope(() => {
+      const checks = new ValueChecks(op);
+      const out = this.toBitsPerDim(this.prior!.logMeanExp(lp));
+      checks.output(out, 'bits/dim');
+      return out;
+    });
   }
 
   private toBitsPerDim(logProb: Tensor): Tensor { return affine(logProb, -1 / (this.dims * Math.LN2), 0); }
@@ -158,39 +266,78 @@ export class FlowModel extends Module {
    * top latent of a class-prior model μ_y + T·σ_y·ε for labels from `opts.labels` or drawn uniformly.
    */
   sampleLatents(n: number, opts: Omit<SampleOptions, 'output'> = {}): Tensor[] {
-    return this.drawLatents(n, opts).z;
+    return this.latents('FlowModel.sampleLatents', n, opts).z;
   }
 
   /** The latents and the labels they were drawn for (null without a class prior). */
   drawLatents(n: number, opts: Omit<SampleOptions, 'output'> = {}): { z: Tensor[]; labels: number[] | null } {
-    const rng = new Rng(opts.seed ?? 0);
-    const T = opts.temperature ?? 1;
-    if (opts.labels && !this.prior) fail('FlowModel.sample', 'labels were given but the model has no class prior (train it with --classes)');
-    const labels = this.prior ? this.sampleLabels(n, rng, opts.labels) : null;
+    return this.latents('FlowModel.drawLatents', n, opts);
+  }
+
+  private latents(op: string, n: number, opts: unknown): { z: Tensor[]; labels: number[] | null } {
+    const checked = this.checkSampleArgs(op, n, opts, SAMPLE_KEYS.filter((k) => k !== 'output'));
+    return this.engine.scope(() => this.draw(n, checked));
+  }
+
+  /**
+   * n, temperature, seed, labels and output checked before anything is drawn or allocated; the
+   * batch must fit the memory budget. Returns the options with their defaults.
+   */
+  private checkSampleArgs(op: string, n: unknown, opts: unknown, keys: readonly string[]): Required<Omit<SampleOptions, 'labels'>> & { labels?: readonly number[] } {
+    this.assertUsable(op);
+    const count = checkCount(op, 'n', n);
+    const o = checkOptions<SampleOptions>(op, opts, keys);
+    const temperature = o.temperature === undefined ? 1 : checkTemperature(op, o.temperature);
+    const seed = o.seed === undefined ? 0 : checkSeed(op, o.seed);
+    const output = checkEnum(op, 'output', o.output, ['pixels', 'flow']) ?? 'pixels';
+    let labels: number[] | undefined;
+    if (o.labels !== undefined) {
+      if (!this.prior) fail(op, 'labels were given but the model has no class prior (train it with --classes)');
+      // A copy: sample() awaits prepare() before drawing, and the caller's array may change meanwhile.
+      labels = Array.from(checkLabels(op, o.labels, this.prior.classes));
+      if (labels.length === 0) fail(op, 'labels is empty: give one class per image, or fewer to cycle through');
+      if (labels.length > count) fail(op, `${labels.length} labels for ${count} images: give one class per image, or fewer to cycle through`);
+    }
+    checkBatchBudget(op, this.engine, this.modelConfig, count, this.cost);
+    return { temperature, seed, output, ...(labels ? { labels } : {}) };
+  }
+
+  private draw(n: number, opts: { temperature: number; seed: number; labels?: readonly number[] }): { z: Tensor[]; labels: number[] | null } {
+    const rng = new Rng(opts.seed);
+    const T = opts.temperature;
+    const given = opts.labels;
+    const labels = this.prior ? (given ? Array.from({ length: n }, (_, i) => given[i % given.length]!) : this.prior.drawLabels(n, rng)) : null;
     const shapes = this.flow.latentShapes();
     const z = shapes.map((s, i) => (labels && i === shapes.length - 1 ? this.prior!.sample(labels, rng, T) : this.base.sample([n, ...s], rng, T)));
     return { z, labels };
   }
 
-  private sampleLabels(n: number, rng: Rng, given: readonly number[] | undefined): number[] {
-    if (!given) return this.prior!.drawLabels(n, rng);
-    if (given.length === 0) fail('FlowModel.sample', 'labels is empty');
-    const labels = Array.from({ length: n }, (_, i) => given[i % given.length]!);
-    this.prior!.checkLabels(labels, n, 'FlowModel.sample');
-    return labels;
-  }
-
+  /**
+   * n images: pixels in [0, 256] (or the flow's logit-space output with `output: 'flow'`). Refuses,
+   * after decoding, a batch with a non-finite value: finite latents can only decode to one when
+   * the weights are corrupt (one device read of a single sum, on every backend).
+   */
   async sample(n: number, opts: SampleOptions = {}): Promise<Tensor> {
-    if (!Number.isInteger(n) || n < 1) fail('sample', `n = ${n} must be a positive integer`);
+    const o = this.checkSampleArgs('FlowModel.sample', n, opts, SAMPLE_KEYS);
     await this.prepare();
-    return this.engine.scope(() => {
-      const { z, labels } = this.drawLatents(n, opts);
-      const x = this.decode(z, labels ?? undefined);
-      if (opts.output === 'flow') return x;
+    const [out, probe] = this.engine.scope(() => {
+      const { z, labels } = this.draw(n, o);
+      const x = this.withLabels('sample', labels ?? undefined, n, () => this.flow.decode(z));
+      const probe = this.engine.noGrad(() => sum(reshape(x, [x.size])));
+      if (o.output === 'flow') return [x, probe];
       // α keeps the logit finite but lets sigmoid's ends map a hair outside [0, 256].
       const px = this.preprocess.decode(x);
-      return affine(relu(affine(relu(px), -1, 256)), -1, 256);
+      return [affine(relu(affine(relu(px), -1, 256)), -1, 256), probe];
     });
+    let total = NaN;
+    try {
+      total = await probe!.item();
+    } finally {
+      probe!.dispose();
+      if (!Number.isFinite(total)) out!.dispose();
+    }
+    if (!Number.isFinite(total)) fail('FlowModel.sample', `the model produced non-finite pixels: ${CORRUPT}`);
+    return out!;
   }
 
   /**
@@ -198,8 +345,8 @@ export class FlowModel extends Module {
    * tape. Call it before the first training step: initialising inside valueAndGrads would replace
    * parameter tensors the step is differentiating.
    */
-  initialize(x: Tensor): void {
-    this.engine.noGrad(() => this.engine.scope(() => { this.logProb(x); }));
+  initialize(x: Tensor, options?: Omit<ScoreOptions, 'labels'>): void {
+    this.engine.noGrad(() => this.engine.scope(() => { this.logProb(x, options ?? {}); }));
   }
 
   /** Fills weights by name (e.g. from a loader) and marks ActNorms initialised. */

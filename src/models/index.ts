@@ -1,14 +1,16 @@
 import type { Engine } from '../engine/engine.js';
 import { fail } from '../engine/errors.js';
-import { latentShapes } from '../layers/multiscale.js';
-import { layerParamCount } from '../layers/registry.js';
 import { presets, resolveConfig, type ModelConfig, type ModelKind } from './config.js';
+import { checkModelBudget, modelCost } from './cost.js';
 import { FlowModel, type FlowModelConfig } from './flow-model.js';
-import { planModel } from './plan.js';
+import { checkFlowModelConfig } from './schema.js';
 
-export { FlowModel, type FlowModelConfig, type SampleOptions } from './flow-model.js';
+export { FlowModel, type FlowModelConfig, type SampleOptions, type ScoreOptions } from './flow-model.js';
+export { MAX_TEMPERATURE, type PixelRange } from './guards.js';
 export { presets, resolveConfig, type ModelConfig, type ModelKind } from './config.js';
-export { planModel } from './plan.js';
+export { planModel, planParamShapes } from './plan.js';
+export { checkBatchBudget, checkModelBudget, modelCost, type ModelCost } from './cost.js';
+export { checkFlowModelConfig, checkModelConfig, LIMITS as configLimits } from './schema.js';
 
 export interface BuildOptions {
   /** The engine that holds the weights and runs the model (required). */
@@ -21,7 +23,9 @@ type Cfg = string | Partial<ModelConfig>;
 
 function build(kind: ModelKind, cfg: Cfg, opts: BuildOptions): FlowModel {
   if (!opts?.engine) fail(`models.${kind}`, 'needs { engine } as its second argument: models.' + kind + "(cfg, { engine })");
-  return new FlowModel(opts.engine, resolveConfig(kind, cfg), undefined, opts.seed ?? 0);
+  const model = resolveConfig(kind, cfg);
+  checkModelBudget(`models.${kind}`, opts.engine, model);
+  return new FlowModel(opts.engine, model, undefined, opts.seed ?? 0);
 }
 
 /**
@@ -39,20 +43,23 @@ export const glow = (cfg: Cfg, opts: BuildOptions): FlowModel => build('glow', c
 /** Emerging-convolutions baseline: ActNorm → LU 1×1 → two-pass autoregressive conv (raster inverse) → coupling. */
 export const emerging = (cfg: Cfg, opts: BuildOptions): FlowModel => build('emerging', cfg, opts);
 
-/** Rebuilds a model from `model.config` (e.g. read from a file's metadata); fill weights with loadParameters. */
+/**
+ * Rebuilds a model from `model.config` (e.g. read from a file's metadata); fill weights with
+ * loadParameters. The config is checked first (src/models/schema.ts: the model config's fields, the
+ * architecture against the one the model config implies) and its cost against engine.memoryBudget.
+ */
 export function fromConfig(engine: Engine, config: FlowModelConfig): FlowModel {
-  if (config?.kind !== 'flow-model') fail('fromConfig', `not a flow-model config (kind '${String(config?.kind)}')`);
-  const model = resolveConfig(config.model.kind, config.model);
-  return new FlowModel(engine, model, config.architecture);
+  if (!engine || typeof engine.tensor !== 'function') fail('fromConfig', 'needs an engine as its first argument: fromConfig(engine, config)');
+  const checked = checkFlowModelConfig(config);
+  if (!checked.ok) fail('fromConfig', checked.problem);
+  const { model, architecture } = checked.value;
+  checkModelBudget('fromConfig', engine, model, modelCost(model, architecture));
+  return new FlowModel(engine, model, architecture);
 }
 
 /** Parameters of a model kind and config, counted from the architecture alone: nothing is allocated. */
 export function paramCount(kind: ModelKind, cfg: Cfg): number {
-  const model = resolveConfig(kind, cfg);
-  const arch = planModel(model);
-  const flow = arch.levels.reduce((s, l) => s + l.steps.reduce((a, st) => a + layerParamCount(st), 0) + (l.split ? layerParamCount(l.split) : 0), 0);
-  const [C, H, W] = latentShapes(arch).at(-1)!;
-  return flow + (model.classes ? 2 * model.classes * C * H * W : 0);
+  return modelCost(resolveConfig(kind, cfg)).params;
 }
 
 export const presetNames = (): string[] => Object.keys(presets);

@@ -1,5 +1,6 @@
 import { layerConfig as cfg, type LayerConfig } from '../layers/layer.js';
-import type { LevelConfig, MultiScaleConfig } from '../layers/multiscale.js';
+import { fail } from '../engine/errors.js';
+import { latentShapes, type LevelConfig, type MultiScaleConfig } from '../layers/multiscale.js';
 import type { ModelConfig } from './config.js';
 
 /** `{ classes }` for the coupling networks of a model whose couplings see the label, else nothing. */
@@ -50,4 +51,93 @@ export function planModel(m: ModelConfig): MultiScaleConfig {
     if (!last) C = Math.floor(C / 2);
   }
   return { kind: 'multiscale', inputShape: [...m.inputShape], levels };
+}
+
+type Shapes = Map<string, number[]>;
+
+/** The coupling network's tensors (src/layers/coupling-net.ts), in its state-dict order. */
+function couplingNetShapes(out: Shapes, prefix: string, ci: number, co: number, w: number, classes: number): void {
+  out.set(`${prefix}.conv1.weight`, [w, ci, 3, 3]).set(`${prefix}.conv1.bias`, [w]);
+  out.set(`${prefix}.conv2.weight`, [w, w, 1, 1]).set(`${prefix}.conv2.bias`, [w]);
+  out.set(`${prefix}.out.weight`, [co, w, 3, 3]).set(`${prefix}.out.bias`, [co]).set(`${prefix}.out.logs`, [1, co, 1, 1]);
+  if (classes) out.set(`${prefix}.class.weight`, [classes, w]);
+}
+
+/** The named parameter shapes one layer config builds (the same names as Module.namedParams). */
+function layerShapes(out: Shapes, prefix: string, layer: LayerConfig): void {
+  const c = layer as unknown as { channels: number; kernelSize: number; width: number; groups: number; form?: string; classes?: number };
+  const C = c.channels, k = c.kernelSize, half = Math.floor(C / 2);
+  switch (layer.kind) {
+    case 'sequence':
+      for (const { name, layer: l } of (layer as unknown as { layers: Array<{ name: string; layer: LayerConfig }> }).layers) layerShapes(out, `${prefix}.${name}`, l);
+      return;
+    case 'actnorm': out.set(`${prefix}.bias`, [1, C, 1, 1]).set(`${prefix}.logs`, [1, C, 1, 1]); return;
+    case 'conv1x1': out.set(`${prefix}.weight`, [C, C]); return;
+    case 'conv1x1-lu': out.set(`${prefix}.lower`, [C, C]).set(`${prefix}.upper`, [C, C]).set(`${prefix}.logs`, [C]); return;
+    case 'finc-unit': out.set(`${prefix}.weight`, [C, C / 4, k, k]); return;
+    case 'inverse-conv': out.set(`${prefix}.weight`, [C, C / c.groups, k, k]); return;
+    case 'cinc-conv': out.set(`${prefix}.weight`, [C, C, k, k]).set(`${prefix}.logdiag`, [C]).set(`${prefix}.bias`, [C]); return;
+    case 'emerging-conv': {
+      const m = Math.floor(k / 2) + 1;
+      for (const pass of ['tl', 'br']) out.set(`${prefix}.${pass}.weight`, [C, C, m, m]).set(`${prefix}.${pass}.logdiag`, [C]).set(`${prefix}.${pass}.bias`, [C]);
+      return;
+    }
+    case 'affine-coupling':
+      couplingNetShapes(out, `${prefix}.net`, half, (c.form === 'additive' ? 1 : 2) * (C - half), c.width, c.classes ?? 0);
+      return;
+    case 'quad-coupling':
+      for (const j of [1, 2, 3]) couplingNetShapes(out, `${prefix}.net${j}`, (j * C) / 4, C / 2, c.width, c.classes ?? 0);
+      return;
+    case 'split-prior': layerShapes(out, `${prefix}.coupling`, { ...layer, kind: 'affine-coupling' } as LayerConfig); return;
+    case 'glow-split': {
+      const c2 = C - half;
+      out.set(`${prefix}.prior.weight`, [2 * c2, half, 3, 3]).set(`${prefix}.prior.bias`, [2 * c2]).set(`${prefix}.prior.logs`, [1, 2 * c2, 1, 1]);
+      return;
+    }
+    default: fail('planParamShapes', `unknown layer kind '${layer.kind}'`);
+  }
+}
+
+/**
+ * Every parameter a FlowModel of this config and architecture holds, by name, with its shape —
+ * computed from the configs alone, so a model file's tensors can be checked before anything is
+ * built. tests/io/model-schema.test.ts checks it against built models of every kind.
+ */
+export function planParamShapes(m: ModelConfig, arch: MultiScaleConfig = planModel(m)): Map<string, number[]> {
+  const out: Shapes = new Map();
+  arch.levels.forEach((level, l) => {
+    level.steps.forEach((s, i) => layerShapes(out, `flow.levels.${l}.steps.${i}`, s));
+    if (level.split) layerShapes(out, `flow.levels.${l}.split`, level.split);
+  });
+  if (m.classes) {
+    const top = latentShapes(arch).at(-1)!;
+    out.set('prior.mean', [m.classes, ...top]).set('prior.logScale', [m.classes, ...top]);
+  }
+  return out;
+}
+
+/**
+ * The plan of `m`, keeping what an earlier architecture of the same flow drew at random (an LU
+ * 1×1's permutation and signs, a CInC tolerance): each layer takes the earlier layer's fields at
+ * the same place and kind, then the plan's own. Used when a trained flow gains class conditioning,
+ * which changes the couplings but must not re-draw the layers whose weights are carried over.
+ */
+export function replanKeeping(m: ModelConfig, earlier: MultiScaleConfig): MultiScaleConfig {
+  const keep = (plan: LayerConfig, old: LayerConfig | null | undefined): LayerConfig => {
+    if (!old || old.kind !== plan.kind) return plan;
+    if (plan.kind === 'sequence') {
+      const p = plan as unknown as { layers: Array<{ name: string; layer: LayerConfig }> };
+      const o = old as unknown as { layers: Array<{ name: string; layer: LayerConfig }> };
+      return cfg({ kind: 'sequence', layers: p.layers.map((l, i) => ({ name: l.name, layer: keep(l.layer, o.layers[i]?.name === l.name ? o.layers[i]!.layer : null) })) });
+    }
+    return { ...old, ...plan } as LayerConfig;
+  };
+  const plan = planModel(m);
+  return {
+    ...plan,
+    levels: plan.levels.map((level, l) => ({
+      steps: level.steps.map((s, i) => keep(s, earlier.levels[l]?.steps[i])),
+      split: level.split ? keep(level.split, earlier.levels[l]?.split) : null,
+    })),
+  };
 }

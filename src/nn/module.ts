@@ -39,6 +39,8 @@ export abstract class Module {
   private parent: Module | null = null;
   private nameInParent = '';
 
+  private disposedModule = false;
+
   /** Training mode (the default) or evaluation mode; set with train() / eval(), which reach every child. */
   training = true;
 
@@ -184,7 +186,17 @@ export abstract class Module {
     for (const c of this.children.values()) await c.prepare();
   }
 
+  /** Whether dispose() was called: the weights are gone. */
+  get isDisposed(): boolean { return this.disposedModule; }
+
+  /** Throws `op: the model was disposed` instead of an op's message about a disposed tensor. */
+  protected assertUsable(op: string): void {
+    if (this.disposedModule) fail(op, `the ${this.constructor.name} was disposed: its weights are freed (build or load it again)`);
+  }
+
+  /** Frees every parameter and buffer of this module and its children (layer constants too, in overrides). */
   dispose(): void {
+    this.disposedModule = true;
     for (const p of this.own.values()) p.dispose();
     for (const b of this.ownBuffers.values()) b.dispose();
     for (const c of this.children.values()) c.dispose();

@@ -1,4 +1,5 @@
 import type { ImageDataset } from '../data/dataset.js';
+import { InflowError } from '../engine/errors.js';
 import type { Engine } from '../engine/engine.js';
 import type { DigitClassifier } from '../models/classifier.js';
 import type { Checkpoint } from './checkpoint.js';
@@ -29,8 +30,10 @@ export interface ClassifierTrainOptions {
  */
 export async function trainClassifier(engine: Engine, model: DigitClassifier, train: ImageDataset, test: ImageDataset,
   opts: ClassifierTrainOptions, onEpoch?: (epoch: number, accuracy: number, loss: number) => void, resume?: Checkpoint): Promise<number> {
-  if (!train.labels || !test.labels) throw new Error('classifier training needs labelled data');
-  if (model.engine !== engine) throw new Error('trainClassifier: the model lives on another engine');
+  if (!train.labels || !test.labels) throw new InflowError('classifier training needs labelled data');
+  if (model.engine !== engine) throw new InflowError('trainClassifier: the model lives on another engine');
+  // Checked here as well as in the loop: the decay below is derived from the step count.
+  if (!(opts.batch <= train.count)) throw new InflowError(`trainClassifier: batch ${opts.batch} is more than the ${train.count} training images`);
   const optimizer = new Optimizer(engine);
   const steps = Math.floor(train.count / opts.batch);
   const task = new ClassifierTask(model, optimizer, test, opts.shift);

@@ -1,3 +1,4 @@
+import { InflowError } from '../engine/errors.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Module, StateEntry } from '../nn/module.js';
 import { add, mul } from '../ops/index.js';
@@ -16,7 +17,7 @@ export class Ema {
   private swapped = false;
 
   constructor(readonly module: Module, readonly decay = 0.999) {
-    if (!(decay >= 0 && decay <= 1)) throw new Error(`EMA decay = ${decay} must be in [0, 1]`);
+    if (!(decay >= 0 && decay <= 1)) throw new InflowError(`EMA decay = ${decay} must be in [0, 1]`);
     const engine = module.engine;
     for (const [name, p] of module.namedParams()) this.shadow.set(name, engine.scope(() => mul(p.value, 1)).keep());
   }
@@ -26,8 +27,8 @@ export class Ema {
 
   /** s ← d·s + (1 − d)·θ for every parameter; d defaults to the decay given at construction. */
   update(decay = this.decay): void {
-    if (!(decay >= 0 && decay <= 1)) throw new Error(`EMA decay = ${decay} must be in [0, 1]`);
-    if (this.swapped) throw new Error('Ema.update: the module holds the averages (swapIn); swapOut() first');
+    if (!(decay >= 0 && decay <= 1)) throw new InflowError(`EMA decay = ${decay} must be in [0, 1]`);
+    if (this.swapped) throw new InflowError('Ema.update: the module holds the averages (swapIn); swapOut() first');
     const engine = this.module.engine;
     for (const [name, p] of this.params()) {
       const s = this.shadow.get(name)!;
@@ -40,14 +41,14 @@ export class Ema {
 
   /** Puts the averages into the module; the trained weights wait here until swapOut(). */
   swapIn(): void {
-    if (this.swapped) throw new Error('Ema.swapIn: already swapped in');
+    if (this.swapped) throw new InflowError('Ema.swapIn: already swapped in');
     this.swapAll();
     this.swapped = true;
   }
 
   /** Restores the trained weights after swapIn(). */
   swapOut(): void {
-    if (!this.swapped) throw new Error('Ema.swapOut: not swapped in');
+    if (!this.swapped) throw new InflowError('Ema.swapOut: not swapped in');
     this.swapAll();
     this.swapped = false;
   }
@@ -70,10 +71,10 @@ export class Ema {
   copyTo(target: Module): void {
     const engine = target.engine;
     const params = target.namedParams();
-    for (const name of this.shadow.keys()) if (!params.has(name)) throw new Error(`Ema.copyTo: the target has no parameter '${name}'`);
+    for (const name of this.shadow.keys()) if (!params.has(name)) throw new InflowError(`Ema.copyTo: the target has no parameter '${name}'`);
     for (const [name, s] of this.shadow) {
       const p = params.get(name)!;
-      if (p.shape.join() !== s.shape.join()) throw new Error(`Ema.copyTo: '${name}' is [${p.shape}] in the target, [${s.shape}] here`);
+      if (p.shape.join() !== s.shape.join()) throw new InflowError(`Ema.copyTo: '${name}' is [${p.shape}] in the target, [${s.shape}] here`);
       p.value = engine === s.engine ? engine.scope(() => mul(s, 1)) : engine.tensor(s.dataSync(), s.shape);
     }
   }
@@ -87,14 +88,14 @@ export class Ema {
 
   /** Restores averages saved by state() and the update count. */
   load(updates: number, state: ReadonlyMap<string, StateEntry>): void {
-    if (this.swapped) throw new Error('Ema.load: swapOut() first');
+    if (this.swapped) throw new InflowError('Ema.load: swapOut() first');
     const missing = [...this.shadow.keys()].filter((k) => !state.has(k));
     const unexpected = [...state.keys()].filter((k) => !this.shadow.has(k));
     if (missing.length || unexpected.length)
-      throw new Error(`EMA state does not match the module: ${[missing.length ? `missing ${missing.map((k) => `'${k}'`).join(', ')}` : '', unexpected.length ? `unexpected ${unexpected.map((k) => `'${k}'`).join(', ')}` : ''].filter(Boolean).join('; ')}`);
+      throw new InflowError(`EMA state does not match the module: ${[missing.length ? `missing ${missing.map((k) => `'${k}'`).join(', ')}` : '', unexpected.length ? `unexpected ${unexpected.map((k) => `'${k}'`).join(', ')}` : ''].filter(Boolean).join('; ')}`);
     for (const [name, { shape, data }] of state) {
       const old = this.shadow.get(name)!;
-      if (old.shape.join() !== shape.join()) throw new Error(`EMA state '${name}' has shape [${shape}], the parameter [${old.shape}]`);
+      if (old.shape.join() !== shape.join()) throw new InflowError(`EMA state '${name}' has shape [${shape}], the parameter [${old.shape}]`);
       old.dispose();
       this.shadow.set(name, this.module.engine.tensor(data, shape).keep());
     }
@@ -108,7 +109,7 @@ export class Ema {
 
   private params() {
     const params = this.module.namedParams();
-    for (const name of this.shadow.keys()) if (!params.has(name)) throw new Error(`Ema: the module no longer has parameter '${name}'`);
+    for (const name of this.shadow.keys()) if (!params.has(name)) throw new InflowError(`Ema: the module no longer has parameter '${name}'`);
     return [...this.shadow.keys()].map((name) => [name, params.get(name)!] as const);
   }
 

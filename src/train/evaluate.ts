@@ -1,8 +1,11 @@
 import { batchValues, imageSize, type ImageDataset } from '../data/dataset.js';
 import { Rng } from '../data/rng.js';
+import { InflowError } from '../engine/errors.js';
 import { sum } from '../ops/index.js';
 import type { Tensor } from '../engine/tensor.js';
+import { checkBatchBudget } from '../models/cost.js';
 import type { FlowModel } from '../models/flow-model.js';
+import { checkCount } from '../models/guards.js';
 
 /** Fixed dequantisation noise for held-out numbers, so evaluations of one model are comparable. */
 export const EVAL_NOISE_SEED = 12345;
@@ -16,7 +19,9 @@ export async function evaluateBitsPerDim(model: FlowModel, data: ImageDataset, b
   const engine = model.engine;
   let total = 0;
   await forEachBatch(model, data, batch, async (x) => {
-    const s = engine.noGrad(() => engine.scope(() => sum(model.bitsPerDim(x))));
+    // range 'pixels': these are dequantised pixels by construction, so a batch of only very dark
+    // images (the last, short batch of a folder) is scored, not refused as normalised.
+    const s = engine.noGrad(() => engine.scope(() => sum(model.bitsPerDim(x, { range: 'pixels' }))));
     total += await s.item();
     s.dispose();
   }, onProgress);
@@ -35,7 +40,7 @@ export async function evaluateWithClasses(model: FlowModel, data: ImageDataset, 
   let total = 0, right = 0;
   await forEachBatch(model, data, batch, async (x, idx) => {
     const [perClass, bpd] = engine.noGrad(() => engine.scope(() => {
-      const lp = model.classLogProbs(x);
+      const lp = model.classLogProbs(x, { range: 'pixels' });
       return [lp, sum(model.bitsPerDimFromClasses(lp))];
     }));
     const lp = await perClass!.data();
@@ -55,6 +60,8 @@ export async function forEachBatch(model: FlowModel, data: ImageDataset, batch: 
   onProgress?: (done: number, total: number) => void): Promise<void> {
   const engine = model.engine;
   checkShape(model, data);
+  checkCount('evaluate', 'batch', batch);
+  checkBatchBudget('evaluate', engine, model.config.model, Math.min(batch, data.count), model.cost);
   await model.prepare();
   const rng = new Rng(EVAL_NOISE_SEED);
   for (let start = 0; start < data.count; start += batch) {
@@ -79,5 +86,5 @@ export function dequantize(values: Float32Array, rng: Rng): Float32Array {
 export function checkShape(model: FlowModel, data: ImageDataset): void {
   const want = model.config.model.inputShape;
   if (want.join() !== data.shape.join())
-    throw new Error(`the model takes ${want.join('×')} images but ${data.name} has ${data.shape.join('×')} (${imageSize(data)} values per image)`);
+    throw new InflowError(`the model takes ${want.join('×')} images but ${data.name} has ${data.shape.join('×')} (${imageSize(data)} values per image)`);
 }

@@ -1,4 +1,5 @@
 import type { ImageDataset } from '../data/dataset.js';
+import { InflowError } from '../engine/errors.js';
 import type { FlowModel } from '../models/flow-model.js';
 import { forEachBatch } from './evaluate.js';
 
@@ -9,8 +10,8 @@ import { forEachBatch } from './evaluate.js';
  */
 export async function fitClassPrior(model: FlowModel, data: ImageDataset, batch = 100): Promise<{ perClass: number[] }> {
   const prior = model.prior;
-  if (!prior) throw new Error('the model has no class prior to fit');
-  if (!data.labels) throw new Error(`${data.name} has no labels: a class prior is fitted per class`);
+  if (!prior) throw new InflowError('the model has no class prior to fit');
+  if (!data.labels) throw new InflowError(`${data.name} has no labels: a class prior is fitted per class`);
   const engine = model.engine, K = prior.classes;
   const D = prior.shape[0] * prior.shape[1] * prior.shape[2];
   const s1 = new Float64Array(K * D), s2 = new Float64Array(K * D), count = new Array<number>(K).fill(0);
@@ -23,7 +24,7 @@ export async function fitClassPrior(model: FlowModel, data: ImageDataset, batch 
     top.dispose();
     idx.forEach((src, n) => {
       const y = data.labels![src]!;
-      if (y < 0 || y >= K) throw new Error(`${data.name}: image ${src} has label ${y}, outside the prior's 0…${K - 1}`);
+      if (y < 0 || y >= K) throw new InflowError(`${data.name}: image ${src} has label ${y}, outside the prior's 0…${K - 1}`);
       count[y]!++;
       for (let j = 0; j < D; j++) {
         const v = z[n * D + j]!;

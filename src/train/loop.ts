@@ -1,7 +1,9 @@
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, statSync, truncateSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { Rng } from '../data/rng.js';
+import { fail, InflowError } from '../engine/errors.js';
 import type { Tensor } from '../engine/tensor.js';
+import { cleanStaleTemps, kindOf } from '../io/atomic-write.js';
 import { Dropout } from '../nn/dropout.js';
 import type { Module, StateDict } from '../nn/module.js';
 import type { Param } from '../nn/param.js';
@@ -154,7 +156,8 @@ export interface LoopCallbacks {
   onBadStep?: (m: StepMetrics, consecutive: number) => void;
 }
 
-export class TrainingDiverged extends Error {
+/** Not a bug but the run's numbers: an InflowError, so the CLI prints it as one line with what to do. */
+export class TrainingDiverged extends InflowError {
   override name = 'TrainingDiverged';
 }
 
@@ -181,7 +184,9 @@ export async function runTraining<D extends TrainData, O extends LoopOptions>(ta
   validateLoopOptions(opts);
   checkGroups(task.groups);
   const stepsPerEpoch = Math.floor(data.count / opts.batch);
-  if (stepsPerEpoch < 1) throw new Error(`batch ${opts.batch} is larger than the ${data.count} training images`);
+  if (stepsPerEpoch < 1) fail('train', `batch ${opts.batch} is more than the ${data.count} training examples; use a batch of ${data.count} or fewer`);
+  // Temp files of checkpoints (and other atomic writes) that a killed run left in its folder.
+  if (opts.checkpointDir) cleanStaleTemps(opts.checkpointDir);
   const totalSteps = Math.min(opts.maxSteps ?? Infinity, stepsPerEpoch * opts.epochs);
   const wasTraining = task.model.training;
   task.model.train();
@@ -191,14 +196,21 @@ export async function runTraining<D extends TrainData, O extends LoopOptions>(ta
   if (resume) {
     state = resume.state;
     rng = Rng.fromState(state.rng);
+    // The model first (a checkpoint of another task says so), then the data it was trained on.
     restore(task, resume);
+    checkResumable(state, data.count);
   } else {
     rng = new Rng(opts.seed);
     state = { step: 0, epoch: 0, cursor: 0, order: rng.shuffle([...Array(data.count).keys()]), rng: rng.state(),
       optimizerSteps: 0, consecutiveBad: 0, options: { ...opts } as unknown as Record<string, unknown> };
     await task.init?.(data, state.order.slice(0, opts.batch));
   }
-  if (opts.logPath) mkdirSync(join(opts.logPath, '..'), { recursive: true });
+  if (opts.logPath) {
+    mkdirSync(join(opts.logPath, '..'), { recursive: true });
+    // The log continues from the state the run starts in: a resumed run replays the steps after its
+    // checkpoint, and a fresh run starts at step 0, so their earlier lines would be repeated.
+    truncateLog(opts.logPath, state.step);
+  }
   const heldOut: LoopResult['heldOut'] = [];
   const t0 = performance.now();
   let lastLoss = NaN, stepsThisRun = 0;
@@ -320,12 +332,12 @@ function restore<D extends TrainData>(task: TrainingTask<D>, ckpt: Checkpoint): 
     const slash = key.indexOf('/');
     const group = named ? key.slice(0, slash) : '';
     if (named && (slash < 0 || !named.has(group)))
-      throw new Error(`checkpoint has optimizer state '${key}' of no optimizer group of this ${task.kind} task (groups: ${[...named].join(', ')})`);
+      fail('train', `checkpoint has optimizer state '${key}' of no optimizer group of this ${task.kind} task (groups: ${[...named].join(', ')})`);
     perGroup.get(group)!.set(named ? key.slice(slash + 1) : key, v);
   }
   for (const g of task.groups) {
     const t = state.optimizers?.[g.name] ?? (g === task.groups[0] ? state.optimizerSteps : undefined);
-    if (t === undefined) throw new Error(`checkpoint has no step count for optimizer group '${g.name}' of this ${task.kind} task`);
+    if (t === undefined) fail('train', `checkpoint has no step count for optimizer group '${g.name}' of this ${task.kind} task`);
     g.optimizer.load(t, perGroup.get(g.name)!);
   }
   task.ema?.load(state.emaUpdates ?? 0, ckpt.ema ?? new Map());
@@ -333,15 +345,15 @@ function restore<D extends TrainData>(task: TrainingTask<D>, ckpt: Checkpoint): 
 }
 
 function checkGroups(groups: readonly ParamGroup[]): void {
-  if (groups.length === 0) throw new Error('a training task needs at least one parameter group');
+  if (groups.length === 0) fail('train', 'a training task needs at least one parameter group');
   const names = groups.map((g) => g.name);
   if (groups.length > 1 && names.some((n) => !n || n.includes('/')))
-    throw new Error(`parameter groups of a task with several must have names without '/' (got ${names.map((n) => JSON.stringify(n)).join(', ')})`);
-  if (new Set(names).size !== names.length) throw new Error(`parameter group names must be unique (got ${names.join(', ')})`);
+    fail('train', `parameter groups of a task with several must have names without '/' (got ${names.map((n) => JSON.stringify(n)).join(', ')})`);
+  if (new Set(names).size !== names.length) fail('train', `parameter group names must be unique (got ${names.join(', ')})`);
 }
 
 export const positiveInt = (name: string, v: number): void => {
-  if (!Number.isInteger(v) || v < 1) throw new Error(`${name} = ${v} must be a positive integer`);
+  if (!Number.isInteger(v) || v < 1) fail('train', `${name} = ${String(v)} must be a positive integer`);
 };
 
 export function validateLoopOptions(o: LoopOptions): void {
@@ -350,11 +362,59 @@ export function validateLoopOptions(o: LoopOptions): void {
   positiveInt('checkpointEvery', o.checkpointEvery);
   positiveInt('maxBadSteps', o.maxBadSteps);
   positiveInt('evalEvery', o.evalEvery);
-  if (!(o.lr > 0) || !Number.isFinite(o.lr)) throw new Error(`lr = ${o.lr} must be a positive number`);
-  if (!(o.decay > 0 && o.decay <= 1)) throw new Error(`decay = ${o.decay} must be in (0, 1]`);
-  if (!(o.clip >= 0)) throw new Error(`clip = ${o.clip} must be ≥ 0 (0 disables clipping)`);
-  if (!Number.isInteger(o.warmupSteps) || o.warmupSteps < 0) throw new Error(`warmupSteps = ${o.warmupSteps} must be a non-negative integer`);
+  if (!(o.lr > 0) || !Number.isFinite(o.lr)) fail('train', `lr = ${String(o.lr)} must be a positive number`);
+  if (!(o.decay > 0 && o.decay <= 1)) fail('train', `decay = ${String(o.decay)} must be in (0, 1]`);
+  if (!(o.clip >= 0) || !Number.isFinite(o.clip)) fail('train', `clip = ${String(o.clip)} must be a finite number ≥ 0 (0 disables clipping)`);
+  if (!Number.isInteger(o.warmupSteps) || o.warmupSteps < 0) fail('train', `warmupSteps = ${String(o.warmupSteps)} must be a non-negative integer`);
+  if (!Number.isInteger(o.seed)) fail('train', `seed = ${String(o.seed)} must be an integer`);
   if (o.maxSteps !== undefined) positiveInt('maxSteps', o.maxSteps);
+}
+
+/**
+ * A checkpoint's data position fits this training set: its order is a permutation of the
+ * examples. Resuming on other data would index past the end of it or silently train on a
+ * different order.
+ */
+function checkResumable(state: TrainState, count: number): void {
+  if (state.order.length !== count)
+    fail('train', `the checkpoint was written for a training set of ${state.order.length} examples, this one has ${count}: resume with the same data`);
+  const seen = new Uint8Array(count);
+  for (const i of state.order) {
+    if (i >= count || seen[i]) fail('train', `the checkpoint's data order is not a permutation of its ${count} examples (entry ${i}): the checkpoint is damaged`);
+    seen[i] = 1;
+  }
+  if (state.cursor > count) fail('train', `the checkpoint's position ${state.cursor} is past the end of its ${count} examples`);
+}
+
+/**
+ * Cuts the JSONL log after the last line of a step ≤ `step`: the lines of steps a resumed run
+ * takes again, and a torn last line of a run killed mid-write, go; lines without a step (a header)
+ * and earlier steps stay. A log that is not a regular file (a folder, a named pipe) is refused
+ * before anything is written to it.
+ */
+export function truncateLog(path: string, step: number): void {
+  let st: Stats;
+  try {
+    st = statSync(path);
+  } catch {
+    return;
+  }
+  if (!st.isFile()) fail('train', `${path}: the training log is ${kindOf(st)}, not a file`);
+  const bytes = readFileSync(path);
+  let keep = 0;
+  for (let start = 0; start < bytes.length;) {
+    const end = bytes.indexOf(10, start);
+    if (end < 0) break;
+    let lineStep: unknown;
+    try {
+      lineStep = (JSON.parse(bytes.subarray(start, end).toString('utf8')) as { step?: unknown } | null)?.step;
+    } catch {
+      lineStep = undefined;
+    }
+    if (typeof lineStep === 'number' && lineStep > step) break;
+    keep = start = end + 1;
+  }
+  if (keep < bytes.length) truncateSync(path, keep);
 }
 
 /** The Dropout modules of a model, whose call counts a checkpoint keeps. */

@@ -1,3 +1,4 @@
+import { InflowError } from '../engine/errors.js';
 import type { Engine } from '../engine/engine.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { StateDict, StateEntry } from '../nn/module.js';
@@ -30,6 +31,15 @@ export const defaultOptimizer: OptimizerConfig = { kind: 'adam', beta1: 0.9, bet
 
 const KINDS: readonly OptimizerKind[] = ['adam', 'adamw', 'adamax', 'sgd'];
 
+/** The checks of `new Optimizer(engine, config)`, without an engine (to refuse bad options before any work). */
+export function checkOptimizerConfig(config: Partial<OptimizerConfig>): void {
+  if (!KINDS.includes(config.kind as OptimizerKind)) throw new InflowError(`unknown optimizer '${String(config.kind)}' (${KINDS.join(', ')})`);
+  const { weightDecay = 0, momentum = 0, dampening = 0 } = config;
+  if (!(weightDecay >= 0) || !Number.isFinite(weightDecay)) throw new InflowError(`weightDecay = ${weightDecay} must be a finite number ≥ 0`);
+  if (!(momentum >= 0) || !Number.isFinite(momentum)) throw new InflowError(`momentum = ${momentum} must be a finite number ≥ 0`);
+  if (config.nesterov && (momentum <= 0 || dampening !== 0)) throw new InflowError('Nesterov momentum needs momentum > 0 and dampening 0');
+}
+
 /**
  * First-order optimizers with their state kept as tensors on the engine's backend, per parameter
  * name. `state()` / `load()` move it through host memory for checkpoints.
@@ -47,11 +57,7 @@ export class Optimizer {
   t = 0;
 
   constructor(readonly engine: Engine, readonly config: OptimizerConfig = defaultOptimizer) {
-    if (!KINDS.includes(config.kind)) throw new Error(`unknown optimizer '${String(config.kind)}' (${KINDS.join(', ')})`);
-    const { weightDecay = 0, momentum = 0, dampening = 0 } = config;
-    if (!(weightDecay >= 0)) throw new Error(`weightDecay = ${weightDecay} must be ≥ 0`);
-    if (!(momentum >= 0)) throw new Error(`momentum = ${momentum} must be ≥ 0`);
-    if (config.nesterov && (momentum <= 0 || dampening !== 0)) throw new Error('Nesterov momentum needs momentum > 0 and dampening 0');
+    checkOptimizerConfig(config);
     for (const name of this.slotNames()) this.slots.set(name, new Map());
   }
 
@@ -65,7 +71,7 @@ export class Optimizer {
 
   /** One update of every param with its gradient (same order), at learning rate lr. */
   step(params: readonly Param[], grads: readonly Tensor[], lr: number): void {
-    if (params.length !== grads.length) throw new Error(`optimizer step: ${params.length} parameters but ${grads.length} gradients`);
+    if (params.length !== grads.length) throw new InflowError(`optimizer step: ${params.length} parameters but ${grads.length} gradients`);
     this.t++;
     const names = [...this.slots.keys()];
     params.forEach((p, i) => {
@@ -119,7 +125,7 @@ export class Optimizer {
       const slash = key.indexOf('/');
       const which = key.slice(0, slash), name = key.slice(slash + 1);
       const map = this.slots.get(which);
-      if (slash < 0 || !map) throw new Error(`optimizer state has an unknown entry '${key}' for ${this.config.kind} (slots: ${[...this.slots.keys()].join(', ') || 'none'})`);
+      if (slash < 0 || !map) throw new InflowError(`optimizer state has an unknown entry '${key}' for ${this.config.kind} (slots: ${[...this.slots.keys()].join(', ') || 'none'})`);
       map.set(name, this.engine.tensor(data, shape).keep());
     }
   }

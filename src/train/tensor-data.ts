@@ -1,4 +1,5 @@
 import { batchValues, type ImageDataset } from '../data/dataset.js';
+import { InflowError } from '../engine/errors.js';
 import type { TrainData } from './loop.js';
 
 /** Examples of one shape as float values, read by index: the training data of tensor-in tasks (autoencoder, GAN, diffusion). */
@@ -12,7 +13,7 @@ export interface TensorData extends TrainData {
 /** Examples stored back to back in one array. */
 export function tensorData(values: Float32Array, shape: readonly number[]): TensorData {
   const size = shape.reduce((a, b) => a * b, 1);
-  if (!(size > 0) || values.length % size !== 0) throw new Error(`tensorData: ${values.length} values are not a whole number of [${shape.join(', ')}] examples`);
+  if (!(size > 0) || values.length % size !== 0) throw new InflowError(`tensorData: ${values.length} values are not a whole number of [${shape.join(', ')}] examples`);
   return {
     count: values.length / size, shape: [...shape],
     values: (indices) => {

@@ -1,9 +1,11 @@
 import type { ImageDataset } from '../data/dataset.js';
+import { InflowError } from '../engine/errors.js';
+import { checkBatchBudget } from '../models/cost.js';
 import type { FlowModel } from '../models/flow-model.js';
 import type { Checkpoint } from './checkpoint.js';
 import { checkShape } from './evaluate.js';
 import { defaultLoopOptions, positiveInt, runTraining, validateLoopOptions, type LoopCallbacks, type LoopOptions } from './loop.js';
-import { defaultOptimizer, Optimizer, type OptimizerKind } from './optimizer.js';
+import { checkOptimizerConfig, defaultOptimizer, Optimizer, type OptimizerKind } from './optimizer.js';
 import { FlowTask } from './tasks/flow.js';
 
 export { checkpointPath, TrainingDiverged, type StepMetrics } from './loop.js';
@@ -40,10 +42,12 @@ export interface TrainResult {
 export async function train(model: FlowModel, trainSet: ImageDataset, testSet: ImageDataset | null, options: Partial<TrainOptions>,
   callbacks: TrainCallbacks = {}, resume?: Checkpoint): Promise<TrainResult> {
   const opts: TrainOptions = { ...defaultTrainOptions, ...options };
-  validateLoopOptions(opts);
-  positiveInt('evalBatch', opts.evalBatch);
+  validateTrainOptions(opts);
   checkShape(model, trainSet);
   if (testSet) checkShape(model, testSet);
+  // Before the first step rather than inside it: the forward pass's memory is a lower bound of a
+  // training step's (the tape and gradients come on top), so a batch refused here could never run.
+  checkBatchBudget('train', model.engine, model.config.model, Math.min(opts.batch, trainSet.count), model.cost);
   if (model.classes > 0 && trainSet.labels !== null) checkLabels(trainSet, model.classes);
   const optimizer = new Optimizer(model.engine, {
     ...defaultOptimizer, kind: opts.optimizer,
@@ -58,7 +62,14 @@ export async function train(model: FlowModel, trainSet: ImageDataset, testSet: I
   }
 }
 
+/** Every check train() makes of its options, for callers that want to refuse them before loading data. */
+export function validateTrainOptions(opts: TrainOptions): void {
+  validateLoopOptions(opts);
+  positiveInt('evalBatch', opts.evalBatch);
+  checkOptimizerConfig({ kind: opts.optimizer, ...(opts.weightDecay !== undefined ? { weightDecay: opts.weightDecay } : {}), ...(opts.momentum !== undefined ? { momentum: opts.momentum } : {}) });
+}
+
 function checkLabels(data: ImageDataset, classes: number): void {
   const bad = data.labels!.findIndex((y) => y < 0 || y >= classes);
-  if (bad >= 0) throw new Error(`${data.name}: image ${bad} has label ${data.labels![bad]}, but the model's class prior has ${classes} classes (0…${classes - 1})`);
+  if (bad >= 0) throw new InflowError(`${data.name}: image ${bad} has label ${data.labels![bad]}, but the model's class prior has ${classes} classes (0…${classes - 1})`);
 }

@@ -56,7 +56,7 @@ describe('model files', () => {
     missing.delete(first);
     await expect(loadModel(encodeSafetensors(missing, metadata), { engine })).rejects.toThrow(/parameter '.*' is missing/);
     const badKind = { ...metadata, 'inflow.config': JSON.stringify({ kind: 'flow-model', model: { kind: 'teleport' } }) };
-    await expect(loadModel(encodeSafetensors(tensors, badKind), { engine })).rejects.toThrow(/cannot build the model it describes/);
+    await expect(loadModel(encodeSafetensors(tensors, badKind), { engine })).rejects.toThrow(/config model.kind = "teleport" must be one of finc, cinc, inverse, glow, emerging/);
     await expect(loadModel(encodeSafetensors(tensors, {}), { engine })).rejects.toThrow(/not an inflow model file/);
     writeFileSync(path, 'not a model');
     await expect(loadModel(path, { engine })).rejects.toThrow(/header claims|too short/);

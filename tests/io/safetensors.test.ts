@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeFileAtomic } from '../../src/io/atomic-write.js';
-import { decodeSafetensors, encodeSafetensors, type NamedArray } from '../../src/io/safetensors.js';
+import { CHECKSUM_KEY, crc32, decodeSafetensors, encodeSafetensors, parseBoundedJson, type NamedArray } from '../../src/io/safetensors.js';
 
 const sample = (): Map<string, NamedArray> => new Map([
   ['a.weight', { shape: [2, 3], data: Float32Array.from([1, -2, 3.5, 4, 5e-8, -6]) }],
@@ -53,6 +53,45 @@ describe('safetensors', () => {
     const garbage = withHeader({}, 0);
     garbage[9] = 0xff;
     expect(() => decodeSafetensors(garbage, 'm')).toThrow(/header is not valid JSON/);
+  });
+
+  it('tensors must tile the data section exactly: gaps and trailing bytes are refused', () => {
+    expect(() => decodeSafetensors(withHeader({ w: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, 8), 'm'))
+      .toThrow(/^m: bytes 0…3 of the data section belong to no tensor \(a gap before 'w'/);
+    expect(() => decodeSafetensors(withHeader({ w: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, 5), 'm'))
+      .toThrow(/^m: the data section has 1 byte after the last tensor/);
+    expect(() => decodeSafetensors(withHeader({}, 3), 'm')).toThrow(/^m: the data section has 3 bytes after the last tensor/);
+    expect(decodeSafetensors(withHeader({ e: { dtype: 'F32', shape: [0], data_offsets: [0, 0] } }, 0), 'm').tensors.get('e')!.data.length).toBe(0);
+    expect(() => decodeSafetensors(withHeader({ w: { dtype: 'F32', shape: [1], data_offsets: [0, 4], extra: 1 } }, 4), 'm'))
+      .toThrow(/^m: tensor 'w' has an unknown field 'extra'/);
+    expect(() => decodeSafetensors(withHeader(JSON.parse('{"__proto__":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}'), 4), 'm'))
+      .toThrow(/^m: header has a key '__proto__'/);
+  });
+
+  it('writes a CRC-32 per tensor, verifies it on load and hides it from the metadata', () => {
+    expect(crc32(new TextEncoder().encode('123456789')).toString(16)).toBe('cbf43926');
+    const bytes = encodeSafetensors(sample(), { config: 'x' });
+    const { metadata, checksummed } = decodeSafetensors(bytes);
+    expect(metadata).toEqual({ config: 'x' });
+    expect(checksummed).toBe(true);
+    const flipped = bytes.slice();
+    flipped[flipped.length - 1] = flipped[flipped.length - 1]! ^ 1;
+    expect(() => decodeSafetensors(flipped, 'm')).toThrow(/^m: tensor 'b' fails its checksum \(stored crc32 [0-9a-f]{8}, the bytes give [0-9a-f]{8}\): the file is corrupt$/);
+    expect(decodeSafetensors(encodeSafetensors(sample(), {}, { checksums: false })).checksummed).toBe(false);
+    const bogus = withHeader({ __metadata__: { [CHECKSUM_KEY]: '{"w":"zz"}' }, w: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, 4);
+    expect(() => decodeSafetensors(bogus, 'm')).toThrow(/^m: metadata 'inflow\.crc32' has no valid checksum for tensor 'w'$/);
+  });
+
+  it('refuses non-finite values when asked, naming the tensor and index', () => {
+    const t = new Map([['w', { shape: [3], data: Float32Array.from([1, -Infinity, NaN]) }]]);
+    expect(decodeSafetensors(encodeSafetensors(t)).tensors.get('w')!.data[1]).toBe(-Infinity);
+    expect(() => decodeSafetensors(encodeSafetensors(t), 'm', { finite: true })).toThrow(/^m: tensor 'w' holds -Infinity at index 1/);
+  });
+
+  it('parses JSON with a bound on nesting (deep input would overflow the stack of whatever walks it)', () => {
+    expect(parseBoundedJson('{"a":[1,{"b":"[[[["}]}', 3)).toEqual({ a: [1, { b: '[[[[' }] });
+    expect(() => parseBoundedJson('[[[[1]]]]', 3)).toThrow(/nested deeper than 3 levels/);
+    expect(() => parseBoundedJson(`${'['.repeat(100_000)}${']'.repeat(100_000)}`, 32)).toThrow(/nested deeper than 32 levels/);
   });
 
   it('writes atomically: the target is either old or new, never a torn temp file', () => {

@@ -3,6 +3,7 @@ import { opKernels } from '../../../bindings/generated/ops.js';
 import { packUniforms, type GpuContext, type GpuKernelOptions, type GpuVariant } from '../../engine/kernel.js';
 import { acquireDevice, adapterFacts } from './device.js';
 import { Runtime, WebGPUStorage, type Binding } from './runtime.js';
+import { fail } from '../../engine/errors.js';
 import { shader } from './shaders.js';
 import { supports } from './supports.js';
 import { isSoftwareAdapter } from '../../../bindings/webgpu-browser.js';
@@ -26,7 +27,7 @@ const opByName = new Map(opKernels.map((k) => [k.name, k]));
 /** Every pipeline source a kernel can use, as far as it does not depend on shapes. */
 function variants(op: string, device: GPUDevice): string[] {
   const g = opByName.get(op)?.webgpu;
-  if (!g) throw new Error(`warmup: no WebGPU kernel named '${op}'`);
+  if (!g) fail('warmup', `no WebGPU kernel named '${op}'`);
   const list: readonly GpuVariant[] = g.variants?.(device) ?? g.kernels.map((kernel) => ({ kernel }));
   return list.map((v) => shader(v.kernel.kernel, v.subs));
 }
@@ -36,6 +37,10 @@ const kernelNames: readonly string[] = opKernels.filter((k) => k.webgpu).map((k)
 /**
  * The WebGPU backend: WGSL kernels from wgsl/, one command encoder batching many dispatches, a
  * size-bucketed buffer pool. Throws, naming the reason, when no adapter or device can be had.
+ *
+ * Device loss (driver reset, device.destroy(), a lost adapter) is final for this backend: every later
+ * call, and every read still pending, fails with one InflowError naming the reason (runtime.ts). The
+ * engine decides what happens next (src/engine/fallback.ts): an 'auto' engine moves to wasm.
  */
 export async function createWebGPUBackend(opts: WebGPUBackendOptions): Promise<WebGPUBackend> {
   const { adapter, device } = await acquireDevice(opts);
@@ -78,7 +83,7 @@ export async function createWebGPUBackend(opts: WebGPUBackendOptions): Promise<W
     alloc(numel) {
       const bytes = numel * 4;
       if (bytes > device.limits.maxBufferSize) {
-        throw new Error(`WebGPU backend: ${bytes} bytes exceed this device's maxBufferSize (${device.limits.maxBufferSize})`);
+        fail('webgpu', `a ${bytes}-byte tensor exceeds this device's maxBufferSize (${device.limits.maxBufferSize})`);
       }
       const s = rt.alloc(numel);
       live.add(s);
@@ -127,9 +132,11 @@ export async function createWebGPUBackend(opts: WebGPUBackendOptions): Promise<W
       rt.check();
       const sources = new Map<string, string>();
       for (const op of names) for (const src of variants(op, device)) sources.set(src, op);
-      await Promise.all([...sources].map(([src, op]) => rt.compile(src, op)));
+      await Promise.race([Promise.all([...sources].map(([src, op]) => rt.compile(src, op))), rt.lost]);
+      rt.check();
       rt.throwRecordedErrors();
     },
+    onLost: (handler) => rt.onLost(handler),
     dispose() {
       live.clear();
       rt.dispose();

@@ -1,5 +1,20 @@
 import { BufferPool } from './pool.js';
 import type { Storage } from '../backend.js';
+import { fail } from '../../engine/errors.js';
+
+/**
+ * Dawn's messages span lines (" - While calling [Device].CreateBuffer(...)", "    at Adapter.cpp:305"):
+ * one line, without the C++ source locations, so every error the backend raises stays one line.
+ */
+export function oneLine(message: string): string {
+  return message.split('\n').map((l) => l.trim()).filter((l) => l && !/^at .*\)$/.test(l)).join(' ') || 'no message';
+}
+
+/** The error every call on a lost device gives: what happened, what is gone, what to do. */
+export function lostMessage(reason: string): string {
+  return `GPU device lost (${reason}); tensors on it are gone — create a new engine ` +
+    `(an 'auto' engine moves to wasm by itself; tensors and models made before the loss must be recreated)`;
+}
 
 /** A storage buffer handed out by alloc(). The buffer may be larger than numel (pool bucket). */
 export class WebGPUStorage implements Storage {
@@ -61,6 +76,12 @@ export class Runtime {
   private readonly compiling = new Map<string, Promise<GPUComputePipeline>>();
   private errors: string[] = [];
   lostReason: string | null = null;
+  /**
+   * Resolves once the device is lost (or destroyed by dispose). Reads race it: Dawn rejects a pending
+   * mapAsync on loss, but nothing in the spec promises that every pending promise settles.
+   */
+  readonly lost: Promise<void>;
+  private lostHandlers: Array<(reason: string) => void> = [];
   disposed = false;
   submits = 0;
   /** Dispatches per kernel label since creation: which path a kernel took (solve tile / per diagonal). */
@@ -71,17 +92,31 @@ export class Runtime {
     this.uniformPool = new BufferPool(device, usage.UNIFORM | usage.COPY_DST, 'inflow uniform');
     this.stagingPool = new BufferPool(device, usage.MAP_READ | usage.COPY_DST, 'inflow staging');
     device.addEventListener('uncapturederror', (event) => {
-      this.errors.push((event as GPUUncapturedErrorEvent).error.message);
+      this.errors.push(oneLine((event as GPUUncapturedErrorEvent).error.message));
     });
-    void device.lost.then((info) => {
-      this.lostReason ??= this.disposed ? 'the backend was disposed' : `${info.reason}: ${info.message || 'no message'}`;
+    this.lost = device.lost.then((info) => {
+      this.lostReason ??= this.disposed ? 'the backend was disposed' : `${info.reason}: ${oneLine(info.message || 'no message')}`;
+      if (this.disposed) return;
+      const handlers = this.lostHandlers;
+      this.lostHandlers = [];
+      for (const h of handlers) {
+        // A failing handler must neither skip the others nor turn `lost`, which reads race, into a rejection.
+        try { h(this.lostReason); } catch { /* the handler's own state says what went wrong */ }
+      }
     });
+  }
+
+  /** Calls handler once when the device is lost (at once if it already is); never after dispose. */
+  onLost(handler: (reason: string) => void): void {
+    if (this.disposed) return;
+    if (this.lostReason) handler(this.lostReason);
+    else this.lostHandlers.push(handler);
   }
 
   /** Throws when the device can no longer run work. */
   check(): void {
-    if (this.disposed) throw new Error('WebGPU backend: used after dispose()');
-    if (this.lostReason) throw new Error(`WebGPU device lost (${this.lostReason}); create a new backend`);
+    if (this.disposed) fail('webgpu', 'the backend was used after dispose(); create a new engine');
+    if (this.lostReason) fail('webgpu', lostMessage(this.lostReason));
   }
 
   /** Throws (once) the first GPU error recorded since the last call. */
@@ -89,7 +124,7 @@ export class Runtime {
     if (this.errors.length === 0) return;
     const all = this.errors;
     this.errors = [];
-    throw new Error(`WebGPU error: ${all[0]}${all.length > 1 ? ` (and ${all.length - 1} more)` : ''}`);
+    fail('webgpu', `the device reported a WebGPU error: ${oneLine(all[0]!)}${all.length > 1 ? ` (and ${all.length - 1} more)` : ''}`);
   }
 
   pendingErrors(): readonly string[] {
@@ -123,7 +158,7 @@ export class Runtime {
       const p = await pending;
       if (!this.pipelines.has(source)) this.pipelines.set(source, p);
     } catch (e) {
-      this.errors.push(`${label}: ${(e as Error).message}`);
+      this.errors.push(`${label}: ${oneLine((e as Error).message)}`);
     } finally {
       this.compiling.delete(source);
     }
@@ -135,7 +170,7 @@ export class Runtime {
 
   private recordScope(label: string): void {
     this.device.popErrorScope().then((e) => {
-      if (e) this.errors.push(`${label}: ${e.message}`);
+      if (e) this.errors.push(`${label}: ${oneLine(e.message)}`);
     }, () => { /* the device is gone; lostReason already says so */ });
   }
 
@@ -233,13 +268,21 @@ export class Runtime {
     this.getEncoder().copyBufferToBuffer(s.buffer, 0, staging, 0, bytes);
     this.touch(s);
     this.submit();
+    const mapping = staging.mapAsync(MAP_MODE_READ, 0, bytes);
+    // When the loss ends the race first, a mapping rejected later must not be an unhandled rejection.
+    mapping.catch(() => undefined);
     try {
-      await staging.mapAsync(MAP_MODE_READ, 0, bytes);
+      await Promise.race([mapping, this.lost]);
     } catch (e) {
+      // Dawn rejects the mapping with an empty AbortError when the device goes: give the loss event a
+      // moment to arrive so the error says why.
+      if ((e as Error).name === 'AbortError' && !this.lostReason) await Promise.race([this.lost, delay(100)]);
       this.check();
       this.throwRecordedErrors();
-      throw new Error(`WebGPU read failed: ${(e as Error).message}`);
+      fail('webgpu', `reading a ${bytes}-byte buffer back failed: ${oneLine(String((e as Error).message || (e as Error).name))}`);
     }
+    // The device went while the copy was queued: the race ended on the loss, not on the data.
+    this.check();
     const out = new Float32Array(staging.getMappedRange(0, bytes).slice(0));
     staging.unmap();
     this.stagingPool.release(staging);
@@ -250,6 +293,7 @@ export class Runtime {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.lostHandlers = [];
     this.encoder = null;
     this.pendingRelease = [];
     this.storagePool.destroyAll();
@@ -259,3 +303,5 @@ export class Runtime {
     this.device.destroy();
   }
 }
+
+const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

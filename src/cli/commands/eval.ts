@@ -1,23 +1,22 @@
 import { Command, Option } from 'commander';
 import { checkShape, evaluateWithClasses } from '../../train/evaluate.js';
-import { loadEvalData, type DataFlags } from '../data-source.js';
-import { backendOption, engineFrom, threadsOption, type EngineFlags } from '../engine-option.js';
+import { loadEvalData, maxImagePixelsOption, type DataFlags } from '../data-source.js';
+import { addEngineOptions, engineFrom, type EngineFlags } from '../engine-option.js';
 import { openModel } from '../open-model.js';
 import { parsePositiveInt } from '../options.js';
 import { UserError } from '../user-error.js';
 
 /** `inflow eval`: held-out bits/dim of a model file on a data set. */
 export function evalCommand(): Command {
-  return new Command('eval')
+  return addEngineOptions(new Command('eval')
     .description('bits/dim of a model on a data set (every log-det included)')
     .argument('<model>', 'model file (.safetensors)')
     .option('--data <name>', "'mnist' (its 1000 held-out test digits)")
     .option('--images <folder>', 'a folder of images (its 10% held-out part)')
     .option('--cifar <files...>', 'CIFAR-10 batch files (all records)')
-    .addOption(new Option('--on-corrupt <what>', 'an unreadable image: skip or stop').choices(['skip', 'stop']).default('skip'))
-    .option('--batch <n>', 'images per evaluation batch', parsePositiveInt, 100)
-    .addOption(backendOption())
-    .addOption(threadsOption())
+    .addOption(new Option('--on-corrupt <what>', 'an unreadable or oversized image: skip it with a warning, or stop').choices(['skip', 'stop']).default('skip'))
+    .addOption(maxImagePixelsOption())
+    .option('--batch <n>', 'images per evaluation batch (the memory budget caps it)', parsePositiveInt, 100))
     .action(async (file: string, flags: EngineFlags & DataFlags & { batch: number }) => {
       const engine = await engineFrom(flags);
       const model = await openModel(file, engine);

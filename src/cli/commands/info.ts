@@ -1,7 +1,7 @@
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import type { BackendName } from '../../backends/backend.js';
 import { createEngine } from '../../engine/dispatcher.js';
-import { backendChoices, parsePositiveInt, type BackendChoice } from '../options.js';
+import { addEngineOptions, engineFrom, engineOptions, type EngineFlags } from '../engine-option.js';
 
 interface BackendReport {
   name: BackendName;
@@ -12,31 +12,31 @@ interface BackendReport {
 
 /** `inflow info`: which backends this machine has, which one auto picks, and why. */
 export function infoCommand(): Command {
-  return new Command('info')
+  return addEngineOptions(new Command('info')
     .description('list the backends this machine can run, the one auto picks and why')
-    .addOption(new Option('--backend <name>', 'backend to resolve').choices(backendChoices).default('auto'))
-    .option('--threads <n>', 'wasm worker threads (default: all cores)', parsePositiveInt)
-    .option('--json', 'print machine-readable JSON')
-    .action(async (opts: { backend: BackendChoice; threads?: number; json?: boolean }) => {
-      const threads = opts.threads === undefined ? {} : { threads: opts.threads };
+    .option('--json', 'print machine-readable JSON'))
+    .action(async (opts: EngineFlags & { json?: boolean }) => {
+      // The engine the flags ask for first: a bad --threads or --backend is one line, not three ✗ rows.
+      const engine = await engineFrom(opts);
+      const chosen = engine.info();
+      const memoryBudget = engine.memoryBudget;
+      engine.dispose();
+      const { threads, memoryBudget: budget } = engineOptions(opts);
       const reports: BackendReport[] = [];
       for (const name of ['webgpu', 'wasm', 'reference'] as const) {
         try {
-          const e = await createEngine({ backend: name, ...threads, allowSoftwareGPU: true });
+          const e = await createEngine({ backend: name, threads, memoryBudget: budget, allowSoftwareGPU: true });
           reports.push({ name, available: true, details: e.info().details });
           e.dispose();
         } catch (err) {
           reports.push({ name, available: false, reason: err instanceof Error ? err.message : String(err) });
         }
       }
-      const engine = await createEngine({ backend: opts.backend, ...threads });
-      const chosen = engine.info();
-      engine.dispose();
       if (opts.json) {
-        console.log(JSON.stringify({ chosen, backends: reports }, null, 2));
+        console.log(JSON.stringify({ chosen, memoryBudget, backends: reports }, null, 2));
         return;
       }
-      console.log(`inflow picks: ${chosen.backend} (${chosen.why})`);
+      console.log(`inflow picks: ${chosen.backend} (${chosen.why}); memory budget ${(memoryBudget / 2 ** 30).toFixed(2)} GiB`);
       for (const [name, why] of Object.entries(chosen.rejected)) console.log(`  not ${name}: ${why}`);
       console.log('\nbackends on this machine:');
       for (const r of reports) {

@@ -1,18 +1,26 @@
 import { Command } from 'commander';
-import { ModelFileError } from '../../io/safetensors.js';
 import { inspectModelFile } from '../../io/model-file.js';
+import { ModelFileError } from '../../io/safetensors.js';
+import { memoryBudgetOption } from '../engine-option.js';
 import { UserError } from '../user-error.js';
 
-/** `inflow inspect`: what a model file holds, without running it. */
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+
+/**
+ * `inflow inspect`: what a model file holds, without running it. It makes every check `inflow
+ * sample` makes on the file (docs/model-files.md) — only the model is not built — so the two
+ * accept exactly the same files and refuse the others with the same one-line message.
+ */
 export function inspectCommand(): Command {
   return new Command('inspect')
-    .description("a model file's config, layers, parameter count and size")
+    .description("a model file's config, layers, parameter count and size (after checking it as sample and eval do)")
     .argument('<model>', 'model file (.safetensors)')
     .option('--json', 'print machine-readable JSON')
-    .action((file: string, flags: { json?: boolean }) => {
+    .addOption(memoryBudgetOption())
+    .action((file: string, flags: { json?: boolean; memoryBudget?: number }) => {
       let info;
       try {
-        info = inspectModelFile(file);
+        info = inspectModelFile(file, flags.memoryBudget !== undefined ? { memoryBudget: flags.memoryBudget } : {});
       } catch (e) {
         if (e instanceof ModelFileError) throw new UserError(e.message);
         throw e;
@@ -27,8 +35,9 @@ export function inspectCommand(): Command {
         return;
       }
       const m = info.config.model;
-      console.log(`${file}: ${(info.bytes / 1e6).toFixed(2)} MB, ${info.params.toLocaleString('en')} parameters in ${info.tensors.length} tensors`);
+      console.log(`${file}: ${(info.bytes / 1e6).toFixed(2)} MB, ${info.params.toLocaleString('en')} parameters in ${info.tensors.length} tensors${info.checksummed ? ', checksums verified' : ''}`);
       console.log(`model: ${m.kind}, input ${m.inputShape.join('×')}, L ${m.levels} K ${m.steps}, width ${m.width}, k ${m.kernelSize}, coupling ${m.coupling}, split ${m.split}, 1×1 ${m.conv1x1}${m.classes ? `, class prior over ${m.classes} classes${m.classCouplings ? ', label-aware couplings' : ''}` : ''}`);
+      console.log(`memory: ${mib(info.params * 4)} of weights, about ${mib(info.activationBytesPerImage)} more per image in a call`);
       console.log('layers (parameters):');
       for (const [name, n] of layers) console.log(`  ${name.padEnd(40)} ${n.toLocaleString('en')}`);
     });

@@ -1,25 +1,23 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { Command } from 'commander';
 import { mnistSplit } from '../../data/mnist.js';
 import { saveClassifier } from '../../io/classifier-file.js';
 import { DigitClassifier } from '../../models/classifier.js';
 import { trainClassifier } from '../../train/classifier-training.js';
-import { backendOption, engineFrom, threadsOption, type EngineFlags } from '../engine-option.js';
-import { parsePositiveInt } from '../options.js';
+import { addEngineOptions, engineFrom, type EngineFlags } from '../engine-option.js';
+import { parseInteger, parseNumber, parsePositiveInt } from '../options.js';
+import { makeParent, prepareOutput } from '../paths.js';
 
 /** `inflow train-classifier`: the digit classifier that judges flow samples (models/mnist-classifier.safetensors). */
 export function trainClassifierCommand(): Command {
-  return new Command('train-classifier')
+  return addEngineOptions(new Command('train-classifier')
     .description('train the small MNIST digit classifier used to check sample quality')
     .option('--epochs <n>', 'passes over the 9000 training digits', parsePositiveInt, 8)
     .option('--batch <n>', 'images per step', parsePositiveInt, 64)
-    .option('--lr <x>', 'peak learning rate', Number, 2e-3)
-    .option('--seed <n>', 'seed', (v) => Math.round(Number(v)), 0)
-    .option('--out <file>', 'classifier file', 'mnist-classifier.safetensors')
-    .addOption(backendOption())
-    .addOption(threadsOption())
+    .option('--lr <x>', 'peak learning rate', parseNumber, 2e-3)
+    .option('--seed <n>', 'seed (an integer)', parseInteger, 0)
+    .option('--out <file>', 'classifier file', 'mnist-classifier.safetensors'))
     .action(async (flags: EngineFlags & { epochs: number; batch: number; lr: number; seed: number; out: string }) => {
+      prepareOutput('--out', flags.out);
       const engine = await engineFrom(flags);
       const { train, test } = mnistSplit();
       const model = new DigitClassifier(engine, undefined, flags.seed);
@@ -28,7 +26,7 @@ export function trainClassifierCommand(): Command {
       const accuracy = await trainClassifier(engine, model, train, test,
         { epochs: flags.epochs, batch: flags.batch, lr: flags.lr, seed: flags.seed, shift: 2 },
         (e, acc, loss) => console.log(`epoch ${e + 1}: loss ${loss.toFixed(4)}, held-out accuracy ${(acc * 100).toFixed(2)}%`));
-      mkdirSync(dirname(flags.out) || '.', { recursive: true });
+      makeParent(flags.out);
       await saveClassifier(model, flags.out, { 'inflow.heldOutAccuracy': accuracy.toFixed(4) });
       console.log(`held-out accuracy ${(accuracy * 100).toFixed(2)}% after ${((performance.now() - t0) / 1000).toFixed(0)} s → ${flags.out}`);
       model.dispose();

@@ -1,26 +1,24 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import type { Engine } from '../../engine/engine.js';
+import { InflowError } from '../../engine/errors.js';
 import { loadModel, saveModel } from '../../io/model-file.js';
+import { ModelFileError } from '../../io/safetensors.js';
+import { replanKeeping } from '../../models/plan.js';
 import { fromConfig, presetNames, resolveConfig, type FlowModelConfig, type ModelConfig, type ModelKind } from '../../models/index.js';
 import { FlowModel } from '../../models/flow-model.js';
 import { loadCheckpoint } from '../../train/checkpoint.js';
 import { checkShape } from '../../train/evaluate.js';
 import { fitClassPrior } from '../../train/fit-class-prior.js';
 import type { OptimizerKind } from '../../train/optimizer.js';
-import { checkpointPath, defaultTrainOptions, train, type TrainOptions } from '../../train/trainer.js';
-import { loadData, type DataFlags } from '../data-source.js';
-import { backendOption, engineFrom, threadsOption, type EngineFlags } from '../engine-option.js';
-import { parsePositiveInt } from '../options.js';
+import { checkpointPath, defaultTrainOptions, train, validateTrainOptions, type TrainOptions } from '../../train/trainer.js';
+import { loadData, maxImagePixelsOption, type DataFlags } from '../data-source.js';
+import { addEngineOptions, engineFrom, type EngineFlags } from '../engine-option.js';
+import { parseInteger, parseNonNegativeInt, parseNumber, parsePositiveInt } from '../options.js';
+import { checkFolder, makeParent, prepareOutput } from '../paths.js';
 import { TrainProgress } from '../progress.js';
 import { UserError } from '../user-error.js';
-
-const parseNumber = (v: string): number => {
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new UserError(`expected a number, got '${v}'`);
-  return n;
-};
 
 interface TrainFlags extends EngineFlags, DataFlags {
   model: ModelKind;
@@ -57,7 +55,7 @@ interface TrainFlags extends EngineFlags, DataFlags {
 
 /** `inflow train`: maximum-likelihood training with checkpoints, resume and a progress display. */
 export function trainCommand(): Command {
-  return new Command('train')
+  return addEngineOptions(new Command('train')
     .description('train a flow model on MNIST, a folder of images or CIFAR-10 batch files')
     .addOption(new Option('--model <kind>', 'model family').choices(['finc', 'cinc', 'inverse', 'glow']).default('finc'))
     .addOption(new Option('--preset <name>', `architecture preset (${presetNames().join(', ')})`))
@@ -73,27 +71,26 @@ export function trainCommand(): Command {
     .option('--images <folder>', 'a folder of PNG/JPEG/WebP images (resized to the model input; 10% held out)')
     .option('--cifar <files...>', 'CIFAR-10 binary batch files (data_batch_*.bin)')
     .option('--cifar-test <files...>', 'CIFAR-10 test batch file(s) for held-out bits/dim')
-    .addOption(new Option('--on-corrupt <what>', 'an unreadable image: skip it with a warning, or stop').choices(['skip', 'stop']).default('skip'))
+    .addOption(new Option('--on-corrupt <what>', 'an unreadable or oversized image: skip it with a warning, or stop').choices(['skip', 'stop']).default('skip'))
+    .addOption(maxImagePixelsOption())
     .option('--epochs <n>', 'passes over the training set', parsePositiveInt, 10)
-    .option('--batch <n>', 'images per step', parsePositiveInt, 64)
+    .option('--batch <n>', 'images per step; at most the number of training images, and the memory budget caps it', parsePositiveInt, 64)
     .option('--lr <x>', 'peak learning rate', parseNumber, 1e-3)
-    .option('--warmup <steps>', 'linear warm-up steps', (v) => Math.round(parseNumber(v)), 200)
+    .option('--warmup <steps>', 'linear warm-up steps', parseNonNegativeInt, 200)
     .option('--decay <x>', 'learning-rate decay per step after warm-up', parseNumber, 1)
     .addOption(new Option('--optimizer <name>', 'optimizer').choices(['adam', 'adamw', 'adamax', 'sgd']).default('adam'))
     .option('--weight-decay <x>', 'weight decay (adamw: decoupled, default 0.01; others: L2 added to the gradient, default 0)', parseNumber)
     .option('--momentum <x>', 'sgd momentum (default 0)', parseNumber)
     .option('--clip <norm>', 'clip gradients to this global norm (0 = off)', parseNumber, defaultTrainOptions.clip)
-    .option('--seed <n>', 'seed of initial weights, data order and dequantisation noise', (v) => Math.round(parseNumber(v)), 0)
+    .option('--seed <n>', 'seed (an integer) of initial weights, data order and dequantisation noise', parseInteger, 0)
     .option('--max-steps <n>', 'stop after this many steps in total', parsePositiveInt)
     .option('--eval-every <epochs>', 'held-out bits/dim after every this many epochs (and the last)', parsePositiveInt, 1)
     .option('--checkpoint-dir <dir>', 'where checkpoint.safetensors is kept', 'checkpoints')
     .option('--checkpoint-every <steps>', 'checkpoint interval', parsePositiveInt, 200)
-    .option('--resume', 'continue from <checkpoint-dir>/checkpoint.safetensors exactly where it stopped')
+    .option('--resume', 'continue from <checkpoint-dir>/checkpoint.safetensors exactly where it stopped (the log is cut back to its step)')
     .option('--init <model>', 'start from the weights of this model file (fine-tuning); its architecture is used (--classes may add a class prior)')
     .option('--out <file>', 'the trained model file', 'model.safetensors')
-    .option('--log <file>', 'JSONL log of every step (default: <checkpoint-dir>/train.jsonl)')
-    .addOption(backendOption())
-    .addOption(threadsOption())
+    .option('--log <file>', 'JSONL log of every step (default: <checkpoint-dir>/train.jsonl; a fresh run starts it over, --resume keeps the steps up to the checkpoint)'))
     .action(async (flags: TrainFlags, cmd: Command) => runTrain({ ...flags, modelGiven: cmd.getOptionValueSource('model') !== 'default' }));
 }
 
@@ -101,14 +98,38 @@ async function runTrain(flags: TrainFlags): Promise<void> {
   if (flags.init && flags.resume) throw new UserError('--init and --resume do not mix: --resume already restores the weights of the checkpoint');
   if (flags.momentum !== undefined && flags.optimizer !== 'sgd')
     throw new UserError(`--momentum applies to --optimizer sgd, not ${flags.optimizer}`);
-  if (flags.weightDecay !== undefined && !(flags.weightDecay >= 0)) throw new UserError(`--weight-decay ${flags.weightDecay} must be ≥ 0`);
-  const engine = await engineFrom(flags);
+  // Every file and option is checked before the engine starts and the data loads.
+  checkFolder('--checkpoint-dir', flags.checkpointDir);
+  const logPath = flags.log ?? join(flags.checkpointDir, 'train.jsonl');
+  prepareOutput('--log', logPath);
+  prepareOutput('--out', flags.out);
   const ckptFile = checkpointPath(flags.checkpointDir);
   const resume = flags.resume ? readResume(ckptFile) : undefined;
+  const opts: Partial<TrainOptions> = resume ? { ...(resume.state.options as Partial<TrainOptions>) } : {
+    epochs: flags.epochs, batch: flags.batch, lr: flags.lr, warmupSteps: flags.warmup, decay: flags.decay, optimizer: flags.optimizer,
+    ...(flags.weightDecay !== undefined ? { weightDecay: flags.weightDecay } : {}), ...(flags.momentum !== undefined ? { momentum: flags.momentum } : {}),
+    clip: flags.clip, seed: flags.seed, checkpointEvery: flags.checkpointEvery, evalEvery: flags.evalEvery, ...(flags.maxSteps ? { maxSteps: flags.maxSteps } : {}),
+  };
+  opts.checkpointDir = flags.checkpointDir;
+  opts.logPath = logPath;
+  if (flags.resume && flags.maxSteps) opts.maxSteps = flags.maxSteps;
+  try {
+    // The library's own checks (lr > 0, decay in (0, 1], …), so they fail before the data loads.
+    validateTrainOptions({ ...defaultTrainOptions, ...opts });
+  } catch (e) {
+    if (!(e instanceof InflowError)) throw e;
+    throw new UserError(`${resume ? `--resume: ${ckptFile}: its options: ` : ''}${e.message}`);
+  }
+  const engine = await engineFrom(flags);
   let model: FlowModel;
   let fitPrior = false;
-  if (resume) model = fromConfig(engine, resume.modelConfig as unknown as FlowModelConfig);
-  else if (flags.init) ({ model, fitPrior } = await initialModel(engine, flags));
+  if (resume) {
+    try {
+      model = fromConfig(engine, resume.modelConfig as unknown as FlowModelConfig);
+    } catch (e) {
+      throw new UserError(`--resume: ${ckptFile}: cannot build the model it holds (${e instanceof Error ? e.message : String(e)})`);
+    }
+  } else if (flags.init) ({ model, fitPrior } = await initialModel(engine, flags));
   else {
     const overrides: Partial<ModelConfig> = {};
     for (const k of architectureFlags.filter((f) => f !== 'preset'))
@@ -128,21 +149,18 @@ async function runTrain(flags: TrainFlags): Promise<void> {
   } catch (e) {
     throw new UserError(`${e instanceof Error ? e.message : String(e)}; pick a preset or --levels/--width for this data`);
   }
+  // Refused rather than clamped: a smaller batch changes the run (its noise, steps per epoch and
+  // learning-rate schedule), so the user picks it.
+  const batch = opts.batch ?? defaultTrainOptions.batch;
+  if (batch > data.train.count)
+    throw new UserError(`${resume ? `the checkpoint's batch ${batch}` : `--batch ${batch}`} is more than the ${data.train.count} training images (${data.description}); ${resume ? 'resume with the data it was trained on' : `use --batch ${data.train.count} or fewer, or add images`}`);
   if (model.classes && !data.train.labels) console.log(`note: ${data.train.name} has no labels; the ${model.classes}-class prior is trained as an unsupervised mixture`);
   if (fitPrior) {
     if (!data.train.labels) throw new UserError(`--classes with --init fits the new class prior per class, but ${data.train.name} has no labels`);
     const fit = await fitClassPrior(model, data.train);
     console.log(`class prior fitted to the top latent of ${flags.init} (images per class: ${fit.perClass.join(', ')})`);
   }
-  const opts: Partial<TrainOptions> = resume ? { ...(resume.state.options as Partial<TrainOptions>) } : {
-    epochs: flags.epochs, batch: flags.batch, lr: flags.lr, warmupSteps: flags.warmup, decay: flags.decay, optimizer: flags.optimizer,
-    ...(flags.weightDecay !== undefined ? { weightDecay: flags.weightDecay } : {}), ...(flags.momentum !== undefined ? { momentum: flags.momentum } : {}),
-    clip: flags.clip, seed: flags.seed, checkpointEvery: flags.checkpointEvery, evalEvery: flags.evalEvery, ...(flags.maxSteps ? { maxSteps: flags.maxSteps } : {}),
-  };
-  opts.checkpointDir = flags.checkpointDir;
-  opts.logPath = flags.log ?? join(flags.checkpointDir, 'train.jsonl');
-  if (flags.resume && flags.maxSteps) opts.maxSteps = flags.maxSteps;
-  const stepsPerEpoch = Math.floor(data.train.count / opts.batch!);
+  const stepsPerEpoch = Math.floor(data.train.count / batch);
   const total = Math.min(opts.maxSteps ?? Infinity, stepsPerEpoch * opts.epochs!);
   console.log(`inflow train: ${model.config.model.kind} ${shape.join('×')}, L ${model.config.model.levels} K ${model.config.model.steps} width ${model.config.model.width}${model.classes ? `, ${model.classes}-class prior${model.classCouplings ? ' and label-aware couplings' : ''}` : ''}, ${(model.paramCount() / 1e6).toFixed(3)}M parameters`);
   console.log(`data: ${data.description}; backend ${engine.name} (${engine.info().why})${resume ? `; resuming at step ${resume.state.step}` : ''}`);
@@ -158,7 +176,7 @@ async function runTrain(flags: TrainFlags): Promise<void> {
   } finally {
     progress.end();
   }
-  mkdirSync(dirname(flags.out) || '.', { recursive: true });
+  makeParent(flags.out);
   await saveModel(model, flags.out);
   const last = result.heldOut.at(-1);
   console.log(`done: ${result.steps} steps in ${result.seconds.toFixed(1)} s; final training loss ${result.finalLoss.toFixed(4)} bits/dim${last ? `; held-out ${last.bitsPerDim.toFixed(4)} bits/dim` : ''}`);
@@ -209,10 +227,12 @@ async function initialModel(engine: Engine, flags: TrainFlags): Promise<{ model:
  * class prior of N(0, I) per class until fitted, label offsets of 0 in every coupling network).
  */
 async function extended(model: FlowModel, change: Pick<ModelConfig, 'classes' | 'classCouplings'>): Promise<FlowModel> {
-  const config = model.config.model;
+  const { model: config, architecture } = model.config;
   let out: FlowModel;
   try {
-    out = new FlowModel(model.engine, resolveConfig(config.kind, { ...config, ...change }));
+    const next = resolveConfig(config.kind, { ...config, ...change });
+    // The new config's plan, with the 1×1 permutations and signs of the trained flow kept.
+    out = fromConfig(model.engine, { kind: 'flow-model', model: next, architecture: replanKeeping(next, architecture) });
   } catch (e) {
     model.dispose();
     throw new UserError(e instanceof Error ? e.message : String(e));
@@ -233,7 +253,8 @@ function readResume(path: string) {
   try {
     return loadCheckpoint(path);
   } catch (e) {
-    throw new UserError(e instanceof Error ? e.message : String(e));
+    if (e instanceof ModelFileError || e instanceof InflowError) throw new UserError(`--resume: ${e.message}`);
+    throw e;
   }
 }
 

@@ -35,7 +35,9 @@ export class FlowTask implements TrainingTask<ImageDataset> {
     const { model } = this, engine = model.engine;
     const x0 = dequantize(batchValues(data, first), new Rng(this.opts.seed + 1));
     await model.prepare();
-    engine.noGrad(() => engine.scope(() => { model.bitsPerDim(engine.tensor(x0, [first.length, ...data.shape])); }));
+    // range 'pixels': dequantised by construction, so a batch of very dark images is data, not a
+    // normalised batch passed by mistake (FlowModel's default heuristic would refuse it).
+    engine.noGrad(() => engine.scope(() => { model.bitsPerDim(engine.tensor(x0, [first.length, ...data.shape]), { range: 'pixels' }); }));
   }
 
   async step(data: ImageDataset, ctx: StepContext): Promise<StepOutcome> {
@@ -44,7 +46,8 @@ export class FlowTask implements TrainingTask<ImageDataset> {
     await model.prepare();
     // A class prior learns one component per class from labels; unlabelled data trains the mixture as a whole.
     const labels = model.classes > 0 && data.labels ? idx.map((i) => data.labels![i]!) : undefined;
-    const { loss } = await ctx.update(this.groups[0]!, () => mean(model.bitsPerDim(engine.tensor(x, [idx.length, ...data.shape]), labels)));
+    const { loss } = await ctx.update(this.groups[0]!,
+      () => mean(model.bitsPerDim(engine.tensor(x, [idx.length, ...data.shape]), { ...(labels ? { labels } : {}), range: 'pixels' })));
     return { loss };
   }
 

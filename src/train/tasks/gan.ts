@@ -1,3 +1,4 @@
+import { InflowError } from '../../engine/errors.js';
 import type { Tensor } from '../../engine/tensor.js';
 import type { Module } from '../../nn/module.js';
 import { add, mean, mul, neg, relu, softplus } from '../../ops/index.js';
@@ -55,9 +56,9 @@ export class GanTask implements TrainingTask<TensorData> {
   private readonly owned: Optimizer[] = [];
 
   constructor(readonly model: GanModel, private readonly opts: GanTaskOptions) {
-    if (!Number.isInteger(opts.latentDim) || opts.latentDim < 1) throw new Error(`GanTask: latentDim = ${opts.latentDim} must be a positive integer`);
+    if (!Number.isInteger(opts.latentDim) || opts.latentDim < 1) throw new InflowError(`GanTask: latentDim = ${opts.latentDim} must be a positive integer`);
     const n = opts.discriminatorSteps ?? 1;
-    if (!Number.isInteger(n) || n < 1) throw new Error(`GanTask: discriminatorSteps = ${n} must be a positive integer`);
+    if (!Number.isInteger(n) || n < 1) throw new InflowError(`GanTask: discriminatorSteps = ${n} must be a positive integer`);
     const make = (given: Optimizer | undefined) => {
       if (given) return given;
       const o = new Adam(model.engine, { beta1: 0, beta2: 0.999 });
