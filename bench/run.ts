@@ -10,10 +10,11 @@ import { PeakMeter } from './peak.js';
 import { perf } from './perf.js';
 import { report } from './report/suite.js';
 import { sampling } from './sampling.js';
+import { serveBench } from './serve.js';
 import { trainBench } from './train.js';
 import { unetBench } from './unet.js';
 
-const suites: Suite[] = [ops, sampling, trainBench, perf, unetBench, report];
+const suites: Suite[] = [ops, sampling, trainBench, perf, unetBench, serveBench, report];
 const resultsDir = join(dirname(fileURLToPath(import.meta.url)), 'results');
 
 function usage(msg: string): never {

@@ -1,6 +1,6 @@
 /** Acquiring a WebGPU adapter in Node through dawn.node (the `webgpu` package). */
 import { type AcquiredGPU, isSoftwareAdapter } from './webgpu-browser.js';
-import { useSoftwareVulkanIfNeeded } from './vulkan-driver.js';
+import { GPU_DEVICE_NODES, hasGpuDeviceNode, useSoftwareVulkanIfNeeded, vulkanUnavailable } from './vulkan-driver.js';
 
 /**
  * Every GPU object create() ever returned. dawn.node crashes (SIGSEGV in its event loop) when this
@@ -11,12 +11,23 @@ import { useSoftwareVulkanIfNeeded } from './vulkan-driver.js';
 const keptAlive: GPU[] = [];
 let working: GPU | undefined;
 
+export interface AcquireOptions {
+  /**
+   * Only a hardware adapter is wanted (an 'auto' engine: a software one would lose to wasm): on a
+   * Linux machine with no GPU device node, answer at once instead of starting Dawn, which would
+   * only find SwiftShader or lavapipe, or print its warnings when Vulkan is missing.
+   */
+  hardwareOnly?: boolean;
+}
+
 /**
  * Tries the user's own Vulkan setup first; when that yields no adapter, points the loader at
  * Debian's SwiftShader (bindings/vulkan-driver.ts) and tries again: a second create() re-reads the
  * environment. Must run on the main thread (worker threads do not pass process.env to getenv).
  */
-export async function acquireNodeGPU(): Promise<AcquiredGPU> {
+export async function acquireNodeGPU(opts: AcquireOptions = {}): Promise<AcquiredGPU> {
+  if (opts.hardwareOnly && !working && process.platform === 'linux' && !hasGpuDeviceNode())
+    return { error: `no GPU on this machine (no ${GPU_DEVICE_NODES}), and on a CPU wasm is faster than a software WebGPU adapter` };
   let mod: { create: (options: string[]) => GPU; globals: object };
   try {
     mod = (await import('webgpu')) as unknown as typeof mod;
@@ -29,7 +40,11 @@ export async function acquireNodeGPU(): Promise<AcquiredGPU> {
   if (working) return requestFrom(working);
   // With no GPU device node there is no hardware adapter to find: go straight to SwiftShader rather
   // than letting Dawn probe (and loudly reject) Mesa's lavapipe first.
-  const preset = useSoftwareVulkanIfNeeded();
+  let preset = useSoftwareVulkanIfNeeded();
+  let unavailable = vulkanUnavailable();
+  // A GPU node without its Vulkan driver (a container without the user-space driver): SwiftShader is all there is.
+  if (unavailable && !preset && (preset = useSoftwareVulkanIfNeeded({ evenWithGpu: true }))) unavailable = vulkanUnavailable();
+  if (unavailable) return { error: unavailable };
   const first = await tryCreate(mod.create);
   if ('adapter' in first) return first;
   if (preset) return { error: `no WebGPU adapter, even with VK_ICD_FILENAMES=${preset} (${first.error})` };

@@ -1,4 +1,5 @@
 /** Grayscale images (values in [0, 256)) onto canvases, and the drawing pad's strokes back into model input. */
+import { frameDigit } from './pad-input.js';
 
 /** Draws n single-channel images as a grid, each pixel `scale` × `scale`. */
 export function drawGrid(canvas: HTMLCanvasElement, pixels: Float32Array, shape: readonly number[], cols: number, scale: number): void {
@@ -37,8 +38,9 @@ function fillGray(img: ImageData, gray: Float32Array): void {
 }
 
 /**
- * A white-on-black pad like MNIST's digits. `toInput` shrinks it to H × W with the browser's
- * smoothing and adds ½ to every level: bits/dim is defined on dequantised pixels in [0, 256).
+ * A white-on-black pad like MNIST's digits. `toInput` frames the drawing as MNIST framed its
+ * digits (web/pad-input.ts) and adds ½ to every level: bits/dim is defined on dequantised pixels
+ * in [0, 256). An empty pad gives null: there is nothing to score.
  */
 export class DrawingPad {
   private drawing = false;
@@ -75,17 +77,15 @@ export class DrawingPad {
     this.ctx.fillRect(0, 0, this.canvas.width, this.canvas.height);
   }
 
-  toInput(H: number, W: number): Float32Array {
-    const small = document.createElement('canvas');
-    small.width = W;
-    small.height = H;
-    const sctx = small.getContext('2d', { willReadFrequently: true })!;
-    sctx.imageSmoothingQuality = 'high';
-    sctx.drawImage(this.canvas, 0, 0, W, H);
-    const data = sctx.getImageData(0, 0, W, H).data;
-    const out = new Float32Array(H * W);
-    for (let p = 0; p < out.length; p++) out[p] = data[4 * p]! + 0.5;
-    return out;
+  toInput(H: number, W: number): Float32Array | null {
+    const { width, height } = this.canvas;
+    const rgba = this.ctx.getImageData(0, 0, width, height).data;
+    const gray = new Float32Array(width * height);
+    for (let p = 0; p < gray.length; p++) gray[p] = rgba[4 * p]!;
+    const framed = frameDigit(gray, width, height, { height: H, width: W, box: Math.round((20 / 28) * Math.min(H, W)) });
+    if (!framed) return null;
+    for (let p = 0; p < framed.length; p++) framed[p]! += 0.5;
+    return framed;
   }
 
   private point(e: PointerEvent): { x: number; y: number } {

@@ -34,7 +34,7 @@ const state: {
   info: EngineSummary | null;
   samples: Samples | null;
   score: Score | null;
-  /** The pad as the model saw it (H × W pixels + ½), for comparing with score.reconstruction. */
+  /** The pad as the model saw it (framed as MNIST digits, H × W pixels + ½), for comparing with score.reconstruction; null for an empty pad. */
   scoreInput: Float32Array | null;
   firstBatchMs: number | null;
   warmBatchMs: number | null;
@@ -130,15 +130,33 @@ async function sample(): Promise<void> {
   setBusy(false);
 }
 
+/** Nothing drawn: nothing to score (an empty pad once read as a confident "1"). */
+function showEmptyPad(): void {
+  const [, H, W] = shape;
+  state.score = state.scoreInput = null;
+  $('bpd').textContent = '–';
+  $('reading').hidden = true;
+  $('pad-status').textContent = 'draw a digit';
+  $('pad-status').hidden = false;
+  $('score-timing').textContent = '';
+  drawImage($<HTMLCanvasElement>('reconstruction'), new Float32Array(H * W), H, W);
+}
+
 async function score(): Promise<void> {
   if (!client || !state.info) return;
   const [, H, W] = shape;
+  const input = pad.toInput(H, W);
+  if (!input) {
+    showEmptyPad();
+    return;
+  }
   setBusy(true);
   try {
-    const input = pad.toInput(H, W);
     const s = await client.score(input.slice());
     state.scoreInput = input;
     state.score = s;
+    $('pad-status').textContent = '';
+    $('pad-status').hidden = true;
     $('bpd').textContent = s.bitsPerDim.toFixed(3);
     if (s.classProbs.length) {
       const best = s.classProbs.indexOf(Math.max(...s.classProbs));
@@ -166,7 +184,7 @@ nextSeedButton.addEventListener('click', () => {
 scoreButton.addEventListener('click', () => void score());
 $('clear').addEventListener('click', () => {
   pad.clear();
-  $('bpd').textContent = '–';
+  showEmptyPad();
 });
 backendSelect.addEventListener('change', () => void start());
 $('load').addEventListener('click', () => void start());

@@ -59,7 +59,7 @@ async function handle(req: Request): Promise<Reply> {
       const e = m.engine;
       const x = e.tensor(req.pixels, [1, C, H, W]);
       // With a class prior: log p(x | y) for each y gives both p(x) and p(y | x); the round trip uses the likeliest y.
-      // The pad's values are dequantised pixels by construction: a blank pad (all ½) is scored, not refused as normalised.
+      // The pad's values are dequantised pixels by construction (its background is ½): range 'pixels', so a faint drawing is not refused as normalised.
       const perClass = m.prior ? e.scope(() => m.classLogProbs(x, { range: 'pixels' })) : null;
       const logp = perClass ? await perClass.data() : new Float32Array();
       const probs = posterior(logp);

@@ -4,10 +4,12 @@ import { fsReason } from '../io/atomic-write.js';
 import { ModelFileError } from '../io/safetensors.js';
 import { benchCommand } from './commands/bench.js';
 import { demoCommand } from './commands/demo.js';
+import { diffuseCommand } from './commands/diffuse.js';
 import { evalCommand } from './commands/eval.js';
 import { infoCommand } from './commands/info.js';
 import { inspectCommand } from './commands/inspect.js';
 import { sampleCommand } from './commands/sample.js';
+import { serveCommand } from './commands/serve.js';
 import { trainClassifierCommand } from './commands/train-classifier.js';
 import { trainCommand } from './commands/train.js';
 import { UserError } from './user-error.js';
@@ -16,7 +18,7 @@ export function buildProgram(): Command {
   const program = new Command()
     .name('inflow')
     .description('Normalizing flows with fast invertible convolutions, on WebAssembly SIMD and WebGPU.');
-  for (const c of [trainCommand(), sampleCommand(), evalCommand(), infoCommand(), inspectCommand(), benchCommand(), demoCommand(), trainClassifierCommand()])
+  for (const c of [trainCommand(), sampleCommand(), evalCommand(), infoCommand(), inspectCommand(), benchCommand(), demoCommand(), trainClassifierCommand(), diffuseCommand(), serveCommand()])
     program.addCommand(c);
   // addCommand does not pass these settings down, so every command gets them itself.
   for (const c of [program, ...program.commands])

@@ -42,3 +42,44 @@ export class TrainProgress {
     this.bar?.stop();
   }
 }
+
+/**
+ * Progress of a counted job (`inflow demo` scoring digits): a bar on a terminal's stderr; without
+ * a terminal (a CI log, a pipe) one plain line every `every` ms, so a slow run still shows it is
+ * alive without flooding the log.
+ */
+export class CountProgress {
+  private bar: cliProgress.SingleBar | null = null;
+  private readonly started = performance.now();
+  private lastLine = this.started;
+
+  constructor(private readonly label: string, private readonly total: number, private readonly unit: string,
+    private readonly tty = !!process.stderr.isTTY, private readonly every = 5000,
+    private readonly write: (line: string) => void = (line) => console.log(line)) {}
+
+  begin(): void {
+    if (!this.tty) return;
+    this.bar = new cliProgress.SingleBar({
+      format: `${this.label} |{bar}| {value}/{total} ${this.unit} | {rate} ${this.unit}/s | ETA {eta_formatted}`,
+      hideCursor: true,
+      clearOnComplete: true,
+      stream: process.stderr,
+    }, cliProgress.Presets.shades_classic);
+    this.bar.start(this.total, 0, { rate: '–' });
+  }
+
+  update(done: number): void {
+    const now = performance.now();
+    const rate = done / Math.max(1e-3, (now - this.started) / 1000);
+    if (this.bar) this.bar.update(done, { rate: rate.toFixed(1) });
+    else if (now - this.lastLine >= this.every && done < this.total) {
+      this.lastLine = now;
+      this.write(`${this.label}: ${done}/${this.total} ${this.unit} (${rate.toFixed(1)} ${this.unit}/s)`);
+    }
+  }
+
+  end(): void {
+    this.bar?.stop();
+    this.bar = null;
+  }
+}

@@ -76,7 +76,7 @@ async function makeBackend(name: BackendName, opts: EngineOptions, auto: boolean
       return createWasmBackend(opts.threads === undefined ? {} : { threads: opts.threads });
     }
     case 'webgpu': {
-      const found = await findGPU(opts.gpu);
+      const found = await findGPU(opts.gpu, auto && !opts.allowSoftwareGPU);
       if (typeof found === 'string') return found;
       if (found.software && auto && !opts.allowSoftwareGPU)
         return `only a software adapter (${found.description}) is available: wasm is much faster on a CPU`;
@@ -94,12 +94,12 @@ interface FoundGPU {
 }
 
 /** An injected GPU, else Node's `webgpu` package, else navigator.gpu — read only now, never at import. */
-async function findGPU(injected: GPU | undefined): Promise<FoundGPU | string> {
+async function findGPU(injected: GPU | undefined, hardwareOnly: boolean): Promise<FoundGPU | string> {
   let gpu = injected;
   if (!gpu) {
     if (typeof process !== 'undefined' && process.versions?.node) {
       const { acquireNodeGPU } = await importNodeOnly<typeof import('../../bindings/webgpu-node.js')>('./webgpu-node.js');
-      const got = await acquireNodeGPU();
+      const got = await acquireNodeGPU({ hardwareOnly });
       if ('error' in got) return got.error;
       return { gpu: got.gpu, adapter: got.adapter, software: got.software, description: describe(got.adapter) };
     }

@@ -99,7 +99,7 @@ export function checkModelBytes(bytes: Uint8Array, name: string, opts: { memoryB
 const shapeText = (s: readonly number[]) => `[${s.join(', ')}]`;
 
 /** The file's tensors must be exactly the model's parameters: the same names, shapes and total. */
-function checkTensors(name: string, tensors: ReadonlyMap<string, NamedArray>, want: ReadonlyMap<string, number[]>, params: number, kind: string): void {
+export function checkTensors(name: string, tensors: ReadonlyMap<string, NamedArray>, want: ReadonlyMap<string, number[]>, params: number, kind: string): void {
   let carried = 0;
   for (const t of tensors.values()) carried += t.data.length;
   let problem: string | null = null;

@@ -67,3 +67,7 @@ export const presetNames = (): string[] => Object.keys(presets);
 export { UNet } from './unet/unet.js';
 export { defaultUNetConfig, resolveUNetConfig, type UNetConfig } from './unet/config.js';
 export { noiseSchedule, type NoiseSchedule } from './diffusion/schedule.js';
+export { DiffusionModel, diffusionModelFromBytes, checkDiffusionBytes, DIFFUSION_FORMAT, type DiffusionSampleOptions } from './diffusion/diffusion-model.js';
+export { checkDiffusionConfig, type DiffusionModelConfig, type SamplerDefaults } from './diffusion/schema.js';
+export { timestepSequence, posteriorCoefficients, posteriorVariance } from './diffusion/sampler.js';
+export { judgeSamples, type JudgeOptions, type JudgeResult } from './diffusion/judge.js';

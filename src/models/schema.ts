@@ -34,18 +34,18 @@ export const MAX_JSON_DEPTH = 32;
 
 export const MODEL_KINDS: readonly ModelKind[] = ['finc', 'cinc', 'inverse', 'glow', 'emerging'];
 
-const missingOr = (msg: string) => (iss: { input?: unknown }) => (iss.input === undefined ? 'is missing' : msg);
+export const missingOr = (msg: string) => (iss: { input?: unknown }) => (iss.input === undefined ? 'is missing' : msg);
 
 /** An integer in [min, max]; every failure (type, fraction, range) reads the same. */
-const int = (min: number, max: number) => {
+export const int = (min: number, max: number) => {
   const msg = `must be an integer from ${min} to ${max}`;
   return z.int({ error: missingOr(msg) }).check(z.gte(min, { error: msg }), z.lte(max, { error: msg }));
 };
 
-const oneOf = <T extends string>(values: readonly [T, ...T[]]) =>
+export const oneOf = <T extends string>(values: readonly [T, ...T[]]) =>
   z.enum(values, { error: missingOr(`must be one of ${values.join(', ')}`) });
 
-const strict = <S extends Record<string, z.ZodMiniType>>(shape: S, what = 'an object') =>
+export const strict = <S extends Record<string, z.ZodMiniType>>(shape: S, what = 'an object') =>
   z.strictObject(shape, {
     error: (iss) => iss.code === 'unrecognized_keys'
       ? `has unknown key${iss.keys.length > 1 ? 's' : ''} ${iss.keys.map((k) => `'${k}'`).join(', ')} (known: ${Object.keys(shape).join(', ')})`
@@ -142,7 +142,7 @@ function firstProblem(error: { issues: ReadonlyArray<{ code: string; path: Prope
   return `${subject} = ${showValue(value)} ${issue.message}`;
 }
 
-function check<T>(schema: z.ZodMiniType<T>, value: unknown, root: string): Checked<T> {
+export function check<T>(schema: z.ZodMiniType<T>, value: unknown, root: string): Checked<T> {
   const r = schema.safeParse(value);
   return r.success ? { ok: true, value: r.data } : { ok: false, problem: firstProblem(r.error, value, root) };
 }

@@ -1,3 +1,5 @@
+import { fail } from '../../engine/errors.js';
+import type { ImageDataset } from '../../data/dataset.js';
 import type { Tensor } from '../../engine/tensor.js';
 import type { NoiseSchedule } from '../../models/diffusion/schedule.js';
 import type { Module } from '../../nn/module.js';
@@ -20,12 +22,23 @@ export interface DiffusionTaskOptions {
   ema?: Ema | null;
   /** Saved in checkpoints as the model config (default: the model's `config` property, if any). */
   config?: Record<string, unknown>;
+  /**
+   * Class-conditional training: the class of every training example (indexed like the data) and
+   * the denoiser's class count. The label index `classes` is the "no label" of classifier-free
+   * guidance, which the denoiser learns from the examples whose label is dropped.
+   */
+  conditioning?: { labels: ArrayLike<number>; classes: number; labelDropout?: number };
 }
+
+/** Share of examples trained without their label (Ho & Salimans use 0.1–0.2): the unconditional model that guidance extrapolates from. */
+export const DEFAULT_LABEL_DROPOUT = 0.1;
 
 /**
  * DDPM training with ε-prediction (Ho et al. 2020): per example a timestep t ~ U{0 … T−1} and noise
  * ε ~ N(0, I) from the run's RNG (so a resumed run draws the same), x_t = √ᾱ_t x_0 + √(1−ᾱ_t) ε,
- * loss = mean((ε̂(x_t, t) − ε)²). Data are expected in [−1, 1].
+ * loss = mean((ε̂(x_t, t) − ε)²). Data are expected in [−1, 1]. With `conditioning`, the denoiser also
+ * sees each example's class, replaced by the "no label" index with probability labelDropout (drawn
+ * from the run's RNG after t and ε), so one network learns both ε̂(x, t, y) and ε̂(x, t, ∅).
  */
 export class DiffusionTask implements TrainingTask<TensorData> {
   readonly kind = 'diffusion';
@@ -38,6 +51,16 @@ export class DiffusionTask implements TrainingTask<TensorData> {
     this.ownsOptimizer = !opts.optimizer;
     this.groups = [{ name: '', params: () => model.parameters(), optimizer }];
     this.ema = opts.ema ?? null;
+    const c = opts.conditioning;
+    if (c) {
+      if (!Number.isInteger(c.classes) || c.classes < 1) fail('DiffusionTask', `conditioning.classes = ${c.classes} must be a positive integer`);
+      const p = c.labelDropout ?? DEFAULT_LABEL_DROPOUT;
+      if (!(p >= 0 && p <= 1)) fail('DiffusionTask', `labelDropout = ${p} must be in [0, 1]`);
+      for (let i = 0; i < c.labels.length; i++) {
+        const y = c.labels[i]!;
+        if (!Number.isInteger(y) || y < 0 || y >= c.classes) fail('DiffusionTask', `label ${y} of example ${i} is not one of the ${c.classes} classes`);
+      }
+    }
   }
 
   config(): Record<string, unknown> {
@@ -50,6 +73,12 @@ export class DiffusionTask implements TrainingTask<TensorData> {
     const t = Array.from({ length: n }, () => ctx.rng.below(this.schedule.steps));
     const noise = new Float32Array(n * per);
     for (let i = 0; i < noise.length; i++) noise[i] = ctx.rng.normal();
+    const c = this.opts.conditioning;
+    let labels: number[] | undefined;
+    if (c) {
+      const p = c.labelDropout ?? DEFAULT_LABEL_DROPOUT;
+      labels = ctx.indices.map((i) => (ctx.rng.uniform() < p ? c.classes : c.labels[i]!));
+    }
     const shape = [n, ...data.shape];
     const coef = (f: (a: number) => number) => engine.tensor(Float64Array.from(t, (ti) => f(this.schedule.alphaBars[ti]!)), [n, ...data.shape.map(() => 1)]);
     const x0 = engine.tensor(data.values(ctx.indices), shape), eps = engine.tensor(noise, shape);
@@ -57,7 +86,7 @@ export class DiffusionTask implements TrainingTask<TensorData> {
     try {
       const xt = engine.noGrad(() => engine.scope(() => add(mul(x0, a), mul(eps, b))));
       try {
-        const { loss } = await ctx.update(this.groups[0]!, () => mseLoss(this.model.forward(xt, t), eps));
+        const { loss } = await ctx.update(this.groups[0]!, () => mseLoss(this.model.forward(xt, t, labels), eps));
         return { loss };
       } finally {
         xt.dispose();
@@ -70,4 +99,27 @@ export class DiffusionTask implements TrainingTask<TensorData> {
   dispose(): void {
     if (this.ownsOptimizer) this.groups[0]!.optimizer.dispose();
   }
+}
+
+/**
+ * Images (0…255) as diffusion training data: scaled to [−1, 1] and, when `size` is larger than the
+ * images, padded with −1 (black) around the centre, e.g. MNIST's 28×28 to 32×32.
+ */
+export function diffusionImageData(d: ImageDataset, size = d.shape[1]): TensorData {
+  const [C, H, W] = d.shape;
+  if (!Number.isInteger(size) || size < H || size < W) fail('diffusionImageData', `size ${size} is smaller than the ${H}×${W} images`);
+  const top = (size - H) >> 1, left = (size - W) >> 1, per = C * size * size;
+  return {
+    count: d.count, shape: [C, size, size],
+    values: (indices) => {
+      const out = new Float32Array(indices.length * per).fill(-1);
+      indices.forEach((src, n) => {
+        const img = d.images.subarray(src * C * H * W, (src + 1) * C * H * W);
+        for (let c = 0; c < C; c++)
+          for (let y = 0; y < H; y++)
+            for (let x = 0; x < W; x++) out[n * per + (c * size + top + y) * size + left + x] = img[(c * H + y) * W + x]! / 127.5 - 1;
+      });
+      return out;
+    },
+  };
 }

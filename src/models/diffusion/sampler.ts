@@ -1,0 +1,170 @@
+/**
+ * Sampling from an ε-prediction denoiser (docs/diffusion.md): DDPM ancestral steps (Ho et al.
+ * 2020), DDIM steps with noise scale η on any sub-sequence of the timesteps (Song et al. 2021),
+ * and classifier-free guidance (Ho & Salimans 2022). The denoiser runs on the engine; the update
+ * between two of its calls is a few multiply-adds per pixel, done on the host in float64, so every
+ * backend takes the same step from the same ε̂ and the step formulas can be checked exactly.
+ */
+import { checkSeed, Rng } from '../../data/rng.js';
+import type { Engine } from '../../engine/engine.js';
+import { fail } from '../../engine/errors.js';
+import type { Tensor } from '../../engine/tensor.js';
+import type { NoiseSchedule } from './schedule.js';
+import type { SamplerKind } from './schema.js';
+
+/** What the sampler calls: ε̂ = forward(x_t, t, labels), t the schedule index 0…T−1 (the UNet of src/models/unet). */
+export interface EpsilonModel {
+  readonly engine: Engine;
+  forward(x: Tensor, t: ArrayLike<number>, labels?: ArrayLike<number>): Tensor;
+}
+
+/**
+ * The `steps` timesteps a sampler visits, increasing: τ_i = round((i + 1) · T / steps) − 1, so the
+ * last is T − 1 (pure noise) and steps = T gives every timestep (the "trailing" spacing).
+ */
+export function timestepSequence(T: number, steps: number): number[] {
+  if (!Number.isInteger(steps) || steps < 1 || steps > T) fail('timestepSequence', `steps = ${steps} must be an integer from 1 to ${T}`);
+  return Array.from({ length: steps }, (_, i) => Math.round(((i + 1) * T) / steps) - 1);
+}
+
+/** ᾱ at schedule index t; ᾱ_{−1} = 1 (the clean image, after the last step). */
+export const alphaBarAt = (s: NoiseSchedule, t: number): number => (t < 0 ? 1 : s.alphaBars[t]!);
+
+/**
+ * The variance of one step from ᾱ_t to ᾱ_s (s < t), as DDPM's posterior q(x_s | x_t, x_0) has it
+ * on the respaced chain (β = 1 − ᾱ_t/ᾱ_s; with s = t − 1 it is β̃_t = (1 − ᾱ_{t−1})/(1 − ᾱ_t) β_t).
+ * DDIM's σ² is η² times this.
+ */
+export function posteriorVariance(abT: number, abS: number): number {
+  return ((1 - abS) / (1 - abT)) * (1 - abT / abS);
+}
+
+/**
+ * The mean coefficients of DDPM's posterior q(x_s | x_t, x_0) = N(c0 · x_0 + ct · x_t, σ²):
+ * c0 = √ᾱ_s β / (1 − ᾱ_t), ct = √α (1 − ᾱ_s) / (1 − ᾱ_t), with α = ᾱ_t/ᾱ_s and β = 1 − α.
+ */
+export function posteriorCoefficients(abT: number, abS: number): { c0: number; ct: number; variance: number } {
+  const alpha = abT / abS, beta = 1 - alpha;
+  return { c0: (Math.sqrt(abS) * beta) / (1 - abT), ct: (Math.sqrt(alpha) * (1 - abS)) / (1 - abT), variance: posteriorVariance(abT, abS) };
+}
+
+/**
+ * x̂_0 = (x_t − √(1 − ᾱ_t) ε̂) / √ᾱ_t; with `clip` it is clamped to the data range [−1, 1] and ε̂
+ * re-derived from the clamped x̂_0, so that x_t = √ᾱ_t x̂_0 + √(1 − ᾱ_t) ε̂ still holds and both step
+ * kinds see the same pair. Returns [x̂_0, ε̂] (ε̂ is the input array when not clipping).
+ */
+export function predictX0(xt: Float64Array, eps: Float64Array, abT: number, clip: boolean): [Float64Array, Float64Array] {
+  const a = Math.sqrt(abT), b = Math.sqrt(1 - abT);
+  const x0 = new Float64Array(xt.length), e = clip ? new Float64Array(xt.length) : eps;
+  for (let i = 0; i < xt.length; i++) {
+    let v = (xt[i]! - b * eps[i]!) / a;
+    if (clip) {
+      v = v < -1 ? -1 : v > 1 ? 1 : v;
+      e[i] = (xt[i]! - a * v) / b;
+    }
+    x0[i] = v;
+  }
+  return [x0, e];
+}
+
+/** One DDIM step's mean √ᾱ_s x̂_0 + √(1 − ᾱ_s − σ²) ε̂ and its σ = η √posteriorVariance. */
+export function ddimMean(x0: Float64Array, eps: Float64Array, abT: number, abS: number, eta: number): { mean: Float64Array; sigma: number } {
+  const sigma = eta * Math.sqrt(posteriorVariance(abT, abS));
+  const a = Math.sqrt(abS), b = Math.sqrt(Math.max(0, 1 - abS - sigma * sigma));
+  const mean = new Float64Array(x0.length);
+  for (let i = 0; i < x0.length; i++) mean[i] = a * x0[i]! + b * eps[i]!;
+  return { mean, sigma };
+}
+
+/** One DDPM ancestral step's mean c0 x̂_0 + ct x_t and its σ = √posteriorVariance. */
+export function ddpmMean(x0: Float64Array, xt: Float64Array, abT: number, abS: number): { mean: Float64Array; sigma: number } {
+  const { c0, ct, variance } = posteriorCoefficients(abT, abS);
+  const mean = new Float64Array(x0.length);
+  for (let i = 0; i < x0.length; i++) mean[i] = c0 * x0[i]! + ct * xt[i]!;
+  return { mean, sigma: Math.sqrt(variance) };
+}
+
+export interface SampleLoopOptions {
+  method: SamplerKind;
+  steps: number;
+  eta: number;
+  /** Guidance scale w (needs labels): ε̂ = ε̂_∅ + w (ε̂_y − ε̂_∅); 1 runs the conditional model alone, 0 the unconditional alone. */
+  guidance: number;
+  /** One label per image (class-conditional denoisers), or null. */
+  labels: readonly number[] | null;
+  /** The "no label" index of the denoiser's class embedding. */
+  nullLabel: number;
+  /** Clamp x̂_0 to [−1, 1] at every step (default true). */
+  clip?: boolean;
+  seed: number;
+  /** The starting noise x_T (n · per values); default drawn from the seed. */
+  xT?: ArrayLike<number>;
+  /** Called after each denoiser step with (done, total). */
+  onStep?: (done: number, total: number) => void;
+}
+
+/**
+ * Runs the reverse process from x_T ~ N(0, I) and returns x_0 (n × C × H × W, float64, in [−1, 1]
+ * when clipping). The RNG, seeded once, draws x_T first (unless given) and then one N(0, I) per
+ * pixel for every step with σ > 0: DDIM with η = 0 draws nothing after x_T, and DDIM with η = 1 on
+ * a sequence of steps draws exactly what DDPM on the same sequence draws.
+ */
+export async function sampleLoop(model: EpsilonModel, schedule: NoiseSchedule, shape: readonly [number, number, number, number],
+  o: SampleLoopOptions): Promise<Float64Array> {
+  const engine = model.engine;
+  const [n] = shape;
+  const per = shape[1] * shape[2] * shape[3], size = n * per;
+  const rng = new Rng(checkSeed('sample', o.seed));
+  let x: Float64Array;
+  if (o.xT) {
+    if (o.xT.length !== size) fail('sample', `xT has ${o.xT.length} values, the batch needs ${size}`);
+    x = Float64Array.from(o.xT);
+  } else {
+    x = new Float64Array(size);
+    for (let i = 0; i < size; i++) x[i] = rng.normal();
+  }
+  const seq = timestepSequence(schedule.steps, o.steps);
+  const clip = o.clip ?? true;
+  for (let k = seq.length - 1; k >= 0; k--) {
+    const t = seq[k]!, s = k > 0 ? seq[k - 1]! : -1;
+    const abT = alphaBarAt(schedule, t), abS = alphaBarAt(schedule, s);
+    const eps = await guidedEpsilon(engine, model, x, shape, t, o);
+    const [x0, e] = predictX0(x, eps, abT, clip);
+    const { mean, sigma } = o.method === 'ddim' ? ddimMean(x0, e, abT, abS, o.eta) : ddpmMean(x0, x, abT, abS);
+    if (sigma > 0) for (let i = 0; i < size; i++) mean[i]! += sigma * rng.normal();
+    x = mean;
+    o.onStep?.(seq.length - k, seq.length);
+  }
+  return x;
+}
+
+/** ε̂ at one timestep for the whole batch, guided: one pass for w = 1 (or no labels) and w = 0, else conditional and unconditional in one batch of 2n. */
+async function guidedEpsilon(engine: Engine, model: EpsilonModel, x: Float64Array, shape: readonly [number, number, number, number],
+  t: number, o: SampleLoopOptions): Promise<Float64Array> {
+  const n = shape[0], w = o.guidance;
+  const nulls = (): number[] => new Array<number>(n).fill(o.nullLabel);
+  const run = async (values: Float64Array, batch: number, labels: number[] | undefined): Promise<Float64Array> => {
+    const out = engine.noGrad(() => engine.scope(() => {
+      const xt = engine.tensor(values, [batch, shape[1], shape[2], shape[3]]);
+      return model.forward(xt, new Array<number>(batch).fill(t), labels);
+    }));
+    try {
+      return (await out.data64()).subarray(0, out.size);
+    } finally {
+      out.dispose();
+    }
+  };
+  if (!o.labels) return run(x, n, undefined);
+  if (w === 1) return run(x, n, [...o.labels]);
+  if (w === 0) return run(x, n, nulls());
+  const both = new Float64Array(2 * x.length);
+  both.set(x);
+  both.set(x, x.length);
+  const e = await run(both, 2 * n, [...o.labels, ...nulls()]);
+  const out = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) {
+    const c = e[i]!, u = e[x.length + i]!;
+    out[i] = u + w * (c - u);
+  }
+  return out;
+}

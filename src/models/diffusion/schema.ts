@@ -1,0 +1,110 @@
+/**
+ * The config of a diffusion model file (the UNet, its noise schedule and the sampler defaults),
+ * checked by one schema before anything is built, as the flows' configs are (src/models/schema.ts:
+ * the same helpers, so messages read the same: `config unet.groups = 12 must divide …`).
+ */
+import * as z from 'zod/mini';
+import { check, int, LIMITS, missingOr, oneOf, strict, type Checked } from '../schema.js';
+import type { UNetConfig } from '../unet/config.js';
+import { noiseSchedule } from './schedule.js';
+
+/** Ranges of the diffusion config's fields: far above any CPU-sized model, small enough that no field alone asks for absurd memory. */
+export const DIFFUSION_LIMITS = {
+  imageSize: 1024,
+  baseChannels: 1024,
+  levels: 8,
+  channelMult: 16,
+  resBlocks: 16,
+  heads: 64,
+  groups: 1024,
+  timesteps: 10000,
+  guidance: 100,
+} as const;
+
+export type ScheduleKind = 'linear' | 'cosine';
+export type SamplerKind = 'ddim' | 'ddpm';
+
+/** What `DiffusionModel.sample` uses when an option is not given (saved with the model, so a file samples as its trainer meant). */
+export interface SamplerDefaults {
+  /** 'ddim' (η, any number of steps) or 'ddpm' (ancestral; on a sub-sequence of steps, the respaced DDPM). */
+  method: SamplerKind;
+  steps: number;
+  /** DDIM's noise scale: 0 deterministic, 1 the DDPM posterior variance. */
+  eta: number;
+  /** Classifier-free guidance scale w: ε̂ = ε̂(x, ∅) + w · (ε̂(x, y) − ε̂(x, ∅)); 1 = the conditional model alone. */
+  guidance: number;
+}
+
+export interface DiffusionModelConfig {
+  kind: 'diffusion-model';
+  unet: UNetConfig;
+  schedule: { kind: ScheduleKind; steps: number };
+  sampler: SamplerDefaults;
+}
+
+const finiteIn = (lo: number, hi: number, hiOpen = false) => {
+  const msg = `must be a number from ${lo} to ${hiOpen ? `below ${hi}` : hi}`;
+  return z.number({ error: missingOr(msg) }).check(z.gte(lo, { error: msg }), hiOpen ? z.lt(hi, { error: msg }) : z.lte(hi, { error: msg }));
+};
+
+const L = DIFFUSION_LIMITS;
+
+export const unetConfigSchema = strict({
+  kind: z.literal('unet', { error: missingOr("must be 'unet'") }),
+  imageSize: int(1, L.imageSize),
+  inChannels: int(1, LIMITS.channels),
+  outChannels: int(1, LIMITS.channels),
+  baseChannels: int(1, L.baseChannels),
+  channelMults: z.array(int(1, L.channelMult), { error: missingOr(`must be a list of 1 to ${L.levels} integers`) })
+    .check(z.minLength(1, { error: 'must list at least one level' }), z.maxLength(L.levels, { error: `must list at most ${L.levels} levels` })),
+  resBlocks: int(1, L.resBlocks),
+  attentionResolutions: z.array(int(1, L.imageSize), { error: missingOr('must be a list of feature-map sizes') })
+    .check(z.maxLength(L.levels, { error: `must list at most ${L.levels} sizes` })),
+  heads: int(1, L.heads),
+  groups: int(1, L.groups),
+  dropout: finiteIn(0, 1, true),
+  classes: int(0, LIMITS.classes),
+}).check(z.superRefine((c, ctx) => {
+  const levels = c.channelMults.length;
+  if (c.imageSize % 2 ** (levels - 1)) {
+    ctx.addIssue({ code: 'custom', path: ['imageSize'], message: `must divide by 2^${levels - 1} for ${levels} levels` });
+    return;
+  }
+  const sizes = c.channelMults.map((_, i) => c.imageSize / 2 ** i);
+  c.channelMults.forEach((m, i) => {
+    const ch = c.baseChannels * m;
+    if (ch % c.groups) ctx.addIssue({ code: 'custom', path: ['groups'], message: `must divide every level's channels (level ${i} has ${ch})` });
+    else if (ch % c.heads) ctx.addIssue({ code: 'custom', path: ['heads'], message: `must divide every level's channels (level ${i} has ${ch})` });
+  });
+  c.attentionResolutions.forEach((s, i) => {
+    if (!sizes.includes(s)) ctx.addIssue({ code: 'custom', path: ['attentionResolutions', i], message: `is not a feature-map size of this UNet (${sizes.join(', ')})` });
+  });
+}));
+
+export const diffusionConfigSchema = strict({
+  kind: z.literal('diffusion-model', { error: missingOr("must be 'diffusion-model'") }),
+  unet: unetConfigSchema,
+  schedule: strict({ kind: oneOf(['linear', 'cosine']), steps: int(2, L.timesteps) }),
+  sampler: strict({
+    method: oneOf(['ddim', 'ddpm']),
+    steps: int(1, L.timesteps),
+    eta: finiteIn(0, 1),
+    guidance: finiteIn(0, L.guidance),
+  }),
+}).check(z.superRefine((c, ctx) => {
+  if (c.unet.inChannels !== c.unet.outChannels)
+    ctx.addIssue({ code: 'custom', path: ['unet', 'outChannels'], message: `must equal unet.inChannels (${c.unet.inChannels}): the UNet predicts the noise of its input` });
+  // The linear schedule scales β by 1000/T: below 21 steps its last β reaches 1 and no signal is left to denoise.
+  const betas = noiseSchedule(c.schedule.kind as ScheduleKind, c.schedule.steps).betas;
+  if (betas.some((b) => !(b > 0 && b < 1)))
+    ctx.addIssue({ code: 'custom', path: ['schedule', 'steps'], message: `is too few for the ${c.schedule.kind} schedule (its β reaches ${Math.max(...betas).toFixed(3)}; the linear one needs at least 21)` });
+  if (c.sampler.steps > c.schedule.steps)
+    ctx.addIssue({ code: 'custom', path: ['sampler', 'steps'], message: `must be at most schedule.steps (${c.schedule.steps})` });
+  if (c.unet.classes === 0 && c.sampler.guidance !== 1)
+    ctx.addIssue({ code: 'custom', path: ['sampler', 'guidance'], message: 'must be 1 for an unconditional UNet (classes 0): guidance needs labels' });
+}));
+
+/** Checks a whole diffusion model config (from a file or a caller); `root` prefixes field paths in the message. */
+export function checkDiffusionConfig(value: unknown, root = 'config'): Checked<DiffusionModelConfig> {
+  return check(diffusionConfigSchema, value, root) as Checked<DiffusionModelConfig>;
+}

@@ -1,0 +1,21 @@
+import { Rng } from '../../src/data/rng.js';
+import type { DiffusionModel } from '../../src/models/diffusion/diffusion-model.js';
+import type { DiffusionModelConfig } from '../../src/models/diffusion/schema.js';
+
+/** A 1×8×8 UNet with 3 classes: small enough for the float64 reference backend. */
+export const tinyConfig = (T = 25, classes = 3): DiffusionModelConfig => ({
+  kind: 'diffusion-model',
+  unet: { kind: 'unet', imageSize: 8, inChannels: 1, outChannels: 1, baseChannels: 8, channelMults: [1, 2], resBlocks: 1, attentionResolutions: [4], heads: 2, groups: 4, dropout: 0, classes },
+  schedule: { kind: 'linear', steps: T },
+  sampler: { method: 'ddim', steps: Math.min(10, T), eta: 0, guidance: classes ? 2 : 1 },
+});
+
+/**
+ * A fresh UNet ignores t and the label: its residual blocks' second convolutions, attention
+ * projections and output convolution start at zero. Random values there make every layer count.
+ */
+export function randomizeOutput(model: DiffusionModel, seed = 4): void {
+  const rng = new Rng(seed);
+  for (const [name, p] of model.unet.namedParams())
+    if (/(conv2|proj|out_conv)\.weight$/.test(name)) p.value = model.engine.tensor(rng.uniforms(p.size, -0.2, 0.2), p.shape);
+}
