@@ -4,6 +4,7 @@
  */
 export * from './index.js';
 export { inspectModelFile, loadModel, saveModel } from './io/model-file.js';
+export { loadDiffusionModel, saveDiffusionModel } from './models/diffusion/diffusion-file.js';
 export { parseModelBytes } from './io/model-bytes.js';
 export { ModelFileError } from './io/safetensors.js';
 export * as training from './train/index.js';

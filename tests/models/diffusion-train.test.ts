@@ -6,7 +6,7 @@ import type { Tensor } from '../../src/engine/tensor.js';
 import { DiffusionModel } from '../../src/models/diffusion/diffusion-model.js';
 import { Ema } from '../../src/train/ema.js';
 import { defaultLoopOptions, runTraining, type LoopOptions } from '../../src/train/loop.js';
-import { diffusionImageData, DiffusionTask } from '../../src/train/tasks/diffusion.js';
+import { diffusionImageData, DiffusionTask, WarmEma } from '../../src/train/tasks/diffusion.js';
 import { tinyConfig } from './diffusion-fixtures.js';
 
 let engine: Engine;
@@ -72,6 +72,29 @@ describe('class-conditional DiffusionTask (label dropout for classifier-free gui
       .toThrow(/labelDropout = 2 must be in \[0, 1\]/);
     model.dispose();
   }, 300_000);
+
+  it('WarmEma: decay min(d, (1 + k)/(10 + k)) at update k, so the initial weights fade at once', async () => {
+    const model = new DiffusionModel(engine, tinyConfig(100), { seed: 1 });
+    const p = model.unet.outConv.bias!;
+    const ema = new WarmEma(model.unet, 0.999);
+    const avg = async () => (await ema.state()).get('out_conv.bias')!.data[0]!;
+    const set = (v: number) => { p.value = engine.tensor(new Float32Array(p.size).fill(v), p.shape); };
+    let want = 0;
+    for (const [k, v] of [[0, 1], [1, 2], [2, -1]] as const) {
+      set(v);
+      ema.update();
+      const d = Math.min(0.999, (1 + k) / (10 + k));
+      want = d * want + (1 - d) * v;
+      expect(await avg()).toBeCloseTo(want, 6);
+    }
+    // Past k ≈ 9 000 it is the plain EMA.
+    ema.updates = 20_000;
+    set(5);
+    ema.update();
+    expect(await avg()).toBeCloseTo(0.999 * want + 0.001 * 5, 6);
+    ema.dispose();
+    model.dispose();
+  });
 
   it('diffusionImageData scales 0…255 to [−1, 1] and pads with −1 around the centre', () => {
     const d = diffusionImageData(squares, 12);

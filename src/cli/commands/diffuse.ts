@@ -17,7 +17,7 @@ import { loadCheckpoint, type Checkpoint } from '../../train/checkpoint.js';
 import { Ema } from '../../train/ema.js';
 import { checkpointPath, defaultLoopOptions, runTraining, validateLoopOptions, type LoopOptions, type StepMetrics } from '../../train/loop.js';
 import { Adam } from '../../train/optimizer.js';
-import { DEFAULT_LABEL_DROPOUT, diffusionImageData, DiffusionTask } from '../../train/tasks/diffusion.js';
+import { DEFAULT_LABEL_DROPOUT, diffusionImageData, DiffusionTask, WarmEma } from '../../train/tasks/diffusion.js';
 import { loadData, maxImagePixelsOption, type DataFlags } from '../data-source.js';
 import { addEngineOptions, engineFrom, type EngineFlags } from '../engine-option.js';
 import { parseInteger, parseNonNegativeInt, parseNumber, parsePositiveInt } from '../options.js';
@@ -237,7 +237,10 @@ interface DiffuseRunOptions extends LoopOptions {
   labelDropout: number;
   emaDecay: number;
   imageSize: number;
+  /** Warm the EMA up (absent in checkpoints of runs started before it existed: they resume without). */
+  emaWarmup?: boolean;
 }
+
 
 function parseIntList(value: string): number[] {
   const list = value.split(',').map((v) => (/^\s*\d+\s*$/.test(v) ? Number(v) : NaN));
@@ -348,7 +351,7 @@ async function runDiffuseTrain(flags: DiffuseTrainFlags): Promise<void> {
     opts = {
       ...defaultLoopOptions, epochs: flags.epochs, batch: flags.batch, lr: flags.lr, warmupSteps: flags.warmup, decay: flags.decay, clip: flags.clip,
       seed: flags.seed, checkpointEvery: flags.checkpointEvery, ...(flags.maxSteps ? { maxSteps: flags.maxSteps } : {}),
-      labelDropout: flags.labelDropout, emaDecay: flags.ema, imageSize,
+      labelDropout: flags.labelDropout, emaDecay: flags.ema, emaWarmup: true, imageSize,
     };
   }
   opts.checkpointDir = flags.checkpointDir;
@@ -383,7 +386,7 @@ async function runDiffuseTrain(flags: DiffuseTrainFlags): Promise<void> {
     if (e instanceof InflowError) throw new UserError(e.message);
     throw e;
   }
-  const ema = new Ema(model.unet, opts.emaDecay);
+  const ema = opts.emaWarmup ? new WarmEma(model.unet, opts.emaDecay) : new Ema(model.unet, opts.emaDecay);
   const task = new DiffusionTask(model.unet, model.schedule, {
     ema, optimizer: new Adam(engine), config: config as unknown as Record<string, unknown>,
     ...(u.classes ? { conditioning: { labels: train.labels!, classes: u.classes, labelDropout: opts.labelDropout } } : {}),

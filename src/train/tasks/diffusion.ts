@@ -4,7 +4,7 @@ import type { Tensor } from '../../engine/tensor.js';
 import type { NoiseSchedule } from '../../models/diffusion/schedule.js';
 import type { Module } from '../../nn/module.js';
 import { add, mul } from '../../ops/index.js';
-import type { Ema } from '../ema.js';
+import { Ema } from '../ema.js';
 import { taskConfig, type ParamGroup, type StepContext, type StepOutcome, type TrainingTask } from '../loop.js';
 import { Adam, type Optimizer } from '../optimizer.js';
 import type { TensorData } from '../tensor-data.js';
@@ -122,4 +122,15 @@ export function diffusionImageData(d: ImageDataset, size = d.shape[1]): TensorDa
       return out;
     },
   };
+}
+
+/**
+ * An EMA whose decay starts low: min(decay, (1 + k) / (10 + k)) at update k. A plain EMA starts
+ * from the initial weights and keeps decay^k of them after k updates (5 % after 3 000 at 0.999):
+ * a UNet's zero-initialised output layers then shrink ε̂, and samples keep visible noise.
+ */
+export class WarmEma extends Ema {
+  override update(decay = Math.min(this.decay, (1 + this.updates) / (10 + this.updates))): void {
+    super.update(decay);
+  }
 }
