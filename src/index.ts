@@ -13,3 +13,4 @@ export * from './ops/index.js';
 export * as layers from './layers/index.js';
 export * as models from './models/index.js';
 export * as nn from './nn/index.js';
+export * as image from './image/index.js';

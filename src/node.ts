@@ -11,3 +11,5 @@ export * as training from './train/index.js';
 // MNIST from the `mnist` dependency (it reads files): data for the examples and quick experiments.
 export { loadMnist, mnistSplit, MNIST_SPLIT } from './data/mnist.js';
 export { batchValues, type ImageDataset } from './data/dataset.js';
+// The skimage sample photos (node scripts/fetch-photos.mjs puts them in .cache/photos), cut into patches.
+export { loadPhotoPatches, photoSplit, PHOTO_PATCHES, PHOTO_SOURCES } from './data/photos.js';

@@ -3,6 +3,7 @@ import { subset, type ImageDataset } from '../data/dataset.js';
 import { loadCifar10 } from '../data/cifar10.js';
 import { DEFAULT_MAX_IMAGE_PIXELS, loadImageFolder } from '../data/image-folder.js';
 import { mnistSplit } from '../data/mnist.js';
+import { photoSplit } from '../data/photos.js';
 import { Rng } from '../data/rng.js';
 import { InflowError } from '../engine/errors.js';
 import { parsePositiveInt } from './options.js';
@@ -46,8 +47,12 @@ export async function loadData(flags: DataFlags, shape: [number, number, number]
   if (given !== 1) throw new UserError('name exactly one data source: --data mnist, --images <folder> or --cifar <files...>');
   try {
     if (flags.data !== undefined) {
+      if (flags.data === 'photos') {
+        const { train, test } = await photoSplit(shape);
+        return { train, test, description: `skimage photos: ${train.count} train patches / ${test.count} patches of held-out photos` };
+      }
       if (flags.data !== 'mnist' && flags.data !== 'mnist-test')
-        throw new UserError(`unknown data set '${flags.data}' (built in: mnist; use --images or --cifar for your own)`);
+        throw new UserError(`unknown data set '${flags.data}' (built in: mnist, photos; use --images or --cifar for your own)`);
       const { train, test } = mnistSplit();
       return { train, test, description: 'MNIST (mnist package): 9000 train / 1000 test digits' };
     }

@@ -104,3 +104,50 @@ export function luDecompose(a: Float64Array, n: number): { perm: number[]; L: Fl
   for (let i = 0; i < n; i++) L[i * n + i] = 1;
   return { perm, L, U };
 }
+
+/**
+ * Eigen-decomposition of a symmetric n×n matrix by cyclic Jacobi rotations: a = V diag(values) Vᵀ,
+ * eigenvectors in V's columns. Quadratic convergence; n is a few dozen here (feature covariances), so
+ * the O(n³) sweeps cost microseconds and need no pivoting tricks.
+ */
+export function symmetricEigen(a: Float64Array, n: number): { values: Float64Array; vectors: Float64Array } {
+  const m = Float64Array.from(a);
+  const v = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) v[i * n + i] = 1;
+  for (let sweep = 0; sweep < 100; sweep++) {
+    let off = 0, diag = 0;
+    for (let i = 0; i < n; i++) {
+      diag += m[i * n + i]! ** 2;
+      for (let j = i + 1; j < n; j++) off += m[i * n + j]! ** 2;
+    }
+    if (off <= 1e-30 * Math.max(diag, 1e-300)) break;
+    for (let p = 0; p < n; p++) {
+      for (let q = p + 1; q < n; q++) {
+        const apq = m[p * n + q]!;
+        if (apq === 0) continue;
+        // The rotation angle that zeroes m[p][q]; t = tan θ, the smaller root for stability.
+        const theta = (m[q * n + q]! - m[p * n + p]!) / (2 * apq);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1), s = t * c;
+        for (let k = 0; k < n; k++) {
+          const mkp = m[k * n + p]!, mkq = m[k * n + q]!;
+          m[k * n + p] = c * mkp - s * mkq;
+          m[k * n + q] = s * mkp + c * mkq;
+        }
+        for (let k = 0; k < n; k++) {
+          const mpk = m[p * n + k]!, mqk = m[q * n + k]!;
+          m[p * n + k] = c * mpk - s * mqk;
+          m[q * n + k] = s * mpk + c * mqk;
+        }
+        for (let k = 0; k < n; k++) {
+          const vkp = v[k * n + p]!, vkq = v[k * n + q]!;
+          v[k * n + p] = c * vkp - s * vkq;
+          v[k * n + q] = s * vkp + c * vkq;
+        }
+      }
+    }
+  }
+  const values = new Float64Array(n);
+  for (let i = 0; i < n; i++) values[i] = m[i * n + i]!;
+  return { values, vectors: v };
+}

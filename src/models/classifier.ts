@@ -47,12 +47,26 @@ export class DigitClassifier extends Module {
   }
 
   private logitsOf(pixels: Tensor): Tensor {
+    const h = this.lastStage(pixels);
+    return this.fc.forward(reshape(h, [h.shape[0]!, h.size / h.shape[0]!]));
+  }
+
+  private lastStage(pixels: Tensor): Tensor {
     let h = mul(pixels, 1 / 255);
     this.convs.forEach((conv, i) => {
       h = relu(conv.forward(h));
       if (i < 2) h = squeeze(h);
     });
-    return this.fc.forward(reshape(h, [h.shape[0]!, h.size / h.shape[0]!]));
+    return h;
+  }
+
+  /**
+   * The last conv stage averaged over positions, [N, widths[2]]: the feature space of the FID proxy
+   * (src/models/frechet.ts). Averaged rather than flattened so that 1 000 samples estimate the
+   * covariance of a 32-dimensional vector, not a 1 568-dimensional one.
+   */
+  features(pixels: Tensor): Tensor {
+    return this.checked('features', pixels, 'feature', (x) => mean(this.lastStage(x), [2, 3]));
   }
 
   /**

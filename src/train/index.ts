@@ -13,4 +13,5 @@ export { DiffusionTask, type Denoiser, type DiffusionTaskOptions } from './tasks
 export { GanTask, type Discriminator, type GanLoss, type GanModel, type GanTaskOptions, type Generator } from './tasks/gan.js';
 export { FlowTask } from './tasks/flow.js';
 export { imageTensorData, tensorData, type TensorData } from './tensor-data.js';
+export { pairedTensorData, type Conditioner, type PairedTensorData } from './paired-data.js';
 export { train, type TrainOptions } from './trainer.js';

@@ -10,6 +10,12 @@ export const tinyConfig = (T = 25, classes = 3): DiffusionModelConfig => ({
   sampler: { method: 'ddim', steps: Math.min(10, T), eta: 0, guidance: classes ? 2 : 1 },
 });
 
+/** The same UNet conditioned on a `cond`-channel 8×8 image (task 'super-resolution'), with `classes` classes (default none). */
+export const condConfig = (cond: number, classes = 0, T = 25): DiffusionModelConfig => {
+  const c = tinyConfig(T, classes);
+  return { ...c, unet: { ...c.unet, condChannels: cond }, conditioning: { kind: 'image', channels: cond, task: 'super-resolution' } };
+};
+
 /**
  * A fresh UNet ignores t and the label: its residual blocks' second convolutions, attention
  * projections and output convolution start at zero. Random values there make every layer count.

@@ -11,7 +11,10 @@ import { checkImageGrid, writeImageGrid } from '../../io/png.js';
 import { ModelFileError, type NamedArray } from '../../io/safetensors.js';
 import { loadDiffusionModel } from '../../models/diffusion/diffusion-file.js';
 import { diffusionBytes, DiffusionModel } from '../../models/diffusion/diffusion-model.js';
-import { judgeSamples } from '../../models/diffusion/judge.js';
+import { digitFeatureStats, judgeSamples } from '../../models/diffusion/judge.js';
+import { frechetDistance } from '../../models/frechet.js';
+import { mnistSplit } from '../../data/mnist.js';
+import { subset } from '../../data/dataset.js';
 import { checkDiffusionConfig, type DiffusionModelConfig, type SamplerKind, type ScheduleKind } from '../../models/diffusion/schema.js';
 import { loadCheckpoint, type Checkpoint } from '../../train/checkpoint.js';
 import { Ema } from '../../train/ema.js';
@@ -189,9 +192,17 @@ function evalCommand(): Command {
       const pct = (k: number) => `${((100 * k) / result.n).toFixed(1)}%`;
       console.log(`${result.right}/${result.n} (${pct(result.right)}) samples classified as their class with p ≥ ${flags.threshold}; ${result.confident} (${pct(result.confident)}) as some class (${how}; ${result.seconds.toFixed(0)} s on ${engine.name})`);
       console.log(`per class: ${result.perClass.map(([r, d], y) => `${y}: ${r}/${d}`).join(', ')}`);
+      // The FID proxy: Inception is not available offline, so the Fréchet distance is taken in the
+      // digit classifier's feature space; training digits against held-out digits give its floor.
+      const { train, test } = mnistSplit();
+      const heldOut = await digitFeatureStats(classifier, test);
+      const floorStats = await digitFeatureStats(classifier, subset(train, [...Array(Math.min(test.count, train.count)).keys()]));
+      const fid = frechetDistance(result.features, heldOut), fidFloor = frechetDistance(floorStats, heldOut);
+      console.log(`FID proxy (Fréchet distance in the digit classifier's ${heldOut.dim}-d feature space, not Inception's) against the ${test.count} held-out digits: ${fid.toFixed(3)}; ${floorStats.n} training digits score ${fidFloor.toFixed(3)}`);
       if (flags.json) {
         makeParent(flags.json);
-        writeFileAtomic(flags.json, JSON.stringify({ model: file, ...result, sampler: { method, steps, eta: opts.eta ?? s.eta, guidance: opts.guidance ?? s.guidance, seed: flags.seed }, threshold: flags.threshold }, null, 2) + '\n');
+        const { features: _features, ...counts } = result;
+        writeFileAtomic(flags.json, JSON.stringify({ model: file, ...counts, fidProxy: fid, fidProxyTrainingDigits: fidFloor, sampler: { method, steps, eta: opts.eta ?? s.eta, guidance: opts.guidance ?? s.guidance, seed: flags.seed }, threshold: flags.threshold }, null, 2) + '\n');
       }
       classifier.dispose();
       model.dispose();

@@ -11,43 +11,34 @@ import { describeValue, fail, InflowError } from '../../engine/errors.js';
 import type { Tensor } from '../../engine/tensor.js';
 import { checkTensors } from '../../io/model-bytes.js';
 import { decodeSafetensors, encodeSafetensors, ModelFileError, parseBoundedJson, type NamedArray } from '../../io/safetensors.js';
-import { checkSeed } from '../../data/rng.js';
-import { checkCount, checkEnum, checkLabels, checkOptions, CORRUPT } from '../guards.js';
+import { checkCount, checkOptions, CORRUPT } from '../guards.js';
 import { MAX_JSON_DEPTH } from '../schema.js';
 import { unetActivationBytes, unetParamCount, unetParamShapes } from '../unet/shapes.js';
 import { UNet } from '../unet/unet.js';
 import { sampleLoop } from './sampler.js';
 import { noiseSchedule, type NoiseSchedule } from './schedule.js';
-import { checkDiffusionConfig, DIFFUSION_LIMITS, type DiffusionModelConfig, type SamplerKind } from './schema.js';
+import { repaintLoop } from './repaint.js';
+import { checkSampling, imageArg, SAMPLING_KEYS, type SamplingArgs } from './sample-args.js';
+import { checkDiffusionConfig, type DiffusionModelConfig, type ImageConditioning } from './schema.js';
 
 /** The `inflow.format` of a diffusion model file (flows use inflow-model-1). */
 export const DIFFUSION_FORMAT = 'inflow-diffusion-1';
 const FORMAT_KEY = 'inflow.format';
 const CONFIG_KEY = 'inflow.config';
 
-export interface DiffusionSampleOptions {
-  /** Denoiser evaluations (default: the file's sampler.steps); DDIM and DDPM both run on an evenly spaced sub-sequence of the T timesteps. */
-  steps?: number;
-  /** DDIM's noise scale in [0, 1] (default: the file's; 0 deterministic given x_T). Not used by 'ddpm'. */
-  eta?: number;
-  /** Classifier-free guidance scale in [0, 100] (default: the file's); 1 = conditional model alone, 0 = unconditional. */
-  guidance?: number;
-  method?: SamplerKind;
-  /** Classes of the images, cycled if fewer than n (class-conditional models; default 0, 1, …, classes − 1, 0, …). */
-  labels?: ArrayLike<number>;
-  /** Seed (0 … 2³² − 1) of x_T and of the steps' noise (default 0). */
-  seed?: number;
-  /** The starting noise x_T, n · C · H · W values (default: drawn from the seed). */
-  xT?: ArrayLike<number>;
-  /** Clamp the predicted x_0 to [−1, 1] at every step (default true). */
-  clip?: boolean;
-  /** 'pixels' (default): 0…255 as the PNG writer and the digit classifier take them; 'data': the model's [−1, 1]. */
-  output?: 'pixels' | 'data';
-  /** Progress: called after each denoiser step with (done, total). */
-  onStep?: (done: number, total: number) => void;
+/** Options of DiffusionModel.sample (src/models/diffusion/sample-args.ts documents each). */
+export type DiffusionSampleOptions = SamplingArgs;
+
+export interface InpaintOptions extends SamplingArgs {
+  /** Positions each resampling jump climbs (default min(10, steps − 1)); must be below steps when resampling. */
+  jumpLength?: number;
+  /** Times each jump point is passed (r; default 10): r − 1 jumps back there. 1 = no resampling. */
+  resampleCount?: number;
 }
 
-const SAMPLE_KEYS = ['steps', 'eta', 'guidance', 'method', 'labels', 'seed', 'xT', 'clip', 'output', 'onStep'];
+const INPAINT_KEYS = [...SAMPLING_KEYS, 'jumpLength', 'resampleCount'];
+/** Largest resampleCount: r multiplies the denoiser calls, and past ~20 the paper saw no gain. */
+export const MAX_RESAMPLE = 100;
 
 /** A config with the sampler defaults filled in and everything checked; throws one line naming the field. */
 export function resolveDiffusionConfig(config: unknown, op = 'DiffusionModel'): DiffusionModelConfig {
@@ -81,6 +72,15 @@ export class DiffusionModel {
     this.unet = new UNet(engine, this.config.unet, { seed: opts.seed ?? 0 });
   }
 
+  /** The image condition (channels and task) of an image-conditioned model, else null. */
+  get conditioning(): ImageConditioning | null { return this.config.conditioning ?? null; }
+
+  /** [c, H, W] of the image condition sample and inpaint take, else null. */
+  get condShape(): [number, number, number] | null {
+    const u = this.config.unet;
+    return u.condChannels ? [u.condChannels, u.imageSize, u.imageSize] : null;
+  }
+
   /** Classes of a class-conditional model (0: unconditional). */
   get classes(): number { return this.config.unet.classes; }
 
@@ -101,46 +101,61 @@ export class DiffusionModel {
     const op = 'DiffusionModel.sample';
     if (this.unet.isDisposed) fail(op, 'the DiffusionModel was disposed: its weights are freed (build or load it again)');
     const count = checkCount(op, 'n', n);
-    const o = checkOptions<DiffusionSampleOptions>(op, opts, SAMPLE_KEYS);
-    const d = this.config.sampler, T = this.schedule.steps;
-    const steps = o.steps ?? d.steps;
-    if (typeof steps !== 'number' || !Number.isInteger(steps) || steps < 1 || steps > T)
-      fail(op, `steps = ${describeValue(steps)} must be an integer from 1 to ${T} (the schedule's timesteps)`);
-    const eta = o.eta ?? d.eta;
-    if (typeof eta !== 'number' || !(eta >= 0 && eta <= 1)) fail(op, `eta = ${describeValue(eta)} must be a number from 0 to 1 (0: deterministic DDIM, 1: DDPM's variance)`);
-    const guidance = o.guidance ?? (this.classes ? d.guidance : 1);
-    if (typeof guidance !== 'number' || !(guidance >= 0 && guidance <= DIFFUSION_LIMITS.guidance))
-      fail(op, `guidance = ${describeValue(guidance)} must be a number from 0 to ${DIFFUSION_LIMITS.guidance} (1: the conditional model alone)`);
-    const method = checkEnum(op, 'method', o.method, ['ddim', 'ddpm']) ?? d.method;
-    const seed = o.seed === undefined ? 0 : checkSeed(op, o.seed);
-    const output = checkEnum(op, 'output', o.output, ['pixels', 'data']) ?? 'pixels';
-    if (o.clip !== undefined && typeof o.clip !== 'boolean') fail(op, `clip = ${describeValue(o.clip)} must be true or false`);
-    if (o.onStep !== undefined && typeof o.onStep !== 'function') fail(op, `onStep = ${describeValue(o.onStep)} must be a function`);
-    let labels: number[] | null = null;
-    if (this.classes) {
-      const given = o.labels === undefined ? Array.from({ length: Math.min(count, this.classes) }, (_, i) => i) : Array.from(checkLabels(op, o.labels, this.classes));
-      if (given.length === 0) fail(op, 'labels is empty: give one class per image, or fewer to cycle through');
-      if (given.length > count) fail(op, `${given.length} labels for ${count} images: give one class per image, or fewer to cycle through`);
-      labels = Array.from({ length: count }, (_, i) => given[i % given.length]!);
-    } else {
-      if (o.labels !== undefined) fail(op, 'labels were given but the model is unconditional (train it with classes)');
-      if (guidance !== 1) fail(op, `guidance = ${guidance} needs a class-conditional model; this one is unconditional (use 1)`);
-    }
-    const [C, H, W] = this.imageShape;
-    if (o.xT !== undefined) {
-      const ok = Array.isArray(o.xT) || (ArrayBuffer.isView(o.xT) && !(o.xT instanceof DataView));
-      if (!ok || o.xT.length !== count * C * H * W) fail(op, `xT must be ${count * C * H * W} numbers (n × ${C} × ${H} × ${W}), got ${describeValue(o.xT)}`);
-      for (let i = 0; i < o.xT.length; i++) if (!Number.isFinite(o.xT[i])) fail(op, `xT[${i}] = ${describeValue(o.xT[i])} is not a finite number`);
-    }
-    checkDiffusionBudget(op, this.config, labels && guidance !== 1 && guidance !== 0 ? 2 * count : count, this.engine.memoryBudget);
+    const o = await checkSampling(op, this.config, count, checkOptions<DiffusionSampleOptions>(op, opts, SAMPLING_KEYS));
+    checkDiffusionBudget(op, this.config, o.batch, this.engine.memoryBudget);
+    const shape = [count, ...this.imageShape] as [number, number, number, number];
+    const x = await sampleLoop(this.unet, this.schedule, shape, { ...o, nullLabel: this.classes });
+    return this.finish(op, x, shape, o.output);
+  }
 
-    const x = await sampleLoop(this.unet, this.schedule, [count, C, H, W], {
-      method, steps, eta, guidance, labels, nullLabel: this.classes, seed,
-      ...(o.clip !== undefined ? { clip: o.clip } : {}), ...(o.xT ? { xT: o.xT } : {}), ...(o.onStep ? { onStep: o.onStep } : {}),
-    });
+  /**
+   * RePaint inpainting (src/models/diffusion/repaint.ts): fills the pixels where `mask` is 1 so
+   * that they agree with the rest of `image`, which the result keeps exactly (as float32). image:
+   * [n, C, H, W] in the model's data units [−1, 1] (a Tensor, or n · C · H · W numbers); mask:
+   * [n, 1, H, W] (one mask for all channels) or [n, C, H, W], every value 0 (keep) or 1 (fill). Works
+   * with any model: labels and cond as for sample. method defaults to 'ddpm' (RePaint's stochastic
+   * steps); jumpLength and resampleCount set the resampling (InpaintOptions).
+   */
+  async inpaint(image: Tensor | ArrayLike<number>, mask: Tensor | ArrayLike<number>, opts: InpaintOptions = {}): Promise<Tensor> {
+    const op = 'DiffusionModel.inpaint';
+    if (this.unet.isDisposed) fail(op, 'the DiffusionModel was disposed: its weights are freed (build or load it again)');
+    const [C, H, W] = this.imageShape;
+    const known = await imageArg(op, 'image', image, null, [C], H, W);
+    const count = known.shape[0];
+    const given = checkOptions<InpaintOptions>(op, opts, INPAINT_KEYS);
+    const o = await checkSampling(op, this.config, count, given, 'ddpm');
+    if (o.clip !== false)
+      for (let i = 0; i < known.values.length; i++)
+        if (!(Math.abs(known.values[i]!) <= 1)) fail(op, `image[${i}] = ${known.values[i]} is outside [-1, 1], the model's data units (pixel p is p / 127.5 − 1)`);
+    const m = await imageArg(op, 'mask', mask, count, C === 1 ? [1] : [1, C], H, W);
+    const fill = new Uint8Array(count * C * H * W), plane = H * W;
+    for (let i = 0; i < m.values.length; i++) {
+      const v = m.values[i]!;
+      if (v !== 0 && v !== 1) fail(op, `mask[${i}] = ${v} must be 0 (keep) or 1 (fill)`);
+    }
+    for (let k = 0; k < fill.length; k++) {
+      const img = Math.floor(k / (C * plane)), c = Math.floor(k / plane) % C;
+      fill[k] = m.values[(img * m.shape[1] + (m.shape[1] === 1 ? 0 : c)) * plane + (k % plane)]!;
+    }
+    const jumpLength = given.jumpLength ?? Math.max(1, Math.min(10, o.steps - 1));
+    const resampleCount = given.resampleCount ?? 10;
+    if (typeof resampleCount !== 'number' || !Number.isInteger(resampleCount) || resampleCount < 1 || resampleCount > MAX_RESAMPLE)
+      fail(op, `resampleCount = ${describeValue(resampleCount)} must be an integer from 1 to ${MAX_RESAMPLE} (1: no resampling)`);
+    if (typeof jumpLength !== 'number' || !Number.isInteger(jumpLength) || jumpLength < 1 || jumpLength > o.steps)
+      fail(op, `jumpLength = ${describeValue(jumpLength)} must be an integer from 1 to steps (${o.steps})`);
+    if (given.jumpLength !== undefined && resampleCount > 1 && jumpLength >= o.steps)
+      fail(op, `jumpLength = ${jumpLength} must be below steps (${o.steps}) to resample: a jump climbs that many steps from at least the first`);
+    checkDiffusionBudget(op, this.config, o.batch, this.engine.memoryBudget);
+    const shape = [count, C, H, W] as [number, number, number, number];
+    const x = await repaintLoop(this.unet, this.schedule, shape, { ...o, nullLabel: this.classes, known: known.values, fill, jumpLength, resampleCount });
+    return this.finish(op, x, shape, o.output);
+  }
+
+  /** Refuses non-finite results, converts to pixels if asked, and uploads. */
+  private finish(op: string, x: Float64Array, shape: [number, number, number, number], output: 'pixels' | 'data'): Tensor {
     for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i]!)) fail(op, `the model produced non-finite values: ${CORRUPT}`);
     if (output === 'pixels') for (let i = 0; i < x.length; i++) x[i] = Math.min(255, Math.max(0, (x[i]! + 1) * 127.5));
-    return this.engine.tensor(x, [count, C, H, W]);
+    return this.engine.tensor(x, shape);
   }
 
   /** The model file's bytes: the UNet's weights by name, the config and checksums in the metadata. */

@@ -1,7 +1,9 @@
+import { batchValues, type ImageDataset } from '../../data/dataset.js';
 import { fail } from '../../engine/errors.js';
 import type { Tensor } from '../../engine/tensor.js';
 import { slice } from '../../ops/index.js';
 import type { DigitClassifier } from '../classifier.js';
+import { FeatureAccumulator, type FeatureStats } from '../frechet.js';
 import type { DiffusionModel, DiffusionSampleOptions } from './diffusion-model.js';
 
 export interface JudgeOptions extends Pick<DiffusionSampleOptions, 'steps' | 'eta' | 'guidance' | 'method'> {
@@ -27,6 +29,8 @@ export interface JudgeResult {
   confident: number;
   /** Per class: [right, drawn]. */
   perClass: Array<[number, number]>;
+  /** Gaussian fit of the samples in the classifier's feature space (DigitClassifier.features), for the FID proxy. */
+  features: FeatureStats;
   seconds: number;
 }
 
@@ -49,6 +53,7 @@ export async function judgeSamples(model: DiffusionModel, classifier: DigitClass
   let right = 0, confident = 0;
   const t0 = performance.now();
   const engine = model.engine;
+  const features = new FeatureAccumulator(classifier.config.widths[2]);
   for (let start = 0, b = 0; start < n; start += batch, b++) {
     const count = Math.min(batch, n - start);
     const labels = Array.from({ length: count }, (_, i) => (start + i) % classes);
@@ -61,6 +66,7 @@ export async function judgeSamples(model: DiffusionModel, classifier: DigitClass
       crop = engine.scope(() => slice(slice(x, 2, top, ch), 3, left, cw));
     }
     const probs = await classifier.predict(crop);
+    features.add(await hostRows(classifier, crop));
     if (crop !== x) crop.dispose();
     x.dispose();
     probs.forEach((p, i) => {
@@ -78,7 +84,32 @@ export async function judgeSamples(model: DiffusionModel, classifier: DigitClass
     });
     opts.onBatch?.(start + count, n);
   }
-  return { n, right, confident, perClass, seconds: (performance.now() - t0) / 1000 };
+  return { n, right, confident, perClass, features: features.stats(), seconds: (performance.now() - t0) / 1000 };
+}
+
+async function hostRows(classifier: DigitClassifier, pixels: Tensor): Promise<Float32Array> {
+  const f = classifier.features(pixels);
+  try {
+    return await f.data();
+  } finally {
+    f.dispose();
+  }
+}
+
+/** The classifier-feature Gaussian of real digits (e.g. the held-out ones), the reference of the FID proxy. */
+export async function digitFeatureStats(classifier: DigitClassifier, digits: ImageDataset, batch = 250): Promise<FeatureStats> {
+  const acc = new FeatureAccumulator(classifier.config.widths[2]);
+  const engine = classifier.engine;
+  for (let start = 0; start < digits.count; start += batch) {
+    const idx = Array.from({ length: Math.min(batch, digits.count - start) }, (_, i) => start + i);
+    const x = engine.tensor(batchValues(digits, idx), [idx.length, ...digits.shape]);
+    try {
+      acc.add(await hostRows(classifier, x));
+    } finally {
+      x.dispose();
+    }
+  }
+  return acc.stats();
 }
 
 const pick = (o: JudgeOptions): DiffusionSampleOptions => {

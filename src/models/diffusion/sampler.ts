@@ -12,10 +12,10 @@ import type { Tensor } from '../../engine/tensor.js';
 import type { NoiseSchedule } from './schedule.js';
 import type { SamplerKind } from './schema.js';
 
-/** What the sampler calls: ε̂ = forward(x_t, t, labels), t the schedule index 0…T−1 (the UNet of src/models/unet). */
+/** What the sampler calls: ε̂ = forward(x_t, t, labels, cond), t the schedule index 0…T−1 (the UNet of src/models/unet). */
 export interface EpsilonModel {
   readonly engine: Engine;
-  forward(x: Tensor, t: ArrayLike<number>, labels?: ArrayLike<number>): Tensor;
+  forward(x: Tensor, t: ArrayLike<number>, labels?: ArrayLike<number>, cond?: Tensor): Tensor;
 }
 
 /**
@@ -84,6 +84,12 @@ export function ddpmMean(x0: Float64Array, xt: Float64Array, abT: number, abS: n
   return { mean, sigma: Math.sqrt(variance) };
 }
 
+/** An image condition for every image of the batch: n · channels · H · W values in the model's data units. */
+export interface SampleCondition {
+  values: ArrayLike<number>;
+  channels: number;
+}
+
 export interface SampleLoopOptions {
   method: SamplerKind;
   steps: number;
@@ -94,6 +100,8 @@ export interface SampleLoopOptions {
   labels: readonly number[] | null;
   /** The "no label" index of the denoiser's class embedding. */
   nullLabel: number;
+  /** The image condition of image-conditioned denoisers (the same at every step; guidance acts on labels only). */
+  cond?: SampleCondition;
   /** Clamp x̂_0 to [−1, 1] at every step (default true). */
   clip?: boolean;
   seed: number;
@@ -101,6 +109,26 @@ export interface SampleLoopOptions {
   xT?: ArrayLike<number>;
   /** Called after each denoiser step with (done, total). */
   onStep?: (done: number, total: number) => void;
+}
+
+/** x_T: the given values, or n · per normals drawn first from the run's RNG. */
+export function startingNoise(rng: Rng, size: number, xT: ArrayLike<number> | undefined): Float64Array {
+  if (!xT) return Float64Array.from({ length: size }, () => rng.normal());
+  if (xT.length !== size) fail('sample', `xT has ${xT.length} values, the batch needs ${size}`);
+  return Float64Array.from(xT);
+}
+
+/**
+ * One reverse step from timestep t to s (s = −1: to the clean image) of the chosen sampler, given
+ * ε̂ at x_t: x̂_0 (clamped with `clip`), then the DDIM or DDPM mean plus σ times fresh N(0, I) from
+ * `rng` (nothing drawn when σ = 0).
+ */
+export function reverseStep(x: Float64Array, eps: Float64Array, abT: number, abS: number, rng: Rng,
+  o: { method: SamplerKind; eta: number; clip: boolean }): Float64Array {
+  const [x0, e] = predictX0(x, eps, abT, o.clip);
+  const { mean, sigma } = o.method === 'ddim' ? ddimMean(x0, e, abT, abS, o.eta) : ddpmMean(x0, x, abT, abS);
+  if (sigma > 0) for (let i = 0; i < mean.length; i++) mean[i]! += sigma * rng.normal();
+  return mean;
 }
 
 /**
@@ -111,60 +139,86 @@ export interface SampleLoopOptions {
  */
 export async function sampleLoop(model: EpsilonModel, schedule: NoiseSchedule, shape: readonly [number, number, number, number],
   o: SampleLoopOptions): Promise<Float64Array> {
-  const engine = model.engine;
-  const [n] = shape;
-  const per = shape[1] * shape[2] * shape[3], size = n * per;
+  const size = shape[0] * shape[1] * shape[2] * shape[3];
   const rng = new Rng(checkSeed('sample', o.seed));
-  let x: Float64Array;
-  if (o.xT) {
-    if (o.xT.length !== size) fail('sample', `xT has ${o.xT.length} values, the batch needs ${size}`);
-    x = Float64Array.from(o.xT);
-  } else {
-    x = new Float64Array(size);
-    for (let i = 0; i < size; i++) x[i] = rng.normal();
-  }
+  let x = startingNoise(rng, size, o.xT);
   const seq = timestepSequence(schedule.steps, o.steps);
-  const clip = o.clip ?? true;
-  for (let k = seq.length - 1; k >= 0; k--) {
-    const t = seq[k]!, s = k > 0 ? seq[k - 1]! : -1;
-    const abT = alphaBarAt(schedule, t), abS = alphaBarAt(schedule, s);
-    const eps = await guidedEpsilon(engine, model, x, shape, t, o);
-    const [x0, e] = predictX0(x, eps, abT, clip);
-    const { mean, sigma } = o.method === 'ddim' ? ddimMean(x0, e, abT, abS, o.eta) : ddpmMean(x0, x, abT, abS);
-    if (sigma > 0) for (let i = 0; i < size; i++) mean[i]! += sigma * rng.normal();
-    x = mean;
-    o.onStep?.(seq.length - k, seq.length);
+  const step = { method: o.method, eta: o.eta, clip: o.clip ?? true };
+  const denoiser = new GuidedDenoiser(model, shape, o);
+  try {
+    for (let k = seq.length - 1; k >= 0; k--) {
+      const t = seq[k]!, s = k > 0 ? seq[k - 1]! : -1;
+      x = reverseStep(x, await denoiser.epsilon(x, t), alphaBarAt(schedule, t), alphaBarAt(schedule, s), rng, step);
+      o.onStep?.(seq.length - k, seq.length);
+    }
+  } finally {
+    denoiser.dispose();
   }
   return x;
 }
 
-/** ε̂ at one timestep for the whole batch, guided: one pass for w = 1 (or no labels) and w = 0, else conditional and unconditional in one batch of 2n. */
-async function guidedEpsilon(engine: Engine, model: EpsilonModel, x: Float64Array, shape: readonly [number, number, number, number],
-  t: number, o: SampleLoopOptions): Promise<Float64Array> {
-  const n = shape[0], w = o.guidance;
-  const nulls = (): number[] => new Array<number>(n).fill(o.nullLabel);
-  const run = async (values: Float64Array, batch: number, labels: number[] | undefined): Promise<Float64Array> => {
+/**
+ * ε̂ for a whole batch at one timestep, guided: one pass for w = 1 (or no labels) and w = 0, else
+ * conditional and unconditional in one batch of 2n. The image condition, if any, is uploaded once
+ * (twice over for the 2n batch) and given to every pass.
+ */
+export class GuidedDenoiser {
+  private readonly engine: Engine;
+  private cond: Tensor | null = null;
+  private condTwice: Tensor | null = null;
+
+  constructor(private readonly model: EpsilonModel, private readonly shape: readonly [number, number, number, number],
+    private readonly o: Pick<SampleLoopOptions, 'guidance' | 'labels' | 'nullLabel' | 'cond'>) {
+    this.engine = model.engine;
+    const c = o.cond;
+    if (c) {
+      const [n, , H, W] = shape, per = c.channels * H * W;
+      if (c.values.length !== n * per) fail('sample', `cond has ${c.values.length} values, the batch needs ${n * per}`);
+      const values = Float64Array.from(c.values);
+      this.cond = this.engine.tensor(values, [n, c.channels, H, W]);
+      if (o.labels && o.guidance !== 1 && o.guidance !== 0) {
+        const twice = new Float64Array(2 * values.length);
+        twice.set(values);
+        twice.set(values, values.length);
+        this.condTwice = this.engine.tensor(twice, [2 * n, c.channels, H, W]);
+      }
+    }
+  }
+
+  async epsilon(x: Float64Array, t: number): Promise<Float64Array> {
+    const n = this.shape[0], w = this.o.guidance, labels = this.o.labels;
+    const nulls = (): number[] => new Array<number>(n).fill(this.o.nullLabel);
+    if (!labels) return this.run(x, n, undefined, this.cond, t);
+    if (w === 1) return this.run(x, n, [...labels], this.cond, t);
+    if (w === 0) return this.run(x, n, nulls(), this.cond, t);
+    const both = new Float64Array(2 * x.length);
+    both.set(x);
+    both.set(x, x.length);
+    const e = await this.run(both, 2 * n, [...labels, ...nulls()], this.condTwice, t);
+    const out = new Float64Array(x.length);
+    for (let i = 0; i < x.length; i++) {
+      const c = e[i]!, u = e[x.length + i]!;
+      out[i] = u + w * (c - u);
+    }
+    return out;
+  }
+
+  private async run(values: Float64Array, batch: number, labels: number[] | undefined, cond: Tensor | null, t: number): Promise<Float64Array> {
+    const { engine, model, shape } = this;
     const out = engine.noGrad(() => engine.scope(() => {
       const xt = engine.tensor(values, [batch, shape[1], shape[2], shape[3]]);
-      return model.forward(xt, new Array<number>(batch).fill(t), labels);
+      const ts = new Array<number>(batch).fill(t);
+      return cond ? model.forward(xt, ts, labels, cond) : model.forward(xt, ts, labels);
     }));
     try {
       return (await out.data64()).subarray(0, out.size);
     } finally {
       out.dispose();
     }
-  };
-  if (!o.labels) return run(x, n, undefined);
-  if (w === 1) return run(x, n, [...o.labels]);
-  if (w === 0) return run(x, n, nulls());
-  const both = new Float64Array(2 * x.length);
-  both.set(x);
-  both.set(x, x.length);
-  const e = await run(both, 2 * n, [...o.labels, ...nulls()]);
-  const out = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) {
-    const c = e[i]!, u = e[x.length + i]!;
-    out[i] = u + w * (c - u);
   }
-  return out;
+
+  dispose(): void {
+    this.cond?.dispose();
+    this.condTwice?.dispose();
+  }
 }

@@ -35,9 +35,27 @@ export interface SamplerDefaults {
   guidance: number;
 }
 
+/** What an image-conditioned model is for: the CLI's messages and which command takes it. */
+export type ConditioningTask = 'super-resolution' | 'restoration' | 'inpainting' | 'image';
+export const CONDITIONING_TASKS: readonly [ConditioningTask, ...ConditioningTask[]] = ['super-resolution', 'restoration', 'inpainting', 'image'];
+
+/**
+ * An image condition: `channels` channels of x's height and width, concatenated to x_t at the UNet's
+ * input (unet.condChannels equals it). The model does not know how the condition is made (an
+ * upsampled low-resolution image, a degraded image, a masked image plus its mask, a latent of
+ * either): `task` names the use, and the caller builds matching conditions for training and sampling.
+ */
+export interface ImageConditioning {
+  kind: 'image';
+  channels: number;
+  task: ConditioningTask;
+}
+
 export interface DiffusionModelConfig {
   kind: 'diffusion-model';
   unet: UNetConfig;
+  /** Absent: the model is not image-conditioned (class labels are unet.classes, independent of this). */
+  conditioning?: ImageConditioning;
   schedule: { kind: ScheduleKind; steps: number };
   sampler: SamplerDefaults;
 }
@@ -64,6 +82,7 @@ export const unetConfigSchema = strict({
   groups: int(1, L.groups),
   dropout: finiteIn(0, 1, true),
   classes: int(0, LIMITS.classes),
+  condChannels: z.optional(int(0, LIMITS.channels)),
 }).check(z.superRefine((c, ctx) => {
   const levels = c.channelMults.length;
   if (c.imageSize % 2 ** (levels - 1)) {
@@ -84,6 +103,7 @@ export const unetConfigSchema = strict({
 export const diffusionConfigSchema = strict({
   kind: z.literal('diffusion-model', { error: missingOr("must be 'diffusion-model'") }),
   unet: unetConfigSchema,
+  conditioning: z.optional(strict({ kind: z.literal('image', { error: missingOr("must be 'image'") }), channels: int(1, LIMITS.channels), task: oneOf(CONDITIONING_TASKS) })),
   schedule: strict({ kind: oneOf(['linear', 'cosine']), steps: int(2, L.timesteps) }),
   sampler: strict({
     method: oneOf(['ddim', 'ddpm']),
@@ -94,6 +114,11 @@ export const diffusionConfigSchema = strict({
 }).check(z.superRefine((c, ctx) => {
   if (c.unet.inChannels !== c.unet.outChannels)
     ctx.addIssue({ code: 'custom', path: ['unet', 'outChannels'], message: `must equal unet.inChannels (${c.unet.inChannels}): the UNet predicts the noise of its input` });
+  const cond = c.unet.condChannels ?? 0, declared = c.conditioning?.channels ?? 0;
+  if (cond !== declared)
+    ctx.addIssue({ code: 'custom', path: ['unet', 'condChannels'], message: c.conditioning
+      ? `${c.unet.condChannels === undefined ? 'is missing: it ' : ''}must equal conditioning.channels (${declared}): the UNet's first convolution sees x_t and the condition`
+      : 'needs a conditioning entry ({ kind: \'image\', channels, task }) describing the image condition' });
   // The linear schedule scales β by 1000/T: below 21 steps its last β reaches 1 and no signal is left to denoise.
   const betas = noiseSchedule(c.schedule.kind as ScheduleKind, c.schedule.steps).betas;
   if (betas.some((b) => !(b > 0 && b < 1)))

@@ -9,8 +9,15 @@ export interface UNetConfig {
   kind: 'unet';
   /** Square input size; every level halves it, so it must divide by 2^(levels − 1). */
   imageSize: number;
+  /** Channels of x_t (the data); the UNet predicts ε for these, so outChannels equals it in a diffusion model. */
   inChannels: number;
   outChannels: number;
+  /**
+   * Channels of an image condition concatenated to x_t before the first convolution (an upsampled
+   * low-resolution image, a degraded image, a masked image and its mask, a latent). Absent or 0:
+   * unconditioned on images; configs written before it existed have no such key and build the same UNet.
+   */
+  condChannels?: number;
   /** Channels of the first level; level i has baseChannels · channelMults[i]. */
   baseChannels: number;
   channelMults: number[];
@@ -32,8 +39,9 @@ export const defaultUNetConfig: UNetConfig = {
 };
 
 /** Fills defaults and refuses a config the UNet cannot be built from, in one line. */
-export function resolveUNetConfig(partial: Partial<UNetConfig>): UNetConfig {
-  const c: UNetConfig = { ...defaultUNetConfig, ...partial, kind: 'unet' };
+export function resolveUNetConfig(partial: Partial<UNetConfig>): UNetConfig & { condChannels: number } {
+  const c = { ...defaultUNetConfig, condChannels: 0, ...partial, kind: 'unet' } as UNetConfig & { condChannels: number };
+  if (partial.condChannels === undefined) c.condChannels = 0;
   const positive = (name: string, v: number) => {
     if (!Number.isInteger(v) || v < 1) fail('unet', `${name} = ${v} must be a positive integer`);
   };
@@ -50,5 +58,6 @@ export function resolveUNetConfig(partial: Partial<UNetConfig>): UNetConfig {
   }
   if (!(c.dropout >= 0 && c.dropout < 1)) fail('unet', `dropout = ${c.dropout} must be in [0, 1)`);
   if (!Number.isInteger(c.classes) || c.classes < 0) fail('unet', `classes = ${c.classes} must be a non-negative integer`);
+  if (!Number.isInteger(c.condChannels) || c.condChannels < 0) fail('unet', `condChannels = ${c.condChannels} must be a non-negative integer`);
   return c;
 }

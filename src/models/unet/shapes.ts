@@ -29,7 +29,8 @@ export function unetParamShapes(c: UNetConfig): Map<string, number[]> {
   linear('time_embed1', base, embDim);
   linear('time_embed2', embDim, embDim);
   if (c.classes > 0) out.set('class_embed.weight', [c.classes + 1, embDim]);
-  conv('in_conv', c.inChannels, base, 3);
+  // The first convolution sees concat(x_t, cond) along channels.
+  conv('in_conv', c.inChannels + (c.condChannels ?? 0), base, 3);
   const saved = [base];
   let ch = base, size = c.imageSize, down = 0, up = 0;
   c.channelMults.forEach((mult, level) => {
@@ -77,7 +78,9 @@ export function unetParamCount(c: UNetConfig): number {
  * (tests/models/diffusion-model.test.ts).
  */
 export function unetActivationBytes(c: UNetConfig): number {
-  let floats = 0, size = c.imageSize;
+  // An image condition adds itself and its concatenation with x_t.
+  const cond = c.condChannels ?? 0;
+  let floats = cond > 0 ? (c.inChannels + 2 * cond) * c.imageSize ** 2 : 0, size = c.imageSize;
   c.channelMults.forEach((mult, level) => {
     const ch = c.baseChannels * mult, blocks = 2 * c.resBlocks + 1;
     floats += blocks * 9 * 2 * ch * size * size;

@@ -53,13 +53,15 @@ class Upsample extends Module {
 }
 
 /**
- * The diffusion UNet: ε̂ = UNet(x_t, t, y). A timestep embedding (sinusoidal → Linear → SiLU →
+ * The diffusion UNet: ε̂ = UNet(x_t, t, y, cond). A timestep embedding (sinusoidal → Linear → SiLU →
  * Linear, plus a class embedding when conditional) conditions every residual block; the down path
  * keeps every stage's output for the skip connections the up path concatenates; attention runs at
- * the configured resolutions and in the middle. The output convolution starts at zero.
+ * the configured resolutions and in the middle. An image condition (condChannels > 0) of x_t's size
+ * is concatenated to x_t along channels before the first convolution. The output convolution
+ * starts at zero.
  */
 export class UNet extends Module {
-  readonly config: UNetConfig;
+  readonly config: UNetConfig & { condChannels: number };
   readonly timeEmbed1: Linear;
   readonly timeEmbed2: Linear;
   readonly classEmbed: Embedding | null;
@@ -80,7 +82,8 @@ export class UNet extends Module {
     this.timeEmbed1 = this.child('time_embed1', new Linear(engine, base, embDim, { rng }));
     this.timeEmbed2 = this.child('time_embed2', new Linear(engine, embDim, embDim, { rng }));
     this.classEmbed = c.classes > 0 ? this.child('class_embed', new Embedding(engine, c.classes + 1, embDim, { rng })) : null;
-    this.inConv = this.child('in_conv', new Conv2d(engine, c.inChannels, base, 3, { padding: 'same', rng }));
+    // With condChannels 0 this draws exactly what it drew before image conditioning existed, so old seeds rebuild the same weights.
+    this.inConv = this.child('in_conv', new Conv2d(engine, c.inChannels + c.condChannels, base, 3, { padding: 'same', rng }));
 
     // Down path: channels of every saved activation, in order, for the up path's concatenations.
     const saved = [base];
@@ -122,12 +125,18 @@ export class UNet extends Module {
   /**
    * x [N, inChannels, S, S], t: N timesteps, labels: N class indices (the index `classes` means
    * "no label", for classifier-free guidance); required when the UNet is class-conditional.
+   * cond [N, condChannels, S, S]: required when condChannels > 0, refused otherwise.
    */
-  forward(x: Tensor, t: ArrayLike<number>, labels?: ArrayLike<number>): Tensor {
+  forward(x: Tensor, t: ArrayLike<number>, labels?: ArrayLike<number>, cond?: Tensor): Tensor {
     const c = this.config;
     if (x.rank !== 4 || x.shape[1] !== c.inChannels || x.shape[2] !== c.imageSize || x.shape[3] !== c.imageSize)
       fail('unet', `input must be [N, ${c.inChannels}, ${c.imageSize}, ${c.imageSize}], got ${shapeStr(x.shape)}`);
     const N = x.shape[0]!;
+    if (c.condChannels > 0) {
+      if (!cond) fail('unet', `this UNet is image-conditioned: give cond [${N}, ${c.condChannels}, ${c.imageSize}, ${c.imageSize}]`);
+      if (cond.rank !== 4 || cond.shape[0] !== N || cond.shape[1] !== c.condChannels || cond.shape[2] !== c.imageSize || cond.shape[3] !== c.imageSize)
+        fail('unet', `cond must be [${N}, ${c.condChannels}, ${c.imageSize}, ${c.imageSize}], got ${shapeStr(cond.shape)}`);
+    } else if (cond) fail('unet', 'cond was given to a UNet without condChannels');
     if (t.length !== N) fail('unet', `${t.length} timesteps for a batch of ${N}`);
     let emb = this.timeEmbed2.forward(silu(this.timeEmbed1.forward(timestepEmbedding(this.engine, t, c.baseChannels))));
     if (this.classEmbed) {
@@ -135,7 +144,7 @@ export class UNet extends Module {
       emb = add(emb, this.classEmbed.forward(labels));
     } else if (labels) fail('unet', 'labels were given to an unconditional UNet');
 
-    let h = this.inConv.forward(x);
+    let h = this.inConv.forward(cond ? concat([x, cond], 1) : x);
     const skips = [h];
     for (const m of this.down) {
       h = m instanceof Stage ? m.forward(h, emb) : (m as Downsample).forward(h);

@@ -7,12 +7,13 @@ import { add, mul } from '../../ops/index.js';
 import { Ema } from '../ema.js';
 import { taskConfig, type ParamGroup, type StepContext, type StepOutcome, type TrainingTask } from '../loop.js';
 import { Adam, type Optimizer } from '../optimizer.js';
+import { isPairedData, type PairedTensorData } from '../paired-data.js';
 import type { TensorData } from '../tensor-data.js';
 import { mseLoss } from './autoencoder.js';
 
-/** A denoiser: ε̂ = model(x_t, t[, labels]) (the UNet of src/models/unet). */
+/** A denoiser: ε̂ = model(x_t, t[, labels[, cond]]) (the UNet of src/models/unet). */
 export interface Denoiser extends Module {
-  forward(x: Tensor, t: ArrayLike<number>, labels?: ArrayLike<number>): Tensor;
+  forward(x: Tensor, t: ArrayLike<number>, labels?: ArrayLike<number>, cond?: Tensor): Tensor;
 }
 
 export interface DiffusionTaskOptions {
@@ -28,6 +29,13 @@ export interface DiffusionTaskOptions {
    * guidance, which the denoiser learns from the examples whose label is dropped.
    */
   conditioning?: { labels: ArrayLike<number>; classes: number; labelDropout?: number };
+  /**
+   * Image conditioning (the data are PairedTensorData, src/train/paired-data.ts): the share of
+   * examples whose condition is replaced by zeros (default 0), drawn from the run's RNG after the
+   * labels' dropout. It teaches the denoiser to work without the condition too; zeros are the
+   * "no condition" to give it at sampling time.
+   */
+  condDropout?: number;
 }
 
 /** Share of examples trained without their label (Ho & Salimans use 0.1–0.2): the unconditional model that guidance extrapolates from. */
@@ -38,13 +46,17 @@ export const DEFAULT_LABEL_DROPOUT = 0.1;
  * ε ~ N(0, I) from the run's RNG (so a resumed run draws the same), x_t = √ᾱ_t x_0 + √(1−ᾱ_t) ε,
  * loss = mean((ε̂(x_t, t) − ε)²). Data are expected in [−1, 1]. With `conditioning`, the denoiser also
  * sees each example's class, replaced by the "no label" index with probability labelDropout (drawn
- * from the run's RNG after t and ε), so one network learns both ε̂(x, t, y) and ε̂(x, t, ∅).
+ * from the run's RNG after t and ε), so one network learns both ε̂(x, t, y) and ε̂(x, t, ∅). An
+ * image-conditioned denoiser (condChannels > 0) trains on PairedTensorData: ε̂(x_t, t, cond) with
+ * each example's condition.
  */
 export class DiffusionTask implements TrainingTask<TensorData> {
   readonly kind = 'diffusion';
   readonly groups: readonly ParamGroup[];
   readonly ema: Ema | null;
   private readonly ownsOptimizer: boolean;
+  /** Channels of the denoiser's image condition (0: none); the data must then be PairedTensorData. */
+  private readonly condChannels: number;
 
   constructor(readonly model: Denoiser, readonly schedule: NoiseSchedule, private readonly opts: DiffusionTaskOptions = {}) {
     const optimizer = opts.optimizer ?? new Adam(model.engine);
@@ -61,6 +73,9 @@ export class DiffusionTask implements TrainingTask<TensorData> {
         if (!Number.isInteger(y) || y < 0 || y >= c.classes) fail('DiffusionTask', `label ${y} of example ${i} is not one of the ${c.classes} classes`);
       }
     }
+    const p = opts.condDropout ?? 0;
+    if (typeof p !== 'number' || !(p >= 0 && p <= 1)) fail('DiffusionTask', `condDropout = ${p} must be in [0, 1]`);
+    this.condChannels = (model as { config?: { condChannels?: number } }).config?.condChannels ?? 0;
   }
 
   config(): Record<string, unknown> {
@@ -69,6 +84,10 @@ export class DiffusionTask implements TrainingTask<TensorData> {
 
   async step(data: TensorData, ctx: StepContext): Promise<StepOutcome> {
     const engine = this.model.engine;
+    const paired = isPairedData(data);
+    if (this.condChannels > 0 && !paired)
+      fail('DiffusionTask', `the denoiser takes a ${this.condChannels}-channel image condition: train it on paired data (pairedTensorData)`);
+    if (paired && this.condChannels === 0) fail('DiffusionTask', 'the data carry image conditions, but the denoiser takes none (build it with condChannels)');
     const n = ctx.indices.length, per = data.shape.reduce((a, b) => a * b, 1);
     const t = Array.from({ length: n }, () => ctx.rng.below(this.schedule.steps));
     const noise = new Float32Array(n * per);
@@ -81,19 +100,31 @@ export class DiffusionTask implements TrainingTask<TensorData> {
     }
     const shape = [n, ...data.shape];
     const coef = (f: (a: number) => number) => engine.tensor(Float64Array.from(t, (ti) => f(this.schedule.alphaBars[ti]!)), [n, ...data.shape.map(() => 1)]);
-    const x0 = engine.tensor(data.values(ctx.indices), shape), eps = engine.tensor(noise, shape);
+    const targets = data.values(ctx.indices);
+    const cond = paired ? this.conditions(data, targets, ctx) : null;
+    const x0 = engine.tensor(targets, shape), eps = engine.tensor(noise, shape);
     const a = coef(Math.sqrt), b = coef((ab) => Math.sqrt(1 - ab));
     try {
       const xt = engine.noGrad(() => engine.scope(() => add(mul(x0, a), mul(eps, b))));
       try {
-        const { loss } = await ctx.update(this.groups[0]!, () => mseLoss(this.model.forward(xt, t, labels), eps));
+        const { loss } = await ctx.update(this.groups[0]!, () => mseLoss(cond ? this.model.forward(xt, t, labels, cond) : this.model.forward(xt, t, labels), eps));
         return { loss };
       } finally {
         xt.dispose();
       }
     } finally {
-      for (const v of [x0, eps, a, b]) v.dispose();
+      for (const v of [x0, eps, a, b, cond]) v?.dispose();
     }
+  }
+
+  /** The batch's image conditions (drawn after t, ε and the labels), with condDropout's zeros. */
+  private conditions(data: PairedTensorData, targets: Float32Array, ctx: StepContext): Tensor {
+    const n = ctx.indices.length, p = this.opts.condDropout ?? 0;
+    // A copy before zeroing: a conditioner may hand out an array it keeps.
+    const values = p > 0 ? Float32Array.from(data.cond(ctx.indices, targets, ctx.rng)) : data.cond(ctx.indices, targets, ctx.rng);
+    const per = values.length / n;
+    if (p > 0) for (let i = 0; i < n; i++) if (ctx.rng.uniform() < p) values.fill(0, i * per, (i + 1) * per);
+    return this.model.engine.tensor(values, [n, ...data.condShape]);
   }
 
   dispose(): void {

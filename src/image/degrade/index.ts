@@ -1,0 +1,11 @@
+export { DEGRADATION_KINDS, degradationSettings, degrade, type DegradationKind } from './degrade.js';
+export { randomDegradation, type DegradationRecord, type RandomDegradationOptions } from './random.js';
+export { gaussianNoise } from './gaussian-noise.js';
+export { poissonNoise } from './poisson-noise.js';
+export { defocusBlur, diskKernel } from './defocus-blur.js';
+export { motionBlur, lineKernel } from './motion-blur.js';
+export { addScratches, type ScratchOptions } from './scratches.js';
+export { addCracks, type CrackOptions } from './cracks.js';
+export { fade, FADE_PAPER_GREY, FADE_PAPER_RGB } from './fading.js';
+export { jpegArtifacts } from './jpeg.js';
+export { resolutionLoss } from './resolution-loss.js';
