@@ -8,13 +8,14 @@ import type { Suite } from './lib/suite.js';
 import { ops } from './ops.js';
 import { PeakMeter } from './peak.js';
 import { perf } from './perf.js';
+import { qualityBench } from './quality.js';
 import { report } from './report/suite.js';
 import { sampling } from './sampling.js';
 import { serveBench } from './serve.js';
 import { trainBench } from './train.js';
 import { unetBench } from './unet.js';
 
-const suites: Suite[] = [ops, sampling, trainBench, perf, unetBench, serveBench, report];
+const suites: Suite[] = [ops, sampling, trainBench, perf, unetBench, serveBench, qualityBench, report];
 const resultsDir = join(dirname(fileURLToPath(import.meta.url)), 'results');
 
 function usage(msg: string): never {

@@ -1,4 +1,4 @@
-import type { BackendChoice, EngineSummary, Reply, Request, Samples, Score } from './protocol.js';
+import type { BackendChoice, EngineSummary, ImageTask, Reply, Request, Samples, Score, TaskResult, TaskRun, TaskSummary } from './protocol.js';
 
 type Body = Request extends infer R ? (R extends Request ? Omit<R, 'id'> : never) : never;
 
@@ -9,12 +9,16 @@ type Body = Request extends infer R ? (R extends Request ? Omit<R, 'id'> : never
 export class EngineClient {
   private readonly worker: Worker;
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void; progress?: (done: number, total: number) => void }>();
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(onCrash: (message: string) => void) {
     this.worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'inflow-engine' });
     this.worker.onmessage = (e: MessageEvent<Reply>) => {
+      if (e.data.type === 'progress') {
+        this.pending.get(e.data.id)?.progress?.(e.data.done, e.data.total);
+        return;
+      }
       const p = this.pending.get(e.data.id);
       this.pending.delete(e.data.id);
       if (!p) return;
@@ -42,16 +46,26 @@ export class EngineClient {
     return this.call({ type: 'score', pixels }) as Promise<Score>;
   }
 
+  /** Loads the diffusion model of an image task in the worker (kept until another URL or a new engine). */
+  taskLoad(task: ImageTask, modelUrl: string): Promise<TaskSummary> {
+    return this.call({ type: 'task-load', task, modelUrl }) as Promise<TaskSummary>;
+  }
+
+  /** Runs an image task; `onProgress` hears every denoiser call. */
+  taskRun(run: TaskRun, onProgress?: (done: number, total: number) => void): Promise<TaskResult> {
+    return this.call({ type: 'task-run', ...run }, onProgress) as Promise<TaskResult>;
+  }
+
   terminate(): void {
     this.worker.terminate();
     for (const p of this.pending.values()) p.reject(new Error('engine restarted'));
     this.pending.clear();
   }
 
-  private call(body: Body): Promise<unknown> {
+  private call(body: Body, progress?: (done: number, total: number) => void): Promise<unknown> {
     const run = (): Promise<unknown> => new Promise<Reply>((resolve, reject) => {
       const id = this.nextId++;
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { resolve, reject, ...(progress ? { progress } : {}) });
       this.worker.postMessage({ ...body, id } as Request);
     }).then((r) => (r as Extract<Reply, { result: unknown }>).result);
     const result = this.queue.then(run, run);

@@ -29,6 +29,21 @@ export function drawImage(canvas: HTMLCanvasElement, pixels: Float32Array, H: nu
   ctx.putImageData(img, 0, 0);
 }
 
+/** One image of 1 (grey) or 3 (RGB) planar channels, values 0…255. */
+export function drawPixels(canvas: HTMLCanvasElement, pixels: Float32Array, shape: readonly number[]): void {
+  const [, C, H, W] = shape as [number, number, number, number];
+  if (C === 1) return drawImage(canvas, pixels, H, W);
+  canvas.width = W;
+  canvas.height = H;
+  const ctx = canvas.getContext('2d')!;
+  const img = ctx.createImageData(W, H), plane = H * W;
+  for (let p = 0; p < plane; p++) {
+    for (let c = 0; c < 3; c++) img.data[4 * p + c] = Math.max(0, Math.min(255, Math.round(pixels[c * plane + p]!)));
+    img.data[4 * p + 3] = 255;
+  }
+  ctx.putImageData(img, 0, 0);
+}
+
 function fillGray(img: ImageData, gray: Float32Array): void {
   for (let p = 0; p < gray.length; p++) {
     const v = Math.max(0, Math.min(255, Math.round(gray[p]!)));
@@ -86,6 +101,13 @@ export class DrawingPad {
     if (!framed) return null;
     for (let p = 0; p < framed.length; p++) framed[p]! += 0.5;
     return framed;
+  }
+
+  /** The pad as it is (canvas size, 0 = black … 255 = ink), not framed: a drawn mask. */
+  raw(): { data: Float32Array; width: number; height: number } {
+    const { width, height } = this.canvas;
+    const rgba = this.ctx.getImageData(0, 0, width, height).data;
+    return { data: Float32Array.from({ length: width * height }, (_, p) => rgba[4 * p]!), width, height };
   }
 
   private point(e: PointerEvent): { x: number; y: number } {

@@ -1,11 +1,14 @@
 import { EngineClient } from './client.js';
 import { DrawingPad, drawGrid, drawImage } from './images.js';
 import type { BackendChoice, EngineSummary, Samples, Score } from './protocol.js';
+import { setupTaskPanel, type TaskState } from './tasks-panel.js';
 
 /**
  * Settings come from the query string so a link (or a test) can pick them:
  * ?backend=auto|webgpu|wasm&model=URL&n=16&seed=0&temperature=0.7&digit=3, and wasm=URL of a folder holding
  * inflow-single.wasm and inflow-threads.wasm to load the kernels from there instead of the build's assets.
+ * The image-task panel (tasks-panel.ts) takes task=upscale|restore|inpaint, sr=URL, restore=URL, inpaint=URL,
+ * task-steps, task-seed, task-mask, task-jump and task-resample.
  */
 const params = new URLSearchParams(location.search);
 const DEFAULT_MODEL = 'models/finc-mnist.safetensors';
@@ -40,13 +43,17 @@ const state: {
   warmBatchMs: number | null;
   batches: number;
   error: string | null;
-} = { info: null, samples: null, score: null, scoreInput: null, firstBatchMs: null, warmBatchMs: null, batches: 0, error: null };
+  /** The upscale / restore / inpaint panel. */
+  task: TaskState | null;
+} = { info: null, samples: null, score: null, scoreInput: null, firstBatchMs: null, warmBatchMs: null, batches: 0, error: null, task: null };
 (window as unknown as { inflowDemo: typeof state }).inflowDemo = state;
 
 let client: EngineClient | null = null;
 let shape: [number, number, number] = [1, 28, 28];
 
 const pad = new DrawingPad($<HTMLCanvasElement>('pad'), () => void score());
+const taskPanel = setupTaskPanel({ client: () => (state.info ? client : null), padDigit: () => pad.toInput(28, 28), samples: () => state.samples }, params);
+state.task = taskPanel.state;
 
 function setBusy(busy: boolean): void {
   document.body.dataset.state = busy ? 'busy' : state.error ? 'error' : 'ready';
@@ -63,6 +70,7 @@ function showError(message: string | null): void {
 
 async function start(): Promise<void> {
   client?.terminate();
+  taskPanel.enable(false);
   state.info = null;
   state.firstBatchMs = state.warmBatchMs = null;
   showError(null);
@@ -89,6 +97,7 @@ async function start(): Promise<void> {
   showClasses(state.info.classes);
   $('engine-info').textContent = describe(state.info);
   setBusy(false);
+  taskPanel.enable(true);
   await sample();
 }
 

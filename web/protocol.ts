@@ -7,7 +7,68 @@ export type Request =
   | { id: number; type: 'init'; backend: BackendChoice; modelUrl: string; wasmBase?: string }
   /** labels: the class of every image, for a model with a class prior (omitted: drawn at random). */
   | { id: number; type: 'sample'; n: number; temperature: number; seed: number; labels?: number[] }
-  | { id: number; type: 'score'; pixels: Float32Array };
+  | { id: number; type: 'score'; pixels: Float32Array }
+  /** Loads (or reuses) the diffusion model of an image task; modelUrl absolute, as for init. */
+  | { id: number; type: 'task-load'; task: ImageTask; modelUrl: string }
+  | ({ id: number; type: 'task-run' } & TaskRun);
+
+/** The image tasks of the diffusion models (src/models/diffusion/pipelines.ts). */
+export type ImageTask = 'upscale' | 'restore' | 'inpaint';
+
+/** Pixels 0…255, planar [n, C, H, W]. */
+export interface Pixels {
+  data: Float32Array;
+  shape: [number, number, number, number];
+}
+
+/** One run of a task on one source image (any size, grey or RGB); the worker brings it to the model's size. */
+export interface TaskRun {
+  task: ImageTask;
+  source: Pixels;
+  steps?: number;
+  seed: number;
+  /** restore: the degradation applied to the source first (null: the source is already degraded), at this strength. */
+  degradation?: string | null;
+  strength?: number;
+  /** inpaint: a preset region (task-inputs.ts) or 'drawn' with `drawnMask` (any size, white = fill). */
+  mask?: string;
+  drawnMask?: Pixels;
+  jumpLength?: number;
+  resampleCount?: number;
+}
+
+export interface TaskSummary {
+  task: ImageTask;
+  /** [C, H, W] of the model's images (an upscale's output, the image restored or filled). */
+  imageShape: [number, number, number];
+  /** upscale: the factor and the [H, W] of the low-resolution input. */
+  scale: number | null;
+  lowRes: [number, number] | null;
+  /** restore: the degradations the model was trained on. */
+  degradations: string[];
+  /** inpaint: a model trained for it, or RePaint with a generation model. */
+  method: 'mask-conditioned' | 'repaint' | null;
+  latent: boolean;
+  classes: number;
+  /** The model file's default sampler steps. */
+  steps: number;
+  params: number;
+  loadMs: number;
+}
+
+export interface TaskResult {
+  task: ImageTask;
+  /** The source at the model's size (upscale: the high-resolution image, or null when the source was the low-resolution one). */
+  reference: Pixels | null;
+  /** What the model was given: the low-resolution, degraded or masked image (the hole shown mid-grey). */
+  input: Pixels;
+  /** inpaint: the mask at the image's size, 0 keep / 255 fill. */
+  mask: Float32Array | null;
+  output: Pixels;
+  /** Denoiser calls. */
+  calls: number;
+  ms: number;
+}
 
 export interface EngineSummary {
   backend: string;
@@ -44,4 +105,8 @@ export type Reply =
   | { id: number; type: 'init'; result: EngineSummary }
   | { id: number; type: 'sample'; result: Samples }
   | { id: number; type: 'score'; result: Score }
+  | { id: number; type: 'task-load'; result: TaskSummary }
+  | { id: number; type: 'task-run'; result: TaskResult }
+  /** Sent during a task-run (not a reply: the request is still running). */
+  | { id: number; type: 'progress'; done: number; total: number }
   | { id: number; type: 'error'; message: string };

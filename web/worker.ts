@@ -3,6 +3,7 @@
 // must keep responding (and wasm threads may block with Atomics.wait only off the main thread).
 import { createEngine, loadModel, setWasmUrls, type Engine, type models, type Tensor } from 'inflow';
 import type { Reply, Request } from './protocol.js';
+import { disposeTasks, loadTask, runTask } from './task-worker.js';
 
 type FlowModel = models.FlowModel;
 
@@ -24,6 +25,7 @@ scope.onmessage = async (e: MessageEvent<Request>) => {
 async function handle(req: Request): Promise<Reply> {
   switch (req.type) {
     case 'init': {
+      disposeTasks();
       model?.dispose();
       engine?.dispose();
       model = engine = null;
@@ -73,6 +75,14 @@ async function handle(req: Request): Promise<Reply> {
       for (const t of [x, bpd, flow, perClass] as Tensor[]) t?.dispose();
       return { id: req.id, type: 'score', result: { bitsPerDim: bits[0]!, reconstruction: toPixels(m, back), classProbs: probs, ms: performance.now() - t0 } };
     }
+    case 'task-load': {
+      if (!engine) throw new Error('the engine is not started yet');
+      return { id: req.id, type: 'task-load', result: await loadTask(engine, req.task, req.modelUrl) };
+    }
+    case 'task-run': {
+      const progress = (done: number, total: number): void => scope.postMessage({ id: req.id, type: 'progress', done, total } satisfies Reply);
+      return { id: req.id, type: 'task-run', result: await runTask(req, progress) };
+    }
   }
 }
 
@@ -95,6 +105,10 @@ function toPixels(m: FlowModel, flow: Float32Array): Float32Array {
 function transferables(reply: Reply): Transferable[] {
   if (reply.type === 'sample') return [reply.result.pixels.buffer, reply.result.flow.buffer];
   if (reply.type === 'score') return [reply.result.reconstruction.buffer];
+  if (reply.type === 'task-run') {
+    const r = reply.result;
+    return [r.input.data.buffer, r.output.data.buffer, ...(r.reference ? [r.reference.data.buffer] : []), ...(r.mask ? [r.mask.buffer] : [])];
+  }
   return [];
 }
 

@@ -2,10 +2,12 @@ import { Command, CommanderError } from 'commander';
 import { InflowError } from '../engine/errors.js';
 import { fsReason } from '../io/atomic-write.js';
 import { ModelFileError } from '../io/safetensors.js';
+import { autoencoderCommand } from './commands/autoencoder.js';
 import { benchCommand } from './commands/bench.js';
 import { demoCommand } from './commands/demo.js';
 import { diffuseCommand } from './commands/diffuse.js';
 import { evalCommand } from './commands/eval.js';
+import { imageTaskCommands } from './commands/image-tasks.js';
 import { infoCommand } from './commands/info.js';
 import { inspectCommand } from './commands/inspect.js';
 import { sampleCommand } from './commands/sample.js';
@@ -18,7 +20,7 @@ export function buildProgram(): Command {
   const program = new Command()
     .name('inflow')
     .description('Normalizing flows with fast invertible convolutions, on WebAssembly SIMD and WebGPU.');
-  for (const c of [trainCommand(), sampleCommand(), evalCommand(), infoCommand(), inspectCommand(), benchCommand(), demoCommand(), trainClassifierCommand(), diffuseCommand(), serveCommand()])
+  for (const c of [trainCommand(), sampleCommand(), evalCommand(), infoCommand(), inspectCommand(), benchCommand(), demoCommand(), trainClassifierCommand(), diffuseCommand(), autoencoderCommand(), serveCommand(), ...imageTaskCommands()])
     program.addCommand(c);
   // addCommand does not pass these settings down, so every command gets them itself.
   for (const c of [program, ...program.commands])

@@ -72,4 +72,15 @@ export { checkDiffusionConfig, type ConditioningTask, type DiffusionModelConfig,
 export { timestepSequence, posteriorCoefficients, posteriorVariance } from './diffusion/sampler.js';
 export { repaintSchedule } from './diffusion/repaint.js';
 export { maskedImageCond } from './diffusion/inpaint-cond.js';
+export { inpaint, lowResolutionFor, MASK_THRESHOLD, restore, toChannels, upscale, type InpaintPipelineOptions, type InpaintResult, type PipelineOptions, type PixelImages, type PixelResult } from './diffusion/pipelines.js';
 export { judgeSamples, type JudgeOptions, type JudgeResult } from './diffusion/judge.js';
+export { evalSuperResolution, type SuperResolutionEval, type SuperResolutionEvalOptions } from './diffusion/eval-sr.js';
+export { evalRestoration, type RestorationEval, type RestorationEvalOptions, type RestorationRow } from './diffusion/eval-restoration.js';
+export { evalInpainting, type InpaintingEval, type InpaintingEvalOptions } from './diffusion/eval-inpaint.js';
+export { type ImageScore } from './diffusion/eval-metrics.js';
+export { type TaskEvalOptions, type TaskModel } from './diffusion/eval-sampling.js';
+export { randomInpaintMask, maskCoverage, type MaskOptions } from './diffusion/masks.js';
+export { blurFill, type BlurFillOptions } from './diffusion/blur-fill.js';
+export { lowResolution, superResolutionCond } from './diffusion/tasks.js';
+export { AUTOENCODER_PREFIX, encodeImages, latentScaleOf } from './diffusion/latent.js';
+export { type LatentAutoencoderEntry } from './diffusion/schema.js';

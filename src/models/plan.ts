@@ -56,7 +56,7 @@ export function planModel(m: ModelConfig): MultiScaleConfig {
 type Shapes = Map<string, number[]>;
 
 /** The coupling network's tensors (src/layers/coupling-net.ts), in its state-dict order. */
-function couplingNetShapes(out: Shapes, prefix: string, ci: number, co: number, w: number, classes: number): void {
+export function couplingNetShapes(out: Shapes, prefix: string, ci: number, co: number, w: number, classes: number): void {
   out.set(`${prefix}.conv1.weight`, [w, ci, 3, 3]).set(`${prefix}.conv1.bias`, [w]);
   out.set(`${prefix}.conv2.weight`, [w, w, 1, 1]).set(`${prefix}.conv2.bias`, [w]);
   out.set(`${prefix}.out.weight`, [co, w, 3, 3]).set(`${prefix}.out.bias`, [co]).set(`${prefix}.out.logs`, [1, co, 1, 1]);
@@ -64,7 +64,7 @@ function couplingNetShapes(out: Shapes, prefix: string, ci: number, co: number, 
 }
 
 /** The named parameter shapes one layer config builds (the same names as Module.namedParams). */
-function layerShapes(out: Shapes, prefix: string, layer: LayerConfig): void {
+export function layerShapes(out: Shapes, prefix: string, layer: LayerConfig): void {
   const c = layer as unknown as { channels: number; kernelSize: number; width: number; groups: number; form?: string; classes?: number };
   const C = c.channels, k = c.kernelSize, half = Math.floor(C / 2);
   switch (layer.kind) {

@@ -14,4 +14,5 @@ export { GanTask, type Discriminator, type GanLoss, type GanModel, type GanTaskO
 export { FlowTask } from './tasks/flow.js';
 export { imageTensorData, tensorData, type TensorData } from './tensor-data.js';
 export { pairedTensorData, type Conditioner, type PairedTensorData } from './paired-data.js';
+export { inpaintingConditioner, lowResolutionConditions, restorationConditioner, superResolutionConditioner } from './conditioners/index.js';
 export { train, type TrainOptions } from './trainer.js';

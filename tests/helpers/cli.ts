@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { expect } from 'vitest';
+import { expect, vi } from 'vitest';
+import { main } from '../../src/cli/main.js';
 
 export const cliPath = fileURLToPath(new URL('../../src/cli/inflow.mjs', import.meta.url));
 
@@ -19,4 +20,22 @@ export function expectOneLine(r: CliRun, pattern: RegExp): void {
   expect(lines, r.stderr).toHaveLength(1);
   expect(lines[0]).toMatch(pattern);
   expect(r.stderr).not.toMatch(/\n\s+at .*\.(ts|js|mjs):\d+/);
+}
+
+/** main() in this process, its output captured: what a user sees, without a process start (for checks that fail before any work). */
+export async function runCliInProcess(...args: string[]): Promise<CliRun> {
+  const out: string[] = [], err: string[] = [];
+  const line = (sink: string[]) => (...a: unknown[]) => { sink.push(`${a.map(String).join(' ')}\n`); };
+  vi.spyOn(console, 'log').mockImplementation(line(out));
+  vi.spyOn(console, 'error').mockImplementation(line(err));
+  vi.spyOn(console, 'warn').mockImplementation(line(err));
+  vi.spyOn(process.stdout, 'write').mockImplementation((s) => { out.push(String(s)); return true; });
+  vi.spyOn(process.stderr, 'write').mockImplementation((s) => { err.push(String(s)); return true; });
+  let code: number;
+  try {
+    code = await main(['node', 'inflow', ...args]);
+  } finally {
+    vi.restoreAllMocks();
+  }
+  return { code, stdout: out.join(''), stderr: err.join('') };
 }

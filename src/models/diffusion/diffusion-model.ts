@@ -13,8 +13,9 @@ import { checkTensors } from '../../io/model-bytes.js';
 import { decodeSafetensors, encodeSafetensors, ModelFileError, parseBoundedJson, type NamedArray } from '../../io/safetensors.js';
 import { checkCount, checkOptions, CORRUPT } from '../guards.js';
 import { MAX_JSON_DEPTH } from '../schema.js';
-import { unetActivationBytes, unetParamCount, unetParamShapes } from '../unet/shapes.js';
+import { buildAutoencoder, type Autoencoder } from '../autoencoder/autoencoder-bytes.js';
 import { UNet } from '../unet/unet.js';
+import { autoencoderTensors, canonicalJson, diffusionActivationBytes, diffusionParamCount, diffusionParamShapes, splitTensors, withAutoencoderTensors } from './latent.js';
 import { sampleLoop } from './sampler.js';
 import { noiseSchedule, type NoiseSchedule } from './schedule.js';
 import { repaintLoop } from './repaint.js';
@@ -47,14 +48,15 @@ export function resolveDiffusionConfig(config: unknown, op = 'DiffusionModel'): 
   return checked.value;
 }
 
-/** The UNet's weights plus `images` images' activations (with guidance, twice the batch) must fit the budget. */
+/** The weights (UNet and autoencoder) plus `images` images' activations (with guidance, twice the batch) must fit the budget. */
 function checkDiffusionBudget(op: string, config: DiffusionModelConfig, images: number, budget: number): void {
-  const params = unetParamCount(config.unet), act = unetActivationBytes(config.unet);
+  const params = diffusionParamCount(config), act = diffusionActivationBytes(config);
   const bytes = 4 * params + images * act;
   if (bytes <= budget) return;
   const fits = Math.floor((budget - 4 * params) / act);
   const u = config.unet;
-  checkBudget(op, `${images} ${u.inChannels}×${u.imageSize}×${u.imageSize} images through a UNet of ${params.toLocaleString('en')} parameters${images > 1 ? ` (${fits >= 1 ? `at most ${fits} fit` : 'not even one fits'})` : ''}`,
+  const what = config.autoencoder ? `a latent diffusion model (UNet and autoencoder) of ${params.toLocaleString('en')} parameters` : `a UNet of ${params.toLocaleString('en')} parameters`;
+  checkBudget(op, `${images} ${u.inChannels}×${u.imageSize}×${u.imageSize} images through ${what}${images > 1 ? ` (${fits >= 1 ? `at most ${fits} fit` : 'not even one fits'})` : ''}`,
     bytes, budget);
 }
 
@@ -62,15 +64,43 @@ export class DiffusionModel {
   readonly unet: UNet;
   readonly schedule: NoiseSchedule;
   readonly config: DiffusionModelConfig;
+  /** A latent model's autoencoder (config.autoencoder), else null: samples are its decoded latents. */
+  readonly autoencoder: Autoencoder | null;
+  private prepared: Promise<void> | null = null;
 
-  /** Builds the UNet with fresh weights (seeded); the config is checked first, and the UNet with one image must fit the engine's budget. */
-  constructor(readonly engine: Engine, config: DiffusionModelConfig, opts: { seed?: number } = {}) {
+  /**
+   * Builds the UNet with fresh weights (seeded); the config is checked first, and the model with one
+   * image must fit the engine's budget. A latent model builds its autoencoder from config.autoencoder
+   * too (fresh weights), or takes `autoencoder`, a trained one with exactly that config, and owns it.
+   */
+  constructor(readonly engine: Engine, config: DiffusionModelConfig, opts: { seed?: number; autoencoder?: Autoencoder } = {}) {
     if (!engine || typeof engine.tensor !== 'function') fail('DiffusionModel', 'needs an engine as its first argument');
     this.config = resolveDiffusionConfig(config);
     checkDiffusionBudget('DiffusionModel', this.config, 1, engine.memoryBudget);
+    const entry = this.config.autoencoder;
+    if (opts.autoencoder !== undefined) {
+      if (!entry) fail('DiffusionModel', 'an autoencoder was given but the config has no autoencoder entry');
+      if (opts.autoencoder.engine !== engine) fail('DiffusionModel', 'the autoencoder lives on another engine');
+      if (canonicalJson(opts.autoencoder.config) !== canonicalJson(entry.config))
+        fail('DiffusionModel', "the autoencoder's config differs from config.autoencoder.config");
+    }
     this.schedule = noiseSchedule(this.config.schedule.kind, this.config.schedule.steps);
     this.unet = new UNet(engine, this.config.unet, { seed: opts.seed ?? 0 });
+    this.autoencoder = entry ? opts.autoencoder ?? buildAutoencoder(engine, entry.config, { seed: opts.seed ?? 0 }) : null;
   }
+
+  /**
+   * Forms what the autoencoder computes on the host from its weights (the coupling autoencoder's
+   * 1×1 inverses; a backend that reads asynchronously needs this before decoding). sample() calls
+   * it; call it after loading to have a singular 1×1 weight refused at once. Nothing for a pixel model.
+   */
+  prepare(): Promise<void> {
+    this.prepared ??= this.autoencoder ? this.autoencoder.prepare() : Promise.resolve();
+    return this.prepared;
+  }
+
+  /** x = latentScale · encode(image) for a latent model (1 for a pixel model). */
+  get latentScale(): number { return this.config.autoencoder?.latentScale ?? 1; }
 
   /** The image condition (channels and task) of an image-conditioned model, else null. */
   get conditioning(): ImageConditioning | null { return this.config.conditioning ?? null; }
@@ -84,13 +114,19 @@ export class DiffusionModel {
   /** Classes of a class-conditional model (0: unconditional). */
   get classes(): number { return this.config.unet.classes; }
 
-  /** [C, H, W] of a sample. */
+  /** [C, H, W] of a sample: the autoencoder's image for a latent model, else what the UNet denoises. */
   get imageShape(): [number, number, number] {
+    return this.autoencoder ? this.autoencoder.imageShape : this.latentShape;
+  }
+
+  /** [C, H, W] of what the UNet denoises (a latent model's scaled latents; a pixel model's images). */
+  get latentShape(): [number, number, number] {
     const u = this.config.unet;
     return [u.inChannels, u.imageSize, u.imageSize];
   }
 
-  paramCount(): number { return this.unet.paramCount(); }
+  /** The UNet's parameters plus the autoencoder's. */
+  paramCount(): number { return this.unet.paramCount() + (this.autoencoder?.paramCount() ?? 0); }
 
   /**
    * n images from the reverse process (src/models/diffusion/sampler.ts): [n, C, H, W], pixels
@@ -103,9 +139,31 @@ export class DiffusionModel {
     const count = checkCount(op, 'n', n);
     const o = await checkSampling(op, this.config, count, checkOptions<DiffusionSampleOptions>(op, opts, SAMPLING_KEYS));
     checkDiffusionBudget(op, this.config, o.batch, this.engine.memoryBudget);
-    const shape = [count, ...this.imageShape] as [number, number, number, number];
-    const x = await sampleLoop(this.unet, this.schedule, shape, { ...o, nullLabel: this.classes });
-    return this.finish(op, x, shape, o.output);
+    const shape = [count, ...this.latentShape] as [number, number, number, number];
+    // Clamping x̂_0 to [−1, 1] assumes pixels; latents are not confined to it.
+    const clip = o.clip ?? !this.autoencoder;
+    const x = await sampleLoop(this.unet, this.schedule, shape, { ...o, clip, nullLabel: this.classes });
+    if (!this.autoencoder) return this.finish(op, x, shape, o.output);
+    return this.finish(op, await this.decodeLatents(op, x, shape), [count, ...this.imageShape], o.output);
+  }
+
+  /** Scaled latents (what the UNet denoises, float64 on the host) → images in [−1, 1]: decode(x / latentScale). */
+  private async decodeLatents(op: string, x: Float64Array, shape: [number, number, number, number]): Promise<Float64Array> {
+    const ae = this.autoencoder!;
+    for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i]!)) fail(op, `the model produced non-finite latents: ${CORRUPT}`);
+    await this.prepare();
+    const inv = 1 / this.latentScale;
+    const z = this.engine.tensor(Float32Array.from(x, (v) => v * inv), shape);
+    try {
+      const img = this.engine.noGrad(() => ae.decode(z));
+      try {
+        return (await img.data64()).slice(0, img.size);
+      } finally {
+        img.dispose();
+      }
+    } finally {
+      z.dispose();
+    }
   }
 
   /**
@@ -119,6 +177,7 @@ export class DiffusionModel {
   async inpaint(image: Tensor | ArrayLike<number>, mask: Tensor | ArrayLike<number>, opts: InpaintOptions = {}): Promise<Tensor> {
     const op = 'DiffusionModel.inpaint';
     if (this.unet.isDisposed) fail(op, 'the DiffusionModel was disposed: its weights are freed (build or load it again)');
+    if (this.autoencoder) fail(op, "this is a latent model (its UNet denoises autoencoder latents): RePaint keeps known pixels and needs a model of the pixels themselves");
     const [C, H, W] = this.imageShape;
     const known = await imageArg(op, 'image', image, null, [C], H, W);
     const count = known.shape[0];
@@ -158,15 +217,16 @@ export class DiffusionModel {
     return this.engine.tensor(x, shape);
   }
 
-  /** The model file's bytes: the UNet's weights by name, the config and checksums in the metadata. */
+  /** The model file's bytes: the UNet's weights by name (a latent model's autoencoder's under `autoencoder.`), the config and checksums in the metadata. */
   async toBytes(): Promise<Uint8Array> {
     const tensors = new Map<string, NamedArray>();
     for (const [name, p] of this.unet.namedParams()) tensors.set(name, { shape: [...p.shape], data: await p.value.data() });
-    return diffusionBytes(this.config, tensors);
+    return diffusionBytes(this.config, this.autoencoder ? withAutoencoderTensors(tensors, await autoencoderTensors(this.autoencoder)) : tensors);
   }
 
   dispose(): void {
     this.unet.dispose();
+    this.autoencoder?.dispose();
   }
 }
 
@@ -204,8 +264,8 @@ export function checkDiffusionBytes(bytes: Uint8Array, name: string, opts: { mem
   const checked = checkDiffusionConfig(json);
   if (!checked.ok) throw new ModelFileError(`${name}: ${checked.problem}`);
   const config = checked.value;
-  const params = unetParamCount(config.unet);
-  checkTensors(name, tensors, unetParamShapes(config.unet), params, 'diffusion');
+  const params = diffusionParamCount(config);
+  checkTensors(name, tensors, diffusionParamShapes(config), params, config.autoencoder ? 'latent diffusion' : 'diffusion');
   try {
     checkDiffusionBudget(name, config, 1, opts.memoryBudget ?? resolveMemoryBudget());
   } catch (e) {
@@ -224,6 +284,14 @@ export function diffusionModelFromBytes(bytes: Uint8Array | ArrayBuffer, opts: {
   const { config, tensors } = checkDiffusionBytes(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes), name,
     { memoryBudget: opts.engine.memoryBudget, ...(opts.allowNonFinite ? { allowNonFinite: true } : {}) });
   const model = new DiffusionModel(opts.engine, config);
-  model.unet.loadStateDict(tensors);
+  const parts = splitTensors(tensors);
+  try {
+    model.unet.loadStateDict(parts.unet);
+    model.autoencoder?.loadStateDict(parts.autoencoder);
+  } catch (e) {
+    model.dispose();
+    if (e instanceof InflowError && !(e instanceof ModelFileError)) throw new ModelFileError(`${name}: ${e.message}`);
+    throw e;
+  }
   return model;
 }

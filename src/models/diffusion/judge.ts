@@ -4,7 +4,19 @@ import type { Tensor } from '../../engine/tensor.js';
 import { slice } from '../../ops/index.js';
 import type { DigitClassifier } from '../classifier.js';
 import { FeatureAccumulator, type FeatureStats } from '../frechet.js';
-import type { DiffusionModel, DiffusionSampleOptions } from './diffusion-model.js';
+import type { Engine } from '../../engine/engine.js';
+import type { DiffusionSampleOptions } from './diffusion-model.js';
+
+/**
+ * What judgeSamples draws from: a DiffusionModel as it is, or a flow wrapped to take labels and a
+ * seed (bench/quality.ts), so both kinds are judged by the same code.
+ */
+export interface LabelledSampler {
+  readonly engine: Engine;
+  readonly classes: number;
+  readonly imageShape: [number, number, number];
+  sample(n: number, opts: DiffusionSampleOptions & { labels: ArrayLike<number>; seed: number }): Promise<Tensor>;
+}
 
 export interface JudgeOptions extends Pick<DiffusionSampleOptions, 'steps' | 'eta' | 'guidance' | 'method'> {
   /** Samples in all (default 1000): n / classes of each class, in order 0, 1, …, classes − 1, 0, …. */
@@ -41,7 +53,7 @@ export interface JudgeResult {
  * models"). A model larger than the classifier's input (MNIST padded to 32×32) is cropped at the
  * centre.
  */
-export async function judgeSamples(model: DiffusionModel, classifier: DigitClassifier, opts: JudgeOptions = {}): Promise<JudgeResult> {
+export async function judgeSamples(model: LabelledSampler, classifier: DigitClassifier, opts: JudgeOptions = {}): Promise<JudgeResult> {
   const classes = model.classes;
   if (!classes) fail('judgeSamples', 'the model is unconditional: class-conditional samples need a model trained with classes');
   if (classifier.config.classes < classes) fail('judgeSamples', `the classifier knows ${classifier.config.classes} classes, the model ${classes}`);

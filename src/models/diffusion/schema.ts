@@ -4,6 +4,8 @@
  * the same helpers, so messages read the same: `config unet.groups = 12 must divide …`).
  */
 import * as z from 'zod/mini';
+import { DEGRADATION_KINDS, type DegradationKind } from '../../image/degrade/degrade.js';
+import { checkAutoencoderConfig, latentShapeOf, type AutoencoderConfig } from '../autoencoder/config.js';
 import { check, int, LIMITS, missingOr, oneOf, strict, type Checked } from '../schema.js';
 import type { UNetConfig } from '../unet/config.js';
 import { noiseSchedule } from './schedule.js';
@@ -49,6 +51,25 @@ export interface ImageConditioning {
   kind: 'image';
   channels: number;
   task: ConditioningTask;
+  /**
+   * super-resolution only: the factor s of the low-resolution image (the high-resolution one box-averaged
+   * over s × s blocks), which the tools need to make the condition as the trainer made it (src/models/diffusion/tasks.ts).
+   */
+  scale?: number;
+  /** restoration only: the degradation kinds the model was trained on (src/image/degrade), in DEGRADATION_KINDS order. */
+  degradations?: DegradationKind[];
+}
+
+/**
+ * A latent diffusion model's autoencoder (docs/diffusion.md, "Latent super-resolution"): the UNet
+ * denoises x = latentScale · encode(image) and samples are decode(x / latentScale). The autoencoder's
+ * weights are in the same file under the `autoencoder.` prefix.
+ */
+export interface LatentAutoencoderEntry {
+  /** The autoencoder's own config (src/models/autoencoder/config.ts), checked by its schema; its latent is the UNet's input. */
+  config: AutoencoderConfig;
+  /** 1 / the standard deviation of the training latents, so the UNet sees data of unit scale (Stable Diffusion's 0.18215). */
+  latentScale: number;
 }
 
 export interface DiffusionModelConfig {
@@ -56,6 +77,8 @@ export interface DiffusionModelConfig {
   unet: UNetConfig;
   /** Absent: the model is not image-conditioned (class labels are unet.classes, independent of this). */
   conditioning?: ImageConditioning;
+  /** Present: a latent diffusion model; the file then also carries the autoencoder's weights. */
+  autoencoder?: LatentAutoencoderEntry;
   schedule: { kind: ScheduleKind; steps: number };
   sampler: SamplerDefaults;
 }
@@ -103,7 +126,14 @@ export const unetConfigSchema = strict({
 export const diffusionConfigSchema = strict({
   kind: z.literal('diffusion-model', { error: missingOr("must be 'diffusion-model'") }),
   unet: unetConfigSchema,
-  conditioning: z.optional(strict({ kind: z.literal('image', { error: missingOr("must be 'image'") }), channels: int(1, LIMITS.channels), task: oneOf(CONDITIONING_TASKS) })),
+  conditioning: z.optional(strict({
+    kind: z.literal('image', { error: missingOr("must be 'image'") }), channels: int(1, LIMITS.channels), task: oneOf(CONDITIONING_TASKS),
+    scale: z.optional(int(2, 64)),
+    degradations: z.optional(z.array(oneOf(DEGRADATION_KINDS as unknown as [DegradationKind, ...DegradationKind[]]), { error: 'must be a list of degradation kinds' })
+      .check(z.minLength(1, { error: 'must list at least one kind' }))),
+  })),
+  // The autoencoder's config is checked by its own schema after this one (checkDiffusionConfig).
+  autoencoder: z.optional(strict({ config: z.optional(z.unknown()), latentScale: finiteIn(1e-6, 1e6) })),
   schedule: strict({ kind: oneOf(['linear', 'cosine']), steps: int(2, L.timesteps) }),
   sampler: strict({
     method: oneOf(['ddim', 'ddpm']),
@@ -127,9 +157,36 @@ export const diffusionConfigSchema = strict({
     ctx.addIssue({ code: 'custom', path: ['sampler', 'steps'], message: `must be at most schedule.steps (${c.schedule.steps})` });
   if (c.unet.classes === 0 && c.sampler.guidance !== 1)
     ctx.addIssue({ code: 'custom', path: ['sampler', 'guidance'], message: 'must be 1 for an unconditional UNet (classes 0): guidance needs labels' });
+  const cd = c.conditioning;
+  if (cd?.scale !== undefined && cd.task !== 'super-resolution')
+    ctx.addIssue({ code: 'custom', path: ['conditioning', 'scale'], message: `is for super-resolution models only (this one's task is ${cd.task})` });
+  if (cd?.degradations !== undefined && cd.task !== 'restoration')
+    ctx.addIssue({ code: 'custom', path: ['conditioning', 'degradations'], message: `is for restoration models only (this one's task is ${cd.task})` });
+  if (cd?.scale !== undefined && c.autoencoder === undefined && c.unet.imageSize % cd.scale)
+    ctx.addIssue({ code: 'custom', path: ['conditioning', 'scale'], message: `must divide unet.imageSize (${c.unet.imageSize}): the low-resolution image is the image averaged over scale × scale blocks` });
+  if (cd?.degradations && new Set(cd.degradations).size !== cd.degradations.length)
+    ctx.addIssue({ code: 'custom', path: ['conditioning', 'degradations'], message: 'must not repeat a kind' });
 }));
 
-/** Checks a whole diffusion model config (from a file or a caller); `root` prefixes field paths in the message. */
+/**
+ * Checks a whole diffusion model config (from a file or a caller); `root` prefixes field paths in the
+ * message. A latent model's autoencoder config is checked by the autoencoders' schema, must carry the
+ * LU fields a coupling autoencoder needs, and its latent must be the UNet's input.
+ */
 export function checkDiffusionConfig(value: unknown, root = 'config'): Checked<DiffusionModelConfig> {
-  return check(diffusionConfigSchema, value, root) as Checked<DiffusionModelConfig>;
+  const checked = check(diffusionConfigSchema, value, root) as Checked<DiffusionModelConfig>;
+  if (!checked.ok || !checked.value.autoencoder) return checked;
+  const c = checked.value, entry = c.autoencoder!;
+  const where = `${root} autoencoder.config`;
+  if (entry.config === undefined) return { ok: false, problem: `${where} is missing (the autoencoder's config)` };
+  const ae = checkAutoencoderConfig(entry.config, where);
+  if (!ae.ok) return ae;
+  if (ae.value.kind === 'coupling-autoencoder' && !ae.value.lu)
+    return { ok: false, problem: `${where}.lu is missing (the 1×1 layers' permutations and signs; without them they would be re-drawn at random)` };
+  const [lc, lh, lw] = latentShapeOf(ae.value), u = c.unet;
+  if (lc !== u.inChannels || lh !== u.imageSize || lw !== u.imageSize)
+    return { ok: false, problem: `${where}: its latent ${lc}×${lh}×${lw} must be the UNet's input (unet.inChannels ${u.inChannels}, unet.imageSize ${u.imageSize})` };
+  if (c.conditioning?.scale !== undefined && ae.value.imageShape[1] % c.conditioning.scale)
+    return { ok: false, problem: `${root} conditioning.scale = ${c.conditioning.scale} must divide the autoencoder's image side ${ae.value.imageShape[1]}` };
+  return { ok: true, value: { ...c, autoencoder: { config: ae.value, latentScale: entry.latentScale } } };
 }
