@@ -255,3 +255,21 @@ function checkEntry(source: string, fullName: string, entry: unknown, dataLen: n
   if (numel * 4 !== end - begin) bad(source, `tensor '${name}' shape ${json(shape)} needs ${numel * 4} bytes but its range holds ${end - begin}`);
   return { shape: [...(shape as number[])], begin, end };
 }
+
+/**
+ * The `inflow.format` metadata entry, read from the header alone (null when the bytes are not a
+ * well-formed safetensors header or carry no such entry). Only a router's hint: the loader the
+ * format names makes every check itself, so a file that lies here is still refused there.
+ */
+export function peekFormat(bytes: Uint8Array): string | null {
+  if (bytes.length < 8) return null;
+  const headerLen = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(0, true);
+  if (headerLen > BigInt(Math.min(MAX_HEADER_BYTES, bytes.length - 8))) return null;
+  try {
+    const header: unknown = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + Number(headerLen))));
+    const format = (header as { __metadata__?: Record<string, unknown> } | null)?.__metadata__?.['inflow.format'];
+    return typeof format === 'string' ? format : null;
+  } catch {
+    return null;
+  }
+}

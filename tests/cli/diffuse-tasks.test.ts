@@ -99,7 +99,7 @@ describe('inflow diffuse eval measures each kind of model on held-out digits', (
     expect(t.stdout).toMatch(/super-resolution ×4 \(condition: the 1×7×7 LR image, bicubic to 28×28\); UNet 1×28×28 \+ 1-channel condition/);
     const e = run('diffuse', 'eval', 'sr/sr.safetensors', '--n', '3', '--steps', '2', '--json', 'sr/eval.json', '--backend', 'wasm');
     expect(e.code, e.stderr).toBe(0);
-    expect(e.stdout).toMatch(/super-resolution ×4 on 3 held-out images of mnist-test \(ddim 2 steps, eta 0, seed 0, batch 50; [\d.]+ s per image on wasm\):\n {2}bicubic +PSNR \d+\.\d\d dB/);
+    expect(e.stdout).toMatch(/super-resolution ×4 on 3 held-out images of mnist-test \(ddpm 2 steps, seed 0, batch 50; [\d.]+ s per image on wasm\):\n {2}bicubic +PSNR \d+\.\d\d dB/);
     const json = JSON.parse(readFileSync(file('sr/eval.json'), 'utf8')) as { scale: number; bicubic: { psnr: number }; autoencoder: unknown };
     expect(json.scale).toBe(4);
     expect(json.bicubic.psnr).toBeGreaterThan(10);
