@@ -18,7 +18,7 @@ import { checkpointPath, defaultLoopOptions, runTraining, type LoopOptions } fro
 import { pairedTensorData } from '../../src/train/paired-data.js';
 import { DiffusionTask } from '../../src/train/tasks/diffusion.js';
 import { tensorData } from '../../src/train/tensor-data.js';
-import { condConfig, randomizeOutput, tinyConfig } from './diffusion-fixtures.js';
+import { condConfig, maxDiff, randomizeOutput, tinyConfig, values } from './diffusion-fixtures.js';
 
 let ref: Engine, wasm: Engine;
 beforeAll(async () => {
@@ -30,16 +30,6 @@ afterAll(() => {
   wasm.dispose();
 });
 
-const values = async (t: Tensor): Promise<Float64Array> => {
-  const size = t.size, v = await t.data64();
-  t.dispose();
-  return v.slice(0, size);
-};
-const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-};
 
 describe('UNet condChannels: the first convolution sees concat(x_t, cond)', () => {
   const configs: Array<Partial<UNetConfig>> = [

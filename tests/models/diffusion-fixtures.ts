@@ -1,4 +1,5 @@
 import { Rng } from '../../src/data/rng.js';
+import type { Tensor } from '../../src/engine/tensor.js';
 import type { DiffusionModel } from '../../src/models/diffusion/diffusion-model.js';
 import type { DiffusionModelConfig } from '../../src/models/diffusion/schema.js';
 
@@ -25,3 +26,16 @@ export function randomizeOutput(model: DiffusionModel, seed = 4): void {
   for (const [name, p] of model.unet.namedParams())
     if (/(conv2|proj|out_conv)\.weight$/.test(name)) p.value = model.engine.tensor(rng.uniforms(p.size, -0.2, 0.2), p.shape);
 }
+
+/** A tensor's values in float64 on the host; the tensor is disposed. */
+export const values = async (t: Tensor): Promise<Float64Array> => {
+  const size = t.size, v = await t.data64();
+  t.dispose();
+  return v.slice(0, size);
+};
+
+export const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+};

@@ -2,11 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/data/rng.js';
 import { createEngine } from '../../src/engine/dispatcher.js';
 import type { Engine } from '../../src/engine/engine.js';
-import type { Tensor } from '../../src/engine/tensor.js';
 import { DiffusionModel } from '../../src/models/diffusion/diffusion-model.js';
 import { knownNoiseRng, repaintDenoiserSteps, repaintSchedule } from '../../src/models/diffusion/repaint.js';
 import { alphaBarAt, GuidedDenoiser, reverseStep, timestepSequence } from '../../src/models/diffusion/sampler.js';
-import { condConfig, randomizeOutput, tinyConfig } from './diffusion-fixtures.js';
+import { condConfig, randomizeOutput, tinyConfig, values } from './diffusion-fixtures.js';
 
 let ref: Engine, wasm: Engine;
 beforeAll(async () => {
@@ -18,11 +17,6 @@ afterAll(() => {
   wasm.dispose();
 });
 
-const values = async (t: Tensor): Promise<Float64Array> => {
-  const size = t.size, v = await t.data64();
-  t.dispose();
-  return v.slice(0, size);
-};
 
 /** Two 8×8 images in [−1, 1] (a bright square on a ramp), and masks filling a 4×4 hole in each (1 = fill). */
 const image = Float32Array.from({ length: 128 }, (_, k) => {

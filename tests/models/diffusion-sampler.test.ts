@@ -8,22 +8,12 @@ import {
   alphaBarAt, ddimMean, ddpmMean, posteriorCoefficients, posteriorVariance, predictX0, sampleLoop, timestepSequence,
 } from '../../src/models/diffusion/sampler.js';
 import { noiseSchedule } from '../../src/models/diffusion/schedule.js';
-import { randomizeOutput, tinyConfig } from './diffusion-fixtures.js';
+import { maxDiff, randomizeOutput, tinyConfig, values } from './diffusion-fixtures.js';
 
 let ref: Engine;
 beforeAll(async () => { ref = await createEngine({ backend: 'reference' }); });
 afterAll(() => ref.dispose());
 
-const values = async (t: Tensor): Promise<Float64Array> => {
-  const size = t.size, v = await t.data64();
-  t.dispose();
-  return v.slice(0, size);
-};
-const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-};
 
 /** toBeCloseTo's digits for a relative error of 1e-10 at this magnitude. */
 const rel = (v: number): number => Math.floor(10 - Math.log10(Math.abs(v)));
