@@ -5,13 +5,13 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { engineFrom } from '../../src/cli/engine-option.js';
-import { buildProgram, main } from '../../src/cli/main.js';
+import { buildProgram } from '../../src/cli/main.js';
 import { createEngine } from '../../src/engine/dispatcher.js';
 import { saveModel } from '../../src/io/model-file.js';
 import { encodeSafetensors } from '../../src/io/safetensors.js';
 import { fincFlow } from '../../src/models/index.js';
 import { pngHeader } from '../data/png-header.js';
-import { expectOneLine, runCli, type CliRun } from '../helpers/cli.js';
+import { expectOneLine, runCli, runCliInProcess as inProcess } from '../helpers/cli.js';
 
 /*
  * The CLI cases of issue 11: numbers that parsed as NaN (`--seed abc` ran as seed 0, `demo
@@ -35,23 +35,6 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-/** main() in this process, its output captured: what a user sees, without a process start. */
-async function inProcess(...args: string[]): Promise<CliRun> {
-  const out: string[] = [], err: string[] = [];
-  const line = (sink: string[]) => (...a: unknown[]) => { sink.push(`${a.map(String).join(' ')}\n`); };
-  vi.spyOn(console, 'log').mockImplementation(line(out));
-  vi.spyOn(console, 'error').mockImplementation(line(err));
-  vi.spyOn(console, 'warn').mockImplementation(line(err));
-  vi.spyOn(process.stdout, 'write').mockImplementation((s) => { out.push(String(s)); return true; });
-  vi.spyOn(process.stderr, 'write').mockImplementation((s) => { err.push(String(s)); return true; });
-  let code: number;
-  try {
-    code = await main(['node', 'inflow', ...args]);
-  } finally {
-    vi.restoreAllMocks();
-  }
-  return { code, stdout: out.join(''), stderr: err.join('') };
-}
 
 describe('numbers on the command line parse strictly', () => {
   it('inflow sample --seed abc and inflow demo --temperature abc: refused at once, exit 2 (a real process each)', () => {

@@ -1,13 +1,10 @@
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
 import { createEngine } from '../../src/engine/dispatcher.js';
 import { buildAutoencoder } from '../../src/models/autoencoder/autoencoder-bytes.js';
 import { saveDiffusionModel } from '../../src/models/diffusion/diffusion-file.js';
 import { DiffusionModel } from '../../src/models/diffusion/diffusion-model.js';
 import type { DiffusionModelConfig, ImageConditioning } from '../../src/models/diffusion/schema.js';
-import type { CliRun } from '../helpers/cli.js';
 import { tinyVae } from '../models/autoencoder-fixtures.js';
 import { randomizeOutput, tinyConfig } from '../models/diffusion-fixtures.js';
 
@@ -65,20 +62,4 @@ export async function readPng(path: string): Promise<{ data: Uint8Array; width: 
   return { data: new Uint8Array(data), width: info.width, height: info.height, channels };
 }
 
-/** main() in this process, its output captured: what a user sees, without a process start (as tests/cli/careless-input.test.ts does). */
-export async function inProcess(...args: string[]): Promise<CliRun> {
-  const out: string[] = [], err: string[] = [];
-  const line = (sink: string[]) => (...a: unknown[]) => { sink.push(`${a.map(String).join(' ')}\n`); };
-  vi.spyOn(console, 'log').mockImplementation(line(out));
-  vi.spyOn(console, 'error').mockImplementation(line(err));
-  vi.spyOn(console, 'warn').mockImplementation(line(err));
-  vi.spyOn(process.stdout, 'write').mockImplementation((s) => { out.push(String(s)); return true; });
-  vi.spyOn(process.stderr, 'write').mockImplementation((s) => { err.push(String(s)); return true; });
-  let code: number;
-  try {
-    code = await main(['node', 'inflow', ...args]);
-  } finally {
-    vi.restoreAllMocks();
-  }
-  return { code, stdout: out.join(''), stderr: err.join('') };
-}
+export { runCliInProcess as inProcess } from '../helpers/cli.js';
