@@ -2,6 +2,7 @@
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { diffusionBench } from './diffusion.js';
 import { machineFacts } from './lib/machine.js';
 import { formatTable, writeJsonAtomic } from './lib/report.js';
 import type { Suite } from './lib/suite.js';
@@ -15,7 +16,7 @@ import { serveBench } from './serve.js';
 import { trainBench } from './train.js';
 import { unetBench } from './unet.js';
 
-const suites: Suite[] = [ops, sampling, trainBench, perf, unetBench, serveBench, qualityBench, report];
+const suites: Suite[] = [ops, sampling, trainBench, perf, unetBench, diffusionBench, serveBench, qualityBench, report];
 const resultsDir = join(dirname(fileURLToPath(import.meta.url)), 'results');
 
 function usage(msg: string): never {

@@ -64,7 +64,7 @@ function unetWith(engine: Engine, config: UNetConfig, weights: HostWeights): UNe
 }
 
 const ips = (batch: number, ms: number) => sig((batch * 1000) / ms, 4);
-const cfgName = (c: UNetConfig, params: number) =>
+export const cfgName = (c: UNetConfig, params: number) =>
   `${c.inChannels}×${c.imageSize}×${c.imageSize}, base ${c.baseChannels} × [${c.channelMults.join(', ')}], ${c.resBlocks} res blocks, attention at ${c.attentionResolutions.join(', ')}, ${c.heads} heads, GroupNorm ${c.groups}: ${(params / 1e6).toFixed(2)} M parameters`;
 
 /**
@@ -78,7 +78,7 @@ export function unetForwardFlops(c: UNetConfig): number {
   const conv = (ci: number, co: number, k: number, s: number) => { f += 2 * ci * co * k * k * s * s; };
   const res = (ci: number, co: number, s: number) => { conv(ci, co, 3, s); f += 2 * embDim * co; conv(co, co, 3, s); if (ci !== co) conv(ci, co, 1, s); };
   const attn = (C: number, s: number) => { conv(C, C, 1, s); conv(C, 2 * C, 1, s); conv(C, C, 1, s); f += 4 * s ** 4 * C; };
-  conv(c.inChannels, base, 3, c.imageSize);
+  conv(c.inChannels + (c.condChannels ?? 0), base, 3, c.imageSize);
   const saved = [base];
   let ch = base, size = c.imageSize;
   c.channelMults.forEach((mult, level) => {
@@ -215,22 +215,30 @@ export const unetBench: Suite = {
   },
 };
 
+/** inflow's WebGPU engine (a software adapter allowed) and its table label, which says SOFTWARE when it is one; or why there is none. */
+export async function webgpuEngine(): Promise<{ engine: Engine; label: string; software: boolean } | { why: string }> {
+  let engine: Engine;
+  try {
+    engine = await createEngine({ backend: 'webgpu', allowSoftwareGPU: true });
+  } catch (e) {
+    return { why: `webgpu: no adapter (${(e as Error).message.split('\n')[0]})` };
+  }
+  const info = engine.info();
+  const a = (info.details.adapter ?? {}) as Record<string, unknown>;
+  const software = !!info.details.software;
+  const label = `inflow webgpu (${[a.vendor, a.architecture, a.description].filter(Boolean).join(' ') || 'adapter'}${software ? ': SOFTWARE adapter on the CPU, not a GPU' : ''})`;
+  return { engine, label, software };
+}
+
 /**
  * inflow on WebGPU. The UNet test's small config is timed first; its forward rate (GFLOP/s) says what
  * a training step of the big config would cost there (3 forwards' worth of FLOPs). Only if that is
  * under GPU_STEP_LIMIT_S is the big config timed too: SwiftShader runs ≈ 0.3 GFLOP/s.
  */
 async function gpuTasks(config: UNetConfig, weights: HostWeights, params: number, batch: number, quick: boolean): Promise<{ tasks: Task[]; notes: string[] }> {
-  let engine: Engine;
-  try {
-    engine = await createEngine({ backend: 'webgpu', allowSoftwareGPU: true });
-  } catch (e) {
-    return { tasks: [], notes: [`webgpu: no adapter (${(e as Error).message.split('\n')[0]})`] };
-  }
-  const info = engine.info();
-  const a = (info.details.adapter ?? {}) as Record<string, unknown>;
-  const software = !!info.details.software;
-  const label = `inflow webgpu (${[a.vendor, a.architecture, a.description].filter(Boolean).join(' ') || 'adapter'}${software ? ': SOFTWARE adapter on the CPU, not a GPU' : ''})`;
+  const gpu = await webgpuEngine();
+  if ('why' in gpu) return { tasks: [], notes: [gpu.why] };
+  const { engine, label } = gpu;
   const plan = quick ? PLANS.quick : PLANS.gpu;
   const tasks: Task[] = [], notes: string[] = [];
   const time = async (cfg: UNetConfig, w: HostWeights, p: number, b: number) => {

@@ -14,3 +14,10 @@ export * as layers from './layers/index.js';
 export * as models from './models/index.js';
 export * as nn from './nn/index.js';
 export * as image from './image/index.js';
+// Pretrained detectors from tfjs weight manifests (face-api's TinyFaceDetector), run on the engine.
+export * as detect from './models/detect/index.js';
+// Faces hidden in photos: masks and fills (blur, pixelate, solid, telea, diffusion inpainting).
+export * as anonymizer from './anonymize/index.js';
+export { anonymize, type AnonymizeOptions, type AnonymizeResult, type FillMode } from './anonymize/anonymize.js';
+export { decodeTfjsWeights, loadTfjsWeights, parseTfjsManifest, type TfjsWeight } from './io/tfjs-manifest.js';
+export { fetchTfjsWeights } from './io/tfjs-weights-url.js';

@@ -7,6 +7,11 @@ export { inspectModelFile, loadModel, saveModel } from './io/model-file.js';
 export { loadDiffusionModel, saveDiffusionModel } from './models/diffusion/diffusion-file.js';
 export { parseModelBytes } from './io/model-bytes.js';
 export { ModelFileError } from './io/safetensors.js';
+// tfjs weight manifests from disk; face-api's detector weights from a folder or the installed package.
+export { readTfjsWeights } from './io/tfjs-weights-file.js';
+export { faceApiModelDir, loadFaceRecognitionNet, loadTinyFaceDetector } from './models/detect/face-api-weights.js';
+// anonymize() that loads the face detector from disk when none is passed (shadows the browser-safe one).
+export { anonymize, type NodeAnonymizeOptions } from './anonymize/anonymize-node.js';
 export * as training from './train/index.js';
 // MNIST from the `mnist` dependency (it reads files): data for the examples and quick experiments.
 export { loadMnist, mnistSplit, MNIST_SPLIT } from './data/mnist.js';

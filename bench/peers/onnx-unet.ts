@@ -1,12 +1,14 @@
 // The diffusion UNet of src/models/unet as an ONNX graph (NCHW, opset 21 for GroupNormalization),
 // built from the same UNetConfig with inflow's weights by name, for onnxruntime-node. The sinusoidal
-// timestep embedding is a second input, computed on the host as inflow computes it.
+// timestep embedding is a second input, computed on the host as inflow computes it; a
+// class-conditional UNet takes int64 `labels` [N] (a Gather from the class embedding, added to the
+// time embedding), an image-conditioned one `cond` [N, condChannels, S, S] (concatenated to x).
 import type { UNetConfig } from '../../src/models/unet/config.js';
 import { attention, conv, groupNorm, OnnxGraph } from './onnx.js';
 import type { HostWeights } from './tfjs-flow.js';
 
 export function unetModel(c: UNetConfig, batch: number, weights: HostWeights): Uint8Array {
-  if (c.classes > 0 || c.dropout > 0) throw new Error('onnx unet: class-conditional or dropout UNets are not built');
+  if (c.dropout > 0) throw new Error('onnx unet: UNets with dropout are not built');
   const g = new OnnxGraph('unet');
   const base = c.baseChannels, N = batch;
   const get = (name: string) => {
@@ -25,7 +27,10 @@ export function unetModel(c: UNetConfig, batch: number, weights: HostWeights): U
 
   const x = g.input('x', [N, c.inChannels, c.imageSize, c.imageSize]);
   const temb = g.input('temb', [N, base]);
-  const emb = linear('time_embed2', silu(linear('time_embed1', temb)));
+  let emb = linear('time_embed2', silu(linear('time_embed1', temb)));
+  if (c.classes > 0) emb = g.op('Add', [emb, g.op('Gather', [w('class_embed.weight'), g.input('labels', [N], 'int64')], { axis: 0 })]);
+  const condCh = c.condChannels ?? 0;
+  const input = condCh > 0 ? g.op('Concat', [x, g.input('cond', [N, condCh, c.imageSize, c.imageSize])], { axis: 1 }) : x;
 
   const res = (p: string, h: string, inCh: number, outCh: number) => {
     let y = convP(`${p}.conv1`, silu(norm(`${p}.norm1`, h)));
@@ -46,7 +51,7 @@ export function unetModel(c: UNetConfig, batch: number, weights: HostWeights): U
   };
 
   // The construction order of src/models/unet/unet.ts, which fixes the names and the skips.
-  let h = convP('in_conv', x);
+  let h = convP('in_conv', input);
   const skips: Array<{ t: string; ch: number }> = [{ t: h, ch: base }];
   let ch = base, size = c.imageSize, down = 0, up = 0;
   c.channelMults.forEach((mult, level) => {

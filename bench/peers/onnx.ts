@@ -41,14 +41,14 @@ function attribute(name: string, v: AttrValue): Pb {
   return a.int(20, ATTR.FLOAT).float(2, (v as { float: number }).float);
 }
 
-function valueInfo(name: string, dims: readonly number[]): Pb {
+function valueInfo(name: string, dims: readonly number[], elemType = FLOAT): Pb {
   const shape = new Pb();
   for (const d of dims) shape.msg(1, new Pb().int(1, d));
-  return new Pb().str(1, name).msg(2, new Pb().msg(1, new Pb().int(1, FLOAT).msg(2, shape)));
+  return new Pb().str(1, name).msg(2, new Pb().msg(1, new Pb().int(1, elemType).msg(2, shape)));
 }
 
 /**
- * One ONNX graph under construction: float32 inputs and outputs with static shapes, initializers
+ * One ONNX graph under construction: float32 (or int64) inputs, float32 outputs with static shapes, initializers
  * (float32 weights, int64 shape vectors) and nodes in topological order. op() returns the name of
  * the node's output, so graphs read like the code they mirror.
  */
@@ -69,7 +69,11 @@ export class OnnxGraph {
     return n;
   }
 
-  input(name: string, dims: readonly number[]): string { this.inputs.push(valueInfo(this.fresh(name), dims)); return name; }
+  /** A graph input: float32, or int64 (indices, e.g. class labels for a Gather). */
+  input(name: string, dims: readonly number[], type: 'float32' | 'int64' = 'float32'): string {
+    this.inputs.push(valueInfo(this.fresh(name), dims, type === 'int64' ? INT64 : FLOAT));
+    return name;
+  }
   output(name: string, dims: readonly number[]): void { this.outputs.push(valueInfo(name, dims)); }
 
   /** A float32 initializer (weights), named `name` or a fresh variant of it. */

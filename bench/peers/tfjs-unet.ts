@@ -145,15 +145,18 @@ type Stage = { kind: 'stage'; res: ResBlock; attn: Attention | null } | { kind: 
 export class TfjsUNet {
   readonly vars: tf.Variable[];
   private readonly t1: Linear; private readonly t2: Linear; private readonly inConv: Conv;
+  /** [classes + 1, 4·base]: row `classes` is the null label of classifier-free guidance. */
+  private readonly classEmbed: tf.Variable | null;
   private readonly down: Stage[] = []; private readonly middle: Stage[] = []; private readonly up: Stage[] = [];
   private readonly outNorm: GroupNorm; private readonly outConv: Conv;
 
   /** `trainOnWasm`: convolutions carry the filter gradient above (needed only to train on tfjs-backend-wasm). */
   constructor(readonly config: UNetConfig, weights: HostWeights, trainOnWasm: boolean) {
     const c = config, vars = new Vars(weights), base = c.baseChannels, w = trainOnWasm;
-    if (c.classes > 0 || c.dropout > 0) throw new Error('tfjs unet: class-conditional or dropout UNets are not ported');
+    if (c.dropout > 0) throw new Error('tfjs unet: UNets with dropout are not ported');
     this.t1 = new Linear(vars, 'time_embed1');
     this.t2 = new Linear(vars, 'time_embed2');
+    this.classEmbed = c.classes > 0 ? vars.get('class_embed.weight') : null;
     this.inConv = new Conv(vars, 'in_conv', 1, w);
     const stage = (p: string, inCh: number, outCh: number, attn: boolean): Stage =>
       ({ kind: 'stage', res: new ResBlock(vars, `${p}.res`, inCh, outCh, c.groups, w), attn: attn ? new Attention(vars, `${p}.attn`, c.heads, c.groups, w) : null });
@@ -189,16 +192,24 @@ export class TfjsUNet {
     this.vars = vars.list;
   }
 
-  /** x NHWC [N, S, S, inChannels]; temb [N, baseChannels]: the sinusoidal embedding of the timesteps, as inflow computes it. */
-  forward(x: tf.Tensor4D, temb: tf.Tensor2D): tf.Tensor4D {
-    const emb = this.t2.forward(silu(this.t1.forward(temb)));
+  /**
+   * x NHWC [N, S, S, inChannels]; temb [N, baseChannels]: the sinusoidal embedding of the timesteps, as
+   * inflow computes it; labels int32 [N] of a class-conditional UNet (its embedding is added to the
+   * time embedding, as in src/models/unet/unet.ts); cond NHWC [N, S, S, condChannels] of an
+   * image-conditioned one (concatenated to x along channels before the first convolution).
+   */
+  forward(x: tf.Tensor4D, temb: tf.Tensor2D, labels?: tf.Tensor1D, cond?: tf.Tensor4D): tf.Tensor4D {
+    if (!this.classEmbed !== !labels) throw new Error(`tfjs unet: labels ${labels ? 'given to an unconditional' : 'missing for a class-conditional'} UNet`);
+    if (!(this.config.condChannels ?? 0) !== !cond) throw new Error(`tfjs unet: cond ${cond ? 'given to a UNet without' : 'missing for a UNet with'} condChannels`);
+    let emb = this.t2.forward(silu(this.t1.forward(temb)));
+    if (this.classEmbed && labels) emb = tf.add(emb, tf.gather(this.classEmbed, labels));
     const run = (s: Stage, h: tf.Tensor4D): tf.Tensor4D => {
       if (s.kind === 'down') return s.conv.forward(h);
       if (s.kind === 'up') return s.conv.forward(tf.image.resizeNearestNeighbor(h, [2 * h.shape[1], 2 * h.shape[2]]));
       const r = s.res.forward(h, emb);
       return s.attn ? s.attn.forward(r) : r;
     };
-    let h = this.inConv.forward(x);
+    let h = this.inConv.forward(cond ? tf.concat([x, cond], 3) as tf.Tensor4D : x);
     const skips = [h];
     for (const s of this.down) skips.push((h = run(s, h)));
     for (const s of this.middle) h = run(s, h);

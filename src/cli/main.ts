@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { InflowError } from '../engine/errors.js';
 import { fsReason } from '../io/atomic-write.js';
 import { ModelFileError } from '../io/safetensors.js';
+import { anonymizeCommand } from './commands/anonymize.js';
 import { autoencoderCommand } from './commands/autoencoder.js';
 import { benchCommand } from './commands/bench.js';
 import { demoCommand } from './commands/demo.js';
@@ -20,7 +21,7 @@ export function buildProgram(): Command {
   const program = new Command()
     .name('inflow')
     .description('Normalizing flows with fast invertible convolutions, on WebAssembly SIMD and WebGPU.');
-  for (const c of [trainCommand(), sampleCommand(), evalCommand(), infoCommand(), inspectCommand(), benchCommand(), demoCommand(), trainClassifierCommand(), diffuseCommand(), autoencoderCommand(), serveCommand(), ...imageTaskCommands()])
+  for (const c of [trainCommand(), sampleCommand(), evalCommand(), infoCommand(), inspectCommand(), benchCommand(), demoCommand(), trainClassifierCommand(), diffuseCommand(), autoencoderCommand(), serveCommand(), ...imageTaskCommands(), anonymizeCommand()])
     program.addCommand(c);
   // addCommand does not pass these settings down, so every command gets them itself.
   for (const c of [program, ...program.commands])

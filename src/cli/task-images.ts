@@ -22,6 +22,30 @@ const IMAGE_FORMATS = new Set(['png', 'jpeg', 'webp']);
  * channels. `what` names the file in messages (e.g. '--mask mask.png').
  */
 export async function readImageFile(path: string, what = path): Promise<PixelImages> {
+  const meta = await probeImage(path, what);
+  const { width = 0, height = 0 } = meta;
+  const grey = (meta.channels ?? 3) <= 2;
+  let img = sharp(path, { failOn: 'error', limitInputPixels: DEFAULT_MAX_IMAGE_PIXELS }).removeAlpha();
+  img = grey ? img.grayscale() : img.toColourspace('srgb');
+  let data: Buffer, channels: number;
+  try {
+    ({ data, info: { channels } } = await img.raw().toBuffer({ resolveWithObject: true }));
+  } catch {
+    throw new UserError(`${what}: the ${meta.format!.toUpperCase()} image is corrupt or truncated`);
+  }
+  const C = grey ? 1 : 3;
+  if (channels !== C) throw new UserError(`${what}: the image decoded to ${channels} channels, expected ${C}`);
+  // sharp gives interleaved HWC; the pipelines take planar CHW.
+  const chw = new Uint8Array(C * width * height), plane = width * height;
+  for (let p = 0; p < plane; p++) for (let c = 0; c < C; c++) chw[c * plane + p] = data[p * C + c]!;
+  return { data: chw, shape: [1, C, height, width] };
+}
+
+/**
+ * An image file's header, checked before anything is decoded: a readable regular file, PNG, JPEG
+ * or WebP, and at most DEFAULT_MAX_IMAGE_PIXELS pixels by its stated size.
+ */
+export async function probeImage(path: string, what = path): Promise<Metadata> {
   let st;
   try {
     st = statSync(path);
@@ -38,21 +62,7 @@ export async function readImageFile(path: string, what = path): Promise<PixelIma
   if (!meta.format || !IMAGE_FORMATS.has(meta.format)) throw new UserError(`${what}: the file is ${meta.format ?? 'of an unknown format'}, not PNG, JPEG or WebP`);
   const { width = 0, height = 0 } = meta;
   if (width * height > DEFAULT_MAX_IMAGE_PIXELS) throw new UserError(`${what}: ${width}×${height} pixels is over the ${DEFAULT_MAX_IMAGE_PIXELS} pixels an input image may have`);
-  const grey = (meta.channels ?? 3) <= 2;
-  let img = sharp(path, { failOn: 'error', limitInputPixels: DEFAULT_MAX_IMAGE_PIXELS }).removeAlpha();
-  img = grey ? img.grayscale() : img.toColourspace('srgb');
-  let data: Buffer, channels: number;
-  try {
-    ({ data, info: { channels } } = await img.raw().toBuffer({ resolveWithObject: true }));
-  } catch {
-    throw new UserError(`${what}: the ${meta.format.toUpperCase()} image is corrupt or truncated`);
-  }
-  const C = grey ? 1 : 3;
-  if (channels !== C) throw new UserError(`${what}: the image decoded to ${channels} channels, expected ${C}`);
-  // sharp gives interleaved HWC; the pipelines take planar CHW.
-  const chw = new Uint8Array(C * width * height), plane = width * height;
-  for (let p = 0; p < plane; p++) for (let c = 0; c < C; c++) chw[c * plane + p] = data[p * C + c]!;
-  return { data: chw, shape: [1, C, height, width] };
+  return meta;
 }
 
 /** One image (0…255 floats, [1, C, H, W], C = 1 or 3) as an 8-bit PNG of exactly H × W pixels. */

@@ -90,22 +90,23 @@ function checkOutput(op: string, img: ImageBatch, height: number, width: number)
   if (values > MAX_VALUES) fail(op, `a ${height}×${width} result would hold ${values} values, more than the ${MAX_VALUES} a resize may make`);
 }
 
+/** The arguments checked, then both axes resampled with the same kind of weights. */
+function resize(op: string, weights: (from: number, to: number) => AxisWeights, img: ImageBatch, height: number, width: number): ImageBatch {
+  checkBatch(op, img);
+  checkSize(op, 'height', height);
+  checkSize(op, 'width', width);
+  checkOutput(op, img, height, width);
+  return resample(img, height, width, weights(img.shape[2], height), weights(img.shape[3], width));
+}
+
 /** Area (box) resampling to height × width: each output pixel is the mean of the input area it covers. Meant for shrinking. */
 export function areaResize(img: ImageBatch, height: number, width: number): ImageBatch {
-  checkBatch('areaResize', img);
-  checkSize('areaResize', 'height', height);
-  checkSize('areaResize', 'width', width);
-  checkOutput('areaResize', img, height, width);
-  return resample(img, height, width, areaWeights(img.shape[2], height), areaWeights(img.shape[3], width));
+  return resize('areaResize', areaWeights, img, height, width);
 }
 
 /** Bicubic (Keys, a = −0.5, half-pixel centres, edge pixels repeated) resampling to height × width. Meant for enlarging: it does not low-pass first. */
 export function bicubicResize(img: ImageBatch, height: number, width: number): ImageBatch {
-  checkBatch('bicubicResize', img);
-  checkSize('bicubicResize', 'height', height);
-  checkSize('bicubicResize', 'width', width);
-  checkOutput('bicubicResize', img, height, width);
-  return resample(img, height, width, bicubicWeights(img.shape[2], height), bicubicWeights(img.shape[3], width));
+  return resize('bicubicResize', bicubicWeights, img, height, width);
 }
 
 /** Mean of each factor × factor block (MNIST's 28 → 7 with factor 4). The height and width must be multiples of factor. */

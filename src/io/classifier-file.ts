@@ -1,11 +1,11 @@
 import type { Engine } from '../engine/engine.js';
 import { checkBudget } from '../engine/budget.js';
-import { InflowError } from '../engine/errors.js';
 import { DigitClassifier, type ClassifierConfig } from '../models/classifier.js';
-import { checkClassifierConfig, MAX_JSON_DEPTH } from '../models/schema.js';
+import { checkClassifierConfig } from '../models/schema.js';
 import { writeFileAtomic } from './atomic-write.js';
+import { asFileProblem, readModelFile, type ModelFileKind } from './model-bytes.js';
 import { readRegularFile } from './model-file.js';
-import { decodeSafetensors, encodeSafetensors, ModelFileError, parseBoundedJson, type NamedArray } from './safetensors.js';
+import { encodeSafetensors, ModelFileError, type NamedArray } from './safetensors.js';
 
 const FORMAT = 'inflow-classifier-1';
 
@@ -34,6 +34,13 @@ const classifierActivationBytes = (c: ClassifierConfig): number => {
   return 4 * 2 * (2 * c.inputShape[0] * H * W + 3 * w0 * H * W + 3 * w1 * (H * W) / 4 + 3 * w2 * (H * W) / 16);
 };
 
+const CLASSIFIER_FILE: ModelFileKind<ClassifierConfig> = {
+  format: FORMAT,
+  otherFormat: () => 'not an inflow classifier file',
+  check: (json) => checkClassifierConfig(json),
+  configName: 'classifier',
+};
+
 /**
  * Reads a classifier file with the model files' rules (docs/model-files.md): a regular file,
  * exact coverage, checksums when present, the config against the schema, the tensors against the
@@ -41,19 +48,7 @@ const classifierActivationBytes = (c: ClassifierConfig): number => {
  */
 export function loadClassifier(path: string, engine: Engine): { model: DigitClassifier; metadata: Record<string, string> } {
   const bytes = readRegularFile(path, 'classifier');
-  const { tensors, metadata } = decodeSafetensors(bytes, path, { finite: true });
-  if (metadata['inflow.format'] !== FORMAT) throw new ModelFileError(`${path}: not an inflow classifier file`);
-  const text = metadata['inflow.config'];
-  if (text === undefined) throw new ModelFileError(`${path}: the metadata has no classifier config ('inflow.config' is missing)`);
-  let json: unknown;
-  try {
-    json = parseBoundedJson(text, MAX_JSON_DEPTH);
-  } catch (e) {
-    throw new ModelFileError(`${path}: the classifier config in the metadata is not valid JSON (${e instanceof Error ? e.message : String(e)})`);
-  }
-  const checked = checkClassifierConfig(json);
-  if (!checked.ok) throw new ModelFileError(`${path}: ${checked.problem}`);
-  const config = checked.value;
+  const { config, tensors, metadata } = readModelFile(bytes, path, CLASSIFIER_FILE, { finite: true });
   const want = classifierParamShapes(config);
   let params = 0, carried = 0;
   for (const s of want.values()) params += s.reduce((a, b) => a * b, 1);
@@ -65,13 +60,8 @@ export function loadClassifier(path: string, engine: Engine): { model: DigitClas
     if (!t || t.shape.join() !== shape.join()) throw new ModelFileError(`${path}: parameter '${name}' is missing or has the wrong shape`);
   }
   if (params !== carried) throw new ModelFileError(`${path}: the config declares ${params} parameters but the file carries ${carried}`);
-  try {
-    checkBudget(path, `the classifier it describes (${params.toLocaleString('en')} parameters, with one image's activations)`,
-      4 * params + classifierActivationBytes(config), engine.memoryBudget);
-  } catch (e) {
-    if (e instanceof InflowError) throw new ModelFileError(e.message);
-    throw e;
-  }
+  asFileProblem(() => checkBudget(path, `the classifier it describes (${params.toLocaleString('en')} parameters, with one image's activations)`,
+    4 * params + classifierActivationBytes(config), engine.memoryBudget));
   const model = new DigitClassifier(engine, config);
   for (const [name, p] of model.namedParams()) p.value = engine.tensor(tensors.get(name)!.data, p.shape);
   return { model, metadata };

@@ -8,15 +8,15 @@
  */
 import { checkBudget, resolveMemoryBudget } from '../engine/budget.js';
 import type { Engine } from '../engine/engine.js';
-import { fail, InflowError } from '../engine/errors.js';
+import { describeValue, fail, InflowError } from '../engine/errors.js';
 import { modelCost, weightBytes, type ModelCost } from '../models/cost.js';
 import { inverse, matmul, slogdet } from '../layers/linalg.js';
 import type { MultiScaleConfig } from '../layers/multiscale.js';
 import type { SequenceConfig } from '../layers/sequence.js';
 import { FlowModel, type FlowModelConfig } from '../models/flow-model.js';
 import { planParamShapes } from '../models/plan.js';
-import { checkFlowModelConfig, MAX_JSON_DEPTH } from '../models/schema.js';
-import { decodeSafetensors, encodeSafetensors, ModelFileError, parseBoundedJson, type NamedArray } from './safetensors.js';
+import { checkFlowModelConfig, MAX_JSON_DEPTH, type Checked } from '../models/schema.js';
+import { decodeSafetensors, encodeSafetensors, ModelFileError, parseBoundedJson, type DecodeOptions, type NamedArray } from './safetensors.js';
 
 /** Metadata key holding the model's JSON config inside the safetensors file. */
 const CONFIG_KEY = 'inflow.config';
@@ -54,18 +54,70 @@ export interface CheckedModelBytes {
   checksummed: boolean;
 }
 
-/** The JSON config in a file's metadata, parsed with a bound on its nesting. */
-function readConfigJson(metadata: Record<string, string>, name: string): unknown {
-  if (metadata[FORMAT_KEY] !== FORMAT)
-    throw new ModelFileError(`${name}: not an inflow model file (format ${JSON.stringify(metadata[FORMAT_KEY]?.slice(0, 40) ?? null)})`);
+/**
+ * What a kind of model file (flow, classifier, autoencoder, diffusion) states for itself; the steps
+ * every kind takes with it are readModelFile's.
+ */
+export interface ModelFileKind<C> {
+  /** The `inflow.format` metadata entry its files carry. */
+  format: string;
+  /** The problem, after `name: `, with a file whose entry is another (`found`; undefined when there is none). */
+  otherFormat: (found: string | undefined) => string;
+  /** Its config schema (the file's own checks beyond it follow readModelFile). */
+  check: (json: unknown) => Checked<C>;
+  /** What its messages call the config (default 'model': "the metadata has no model config"). */
+  configName?: string;
+}
+
+/** A file's format entry as the messages quote it: `format "inflow-model-1"` (at most 40 characters), `format null`. */
+export const formatEntry = (found: string | undefined): string => `format ${JSON.stringify(found?.slice(0, 40) ?? null)}`;
+
+/**
+ * The checks every model file starts with, in the order a user can act on: the container (exact
+ * coverage, checksums, finite weights if asked), the format entry, the config (present, JSON with a
+ * bound on its nesting, the kind's schema). The tensors, the budget and the rest are the caller's.
+ */
+export function readModelFile<C>(bytes: Uint8Array, name: string, kind: ModelFileKind<C>, decode?: DecodeOptions):
+  { config: C; tensors: Map<string, NamedArray>; metadata: Record<string, string>; checksummed: boolean } {
+  const { tensors, metadata, checksummed } = decodeSafetensors(bytes, name, decode);
+  if (metadata[FORMAT_KEY] !== kind.format) throw new ModelFileError(`${name}: ${kind.otherFormat(metadata[FORMAT_KEY])}`);
+  const what = kind.configName ?? 'model';
   const text = metadata[CONFIG_KEY];
-  if (text === undefined) throw new ModelFileError(`${name}: the metadata has no model config ('${CONFIG_KEY}' is missing)`);
+  if (text === undefined) throw new ModelFileError(`${name}: the metadata has no ${what} config ('${CONFIG_KEY}' is missing)`);
+  let json: unknown;
   try {
-    return parseBoundedJson(text, MAX_JSON_DEPTH);
+    json = parseBoundedJson(text, MAX_JSON_DEPTH);
   } catch (e) {
-    throw new ModelFileError(`${name}: the model config in the metadata is not valid JSON (${e instanceof Error ? e.message : String(e)})`);
+    throw new ModelFileError(`${name}: the ${what} config in the metadata is not valid JSON (${e instanceof Error ? e.message : String(e)})`);
+  }
+  const checked = kind.check(json);
+  if (!checked.ok) throw new ModelFileError(`${name}: ${checked.problem}`);
+  return { config: checked.value, tensors, metadata, checksummed };
+}
+
+/** A check of what a file describes (the memory budget's) whose failure is the file's: a ModelFileError with the same message. */
+export function asFileProblem(check: () => void): void {
+  try {
+    check();
+  } catch (e) {
+    if (e instanceof InflowError) throw new ModelFileError(e.message);
+    throw e;
   }
 }
+
+/** An autoencoder or diffusion model file that passed every check that needs no engine. */
+export interface CheckedFileBytes<C> {
+  config: C;
+  tensors: Map<string, NamedArray>;
+  params: number;
+  checksummed: boolean;
+}
+
+const FLOW_FILE: ModelFileKind<FlowModelConfig> = {
+  format: FORMAT,
+  otherFormat: (found) => `not an inflow model file (${formatEntry(found)})`,
+  check: (json) => checkFlowModelConfig(json),
+};
 
 /**
  * Runs every check of a model file that needs no engine, in the order a user can act on: the
@@ -74,21 +126,12 @@ function readConfigJson(metadata: Record<string, string>, name: string): unknown
  * than it carries), the memory budget, and the weights (finite, 1×1s invertible). Nothing is built.
  */
 export function checkModelBytes(bytes: Uint8Array, name: string, opts: { memoryBudget?: number; allowNonFinite?: boolean } = {}): CheckedModelBytes {
-  const { tensors, metadata, checksummed } = decodeSafetensors(bytes, name);
-  const json = readConfigJson(metadata, name);
-  const checked = checkFlowModelConfig(json);
-  if (!checked.ok) throw new ModelFileError(`${name}: ${checked.problem}`);
-  const config = checked.value;
+  const { config, tensors, metadata, checksummed } = readModelFile(bytes, name, FLOW_FILE);
   const { model, architecture } = config;
   const cost = modelCost(model, architecture);
   checkTensors(name, tensors, planParamShapes(model, architecture), cost.params, model.kind);
-  try {
-    checkBudget(name, `the ${model.kind} model it describes (${cost.params.toLocaleString('en')} parameters, with one ${model.inputShape.join('×')} image's activations)`,
-      weightBytes(cost) + cost.activationBytesPerImage, opts.memoryBudget ?? resolveMemoryBudget());
-  } catch (e) {
-    if (e instanceof InflowError) throw new ModelFileError(e.message);
-    throw e;
-  }
+  asFileProblem(() => checkBudget(name, `the ${model.kind} model it describes (${cost.params.toLocaleString('en')} parameters, with one ${model.inputShape.join('×')} image's activations)`,
+    weightBytes(cost) + cost.activationBytesPerImage, opts.memoryBudget ?? resolveMemoryBudget()));
   if (!opts.allowNonFinite) {
     requireFinite(name, tensors);
     requireInvertible1x1(name, architecture, tensors);
@@ -165,28 +208,39 @@ export function parseModelBytes(bytes: Uint8Array, name: string, opts: { memoryB
   return { config, tensors };
 }
 
-/** Fails unless the options name an engine (a JS caller may pass none). */
-export function requireEngine(opts: { engine?: Engine } | undefined): void {
-  if (!opts || typeof opts !== 'object' || !opts.engine || typeof opts.engine.tensor !== 'function')
-    fail('loadModel', 'needs { engine } as its second argument: loadModel(source, { engine })');
+/** Fails unless the options name an engine (a JS caller may pass none); `op` and `need` word the failure for each loader. */
+export function requireEngine(opts: { engine?: Engine } | undefined, op = 'loadModel', need = 'needs { engine } as its second argument: loadModel(source, { engine })'): void {
+  if (!opts || typeof opts !== 'object' || !opts.engine || typeof opts.engine.tensor !== 'function') fail(op, need);
+}
+
+/** A loader's bytes argument as a Uint8Array; anything else is refused, naming what it was (`describe`). */
+export function bytesArgument(bytes: unknown, name: string, describe: (v: unknown) => string = describeValue): Uint8Array {
+  if (bytes instanceof Uint8Array) return bytes;
+  if (bytes instanceof ArrayBuffer) return new Uint8Array(bytes);
+  throw new ModelFileError(`${name}: a model must be given as a Uint8Array or ArrayBuffer of the file's bytes, not ${describe(bytes)}`);
+}
+
+/**
+ * A model that failed to take a checked file's weights (or to prepare them): it is disposed, and a
+ * library error becomes the file's problem, naming it. Returns what to throw.
+ */
+export function loadFailure(name: string, model: { dispose(): void }, e: unknown): unknown {
+  model.dispose();
+  return e instanceof InflowError && !(e instanceof ModelFileError) ? new ModelFileError(`${name}: ${e.message}`) : e;
 }
 
 /** Checks a model file (docs/model-files.md) and rebuilds the model on `engine`. */
 export async function modelFromBytes(bytes: Uint8Array | ArrayBuffer, opts: ModelLoadOptions): Promise<FlowModel> {
   requireEngine(opts);
   const name = opts.name ?? 'model bytes';
-  if (!(bytes instanceof Uint8Array) && !(bytes instanceof ArrayBuffer))
-    throw new ModelFileError(`${name}: a model must be given as a Uint8Array or ArrayBuffer of the file's bytes, not ${bytes === null ? 'null' : typeof bytes}`);
-  const { config, tensors } = checkModelBytes(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes), name,
+  const { config, tensors } = checkModelBytes(bytesArgument(bytes, name, (b) => (b === null ? 'null' : typeof b)), name,
     { memoryBudget: opts.engine.memoryBudget, allowNonFinite: opts.allowNonFinite });
   const model = new FlowModel(opts.engine, config.model, config.architecture);
   try {
     model.loadParameters(new Map([...tensors].map(([k, v]) => [k, v.data])));
     await model.prepare();
   } catch (e) {
-    model.dispose();
-    if (e instanceof InflowError && !(e instanceof ModelFileError)) throw new ModelFileError(`${name}: ${e.message}`);
-    throw e;
+    throw loadFailure(name, model, e);
   }
   return model;
 }

@@ -43,6 +43,8 @@ export async function encodeImageGrid(values: Float32Array, shape: readonly [num
   }
   let img = sharp(grid, { raw: { width: GW, height: GH, channels: C as 1 | 3 } });
   if (scale !== 1) img = img.resize(GW * scale, GH * scale, { kernel: 'nearest' });
+  // Without this sharp writes one channel as an RGB PNG (three times the bytes, read back as colour).
+  if (C === 1) img = img.toColourspace('b-w');
   return new Uint8Array(await img.png().toBuffer());
 }
 

@@ -39,6 +39,7 @@ beforeAll(async () => {
   await save('sr8.safetensors', config(8, { kind: 'image', channels: 1, task: 'super-resolution', scale: 4 }));
   await save('uncond28.safetensors', config(28));
   await save('restore28.safetensors', config(28, { kind: 'image', channels: 1, task: 'restoration', degradations: ['gaussian-noise', 'jpeg'] }));
+  await save('denoise28.safetensors', config(28, { kind: 'image', channels: 1, task: 'restoration', degradations: ['gaussian-noise'] }));
   await save('inpaint28.safetensors', config(28, { kind: 'image', channels: 2, task: 'inpainting' }));
   for (const [name, shape] of [['vae8', [1, 8, 8]], ['vae28', [1, 28, 28]]] as const) {
     const ae = buildAutoencoder(engine, tinyVae({ imageShape: [...shape] }), { seed: 2 });
@@ -83,6 +84,11 @@ describe('inflow diffuse eval measures each kind of model on held-out digits', (
     expect(r.stdout).toMatch(/\n {2}gaussian-noise +\d+\.\d\d +0\.\d{4} +\d+\.\d\d/);
     const json = JSON.parse(readFileSync(file('restore.json'), 'utf8')) as { rows: Array<{ degradation: string }>; n: number };
     expect(json.rows.map((x) => x.degradation)).toEqual(['gaussian-noise', 'jpeg', 'mixture']);
+    // A single-kind specialist has no mixture to measure unless asked for one kind among several.
+    const one = run('diffuse', 'eval', 'denoise28.safetensors', '--n', '2', '--steps', '1', '--json', 'denoise.json', '--backend', 'wasm');
+    expect(one.code, one.stderr).toBe(0);
+    expect(one.stdout).not.toMatch(/mixture/);
+    expect((JSON.parse(readFileSync(file('denoise.json'), 'utf8')) as { rows: Array<{ degradation: string }> }).rows.map((x) => x.degradation)).toEqual(['gaussian-noise']);
     const p = run('diffuse', 'eval', 'inpaint28.safetensors', '--n', '2', '--steps', '1', '--backend', 'wasm');
     expect(p.code, p.stderr).toBe(0);
     expect(p.stdout).toMatch(/mask-conditioned inpainting on 2 held-out images .* random masks covering \d+\.\d % on average/);

@@ -1,11 +1,11 @@
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine/dispatcher.js';
 import { loadDiffusionModel } from '../../src/models/diffusion/diffusion-file.js';
 import { upscale } from '../../src/models/diffusion/pipelines.js';
-import { readImageFile } from '../../src/cli/task-images.js';
+import { openTaskModel, readImageFile } from '../../src/cli/task-images.js';
 import { expectOneLine, runCli } from '../helpers/cli.js';
 import { inProcess, pixelConfig, readPng, RESTORE, SR, writeImage, writeModels } from './image-task-fixtures.js';
 
@@ -66,8 +66,17 @@ describe('inflow upscale', () => {
     expectOneLine(await up(at('lr.png'), '--model', at('sr.safetensors'), '--guidance', '2', ...wasm), /^inflow: upscale: guidance was given but the model is not class-conditional$/);
   }, 60_000);
 
-  it.skipIf(existsSync(new URL('../../models/sr-mnist.safetensors', import.meta.url)))('without --model and no bundled model, says which --model to pass', async () => {
-    expectOneLine(await inProcess('upscale', join(dir, 'lr.png')), /^inflow: no --model given and the bundled models\/sr-mnist.safetensors is not in this installation: pass --model <file>, a super-resolution model/);
+  it('without --model uses the bundled models/sr-mnist.safetensors', async () => {
+    const r = run('upscale', 'lr.png', '--steps', '2', '--out', 'bundled.png', ...wasm);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^7×7 → 28×28 \(×4, ddpm 2 steps; seed 0\) in [\d.]+ s on wasm → bundled.png\n$/);
+    const png = await readPng(join(dir, 'bundled.png'));
+    expect([png.width, png.height, png.channels]).toEqual([28, 28, 1]);
+  });
+
+  it('a bundled model missing from the installation is one line saying which --model to pass', async () => {
+    await expect(openTaskModel(undefined, join(dir, 'models/sr-mnist.safetensors'), 'a super-resolution model', () => createEngine({ backend: 'reference' })))
+      .rejects.toThrow(/^no --model given and the bundled models\/sr-mnist.safetensors is not in this installation: pass --model <file>, a super-resolution model$/);
   });
 
   it('--help says what the image must be and what the defaults are', async () => {

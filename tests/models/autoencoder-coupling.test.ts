@@ -1,24 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/data/rng.js';
-import { createEngine } from '../../src/engine/dispatcher.js';
 import type { Engine } from '../../src/engine/engine.js';
 import { InflowError } from '../../src/engine/errors.js';
 import { Conv1x1LU } from '../../src/layers/conv1x1-lu.js';
 import { CouplingAutoencoder } from '../../src/models/autoencoder/coupling-autoencoder.js';
 import { trainableDecode } from '../../src/models/autoencoder/trainable-inverse.js';
 import { mul, sum } from '../../src/ops/index.js';
+import { referenceAndWasm } from '../helpers/engine-pair.js';
 import { jacobianLogAbsDet, maxAbsDiff, perturb } from '../layers/contract.js';
 import { blobBatch, tinyCoupling } from './autoencoder-fixtures.js';
 
 let reference: Engine, wasm: Engine;
-beforeAll(async () => {
-  reference = await createEngine({ backend: 'reference' });
-  wasm = await createEngine({ backend: 'wasm', threads: 1 });
-});
-afterAll(() => {
-  reference.dispose();
-  wasm.dispose();
-});
+beforeAll(async () => { ({ ref: reference, wasm } = await referenceAndWasm()); });
+afterAll(() => { reference.dispose(); wasm.dispose(); });
 
 /**
  * A model whose every weight matters: fresh couplings and the prior start at zero output. The

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/data/rng.js';
-import { createEngine } from '../../src/engine/dispatcher.js';
 import type { Engine } from '../../src/engine/engine.js';
 import type { Tensor } from '../../src/engine/tensor.js';
 import { decodeSafetensors } from '../../src/io/safetensors.js';
@@ -18,17 +17,12 @@ import { checkpointPath, defaultLoopOptions, runTraining, type LoopOptions } fro
 import { pairedTensorData } from '../../src/train/paired-data.js';
 import { DiffusionTask } from '../../src/train/tasks/diffusion.js';
 import { tensorData } from '../../src/train/tensor-data.js';
+import { referenceAndWasm } from '../helpers/engine-pair.js';
 import { condConfig, maxDiff, randomizeOutput, tinyConfig, values } from './diffusion-fixtures.js';
 
 let ref: Engine, wasm: Engine;
-beforeAll(async () => {
-  ref = await createEngine({ backend: 'reference' });
-  wasm = await createEngine({ backend: 'wasm', threads: 1 });
-});
-afterAll(() => {
-  ref.dispose();
-  wasm.dispose();
-});
+beforeAll(async () => { ({ ref, wasm } = await referenceAndWasm()); });
+afterAll(() => { ref.dispose(); wasm.dispose(); });
 
 
 describe('UNet condChannels: the first convolution sees concat(x_t, cond)', () => {

@@ -1,21 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/data/rng.js';
-import { createEngine } from '../../src/engine/dispatcher.js';
 import type { Engine } from '../../src/engine/engine.js';
 import { DiffusionModel } from '../../src/models/diffusion/diffusion-model.js';
 import { knownNoiseRng, repaintDenoiserSteps, repaintSchedule } from '../../src/models/diffusion/repaint.js';
 import { alphaBarAt, GuidedDenoiser, reverseStep, timestepSequence } from '../../src/models/diffusion/sampler.js';
+import { referenceAndWasm } from '../helpers/engine-pair.js';
 import { condConfig, randomizeOutput, tinyConfig, values } from './diffusion-fixtures.js';
 
 let ref: Engine, wasm: Engine;
-beforeAll(async () => {
-  ref = await createEngine({ backend: 'reference' });
-  wasm = await createEngine({ backend: 'wasm', threads: 1 });
-});
-afterAll(() => {
-  ref.dispose();
-  wasm.dispose();
-});
+beforeAll(async () => { ({ ref, wasm } = await referenceAndWasm()); });
+afterAll(() => { ref.dispose(); wasm.dispose(); });
 
 
 /** Two 8×8 images in [−1, 1] (a bright square on a ramp), and masks filling a 4×4 hole in each (1 = fill). */

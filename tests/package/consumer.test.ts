@@ -151,6 +151,12 @@ describe('the packed package in a fresh project', () => {
     const help = (await ok(bin, ['demo', '--help'], project)).stdout.replace(/\s+/g, ' ');
     const model = /--model <file> .*?\(default: "([^"]+)"\)/.exec(help)?.[1];
     expect(model, help).toBe(realpathSync(join(installed, 'dist', 'models', 'finc-mnist.safetensors')));
+    // The image tasks' default models ship too: upscale runs with no --model.
+    const sharp = (await import('sharp')).default;
+    await sharp(new Uint8Array(49).map((_, i) => (i * 37) % 256), { raw: { width: 7, height: 7, channels: 1 } }).png().toFile(join(project, 'lr.png'));
+    const up = await ok(bin, ['upscale', 'lr.png', '--steps', '2', '--backend', 'wasm', '--threads', '1'], project);
+    expect(up.stdout).toMatch(/7×7 → 28×28 \(×4, ddpm 2 steps; seed 0\) .* → lr-upscaled.png/);
+    for (const m of ['sr-mnist', 'restore-mnist', 'diffusion-mnist', 'mnist-classifier']) expect(existsSync(join(installed, 'dist', 'models', `${m}.safetensors`)), m).toBe(true);
   });
 
   it('type-checks a TypeScript consumer against the shipped .d.ts (Node and bundler resolution)', async () => {

@@ -125,6 +125,19 @@ describe('atomic writes', () => {
     expect(readdirSync(dir).sort()).toEqual(['out.png', 'pipe.png']);
   });
 
+  it('a grid of grey images is a one-channel PNG; colour stays three; pixels land in their cells', async () => {
+    const sharp = (await import('sharp')).default;
+    const grey = new Float32Array(4 * 9).map((_, i) => i * 7);
+    const png = await encodeImageGrid(grey, [4, 1, 3, 3], 2);
+    const meta = await sharp(png).metadata();
+    expect([meta.channels, meta.width, meta.height]).toEqual([1, 12, 12]);
+    const g = await sharp(png).extractChannel(0).raw().toBuffer();
+    // Image 3 (second row, second column) starts at (2 + 5, 2 + 5); its first pixel is 3·9·7.
+    expect(g[7 * 12 + 7]).toBe(189);
+    const rgb = await sharp(await encodeImageGrid(new Float32Array(2 * 3 * 4), [2, 3, 2, 2])).metadata();
+    expect(rgb.channels).toBe(3);
+  });
+
   it('a PNG grid too large to write is refused before it is built', async () => {
     await expect(encodeImageGrid(new Float32Array(64 * 784), [64, 1, 28, 28], undefined, 1000))
       .rejects.toThrow(/encodeImageGrid: a 242000×242000 grid \(scale 1000\) is over the 100-megapixel limit/);

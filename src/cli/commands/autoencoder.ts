@@ -1,6 +1,4 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import type { ImageDataset } from '../../data/dataset.js';
 import { InflowError } from '../../engine/errors.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
@@ -10,18 +8,20 @@ import { buildAutoencoder, type Autoencoder } from '../../models/autoencoder/aut
 import { loadAutoencoder } from '../../models/autoencoder/autoencoder-file.js';
 import { checkAutoencoderConfig, defaultConvVaeConfig, defaultCouplingConfig, latentShapeOf, type AutoencoderConfig } from '../../models/autoencoder/config.js';
 import { encodeAutoencoder } from '../../models/autoencoder/format.js';
-import { loadCheckpoint, type Checkpoint } from '../../train/checkpoint.js';
-import { checkpointPath, defaultLoopOptions, runTraining, validateLoopOptions, type LoopOptions, type StepMetrics } from '../../train/loop.js';
+import { loadCheckpoint } from '../../train/checkpoint.js';
+import { defaultLoopOptions, runTraining, type LoopOptions, type StepMetrics } from '../../train/loop.js';
 import { Adam } from '../../train/optimizer.js';
 import { diffusionImageData } from '../../train/tasks/diffusion.js';
 import { DEFAULT_REGULARIZER_WEIGHT, LatentAutoencoderTask, reconstructionQuality } from '../../train/tasks/latent-autoencoder.js';
 import type { TensorData } from '../../train/tensor-data.js';
 import { loadData, maxImagePixelsOption, type DataFlags } from '../data-source.js';
 import { addEngineOptions, engineFrom, type EngineFlags } from '../engine-option.js';
-import { parseInteger, parseNonNegativeInt, parseNumber, parsePositiveInt } from '../options.js';
-import { checkFolder, makeParent, prepareOutput } from '../paths.js';
+import { addLoopOptions, badStepLine, dataLine, finishLoopOptions, loopOptionsFrom, prepareRun, requireBatchFits, resumedRun, totalSteps, writeModelFile, type LoopFlags } from '../loop-options.js';
+import { parseNumber, parsePositiveInt } from '../options.js';
+import { makeParent, prepareOutput } from '../paths.js';
 import { CountProgress } from '../progress.js';
 import { UserError } from '../user-error.js';
+import { parseIntList } from './diffuse-shared.js';
 
 /** `inflow autoencoder train | eval`: Affine-StableSR's coupling-layer autoencoder and the conv VAE it is compared with (docs/affine-stablesr.md). */
 export function autoencoderCommand(): Command {
@@ -43,7 +43,7 @@ const VAE_DEFAULTS = defaultConvVaeConfig([1, 28, 28]);
 const COUPLING_FLAGS = { flowSteps: '--flow-steps', width: '--width', priorWidth: '--prior-width', likelihoodWeight: '--likelihood-weight' } as const;
 const VAE_FLAGS = { baseChannels: '--base-channels', channelMults: '--channel-mults', resBlocks: '--res-blocks', groups: '--groups', klWeight: '--kl-weight' } as const;
 
-interface AutoencoderTrainFlags extends EngineFlags, DataFlags {
+interface AutoencoderTrainFlags extends EngineFlags, DataFlags, LoopFlags {
   kind?: Kind;
   imageSize?: number;
   latentChannels?: number;
@@ -56,19 +56,6 @@ interface AutoencoderTrainFlags extends EngineFlags, DataFlags {
   resBlocks?: number;
   groups?: number;
   klWeight?: number;
-  epochs: number;
-  batch: number;
-  lr: number;
-  warmup: number;
-  decay: number;
-  clip: number;
-  seed: number;
-  maxSteps?: number;
-  checkpointDir: string;
-  checkpointEvery: number;
-  resume?: boolean;
-  out: string;
-  log?: string;
 }
 
 /** What a run saves beside the loop's options, so --resume continues it unchanged. */
@@ -78,14 +65,8 @@ interface AutoencoderRunOptions extends LoopOptions {
   imageSize: number;
 }
 
-function parseIntList(value: string): number[] {
-  const list = value.split(',').map((v) => (/^\s*\d+\s*$/.test(v) ? Number(v) : NaN));
-  if (list.some((v) => !Number.isSafeInteger(v) || v < 1)) throw new InvalidArgumentError(`expected positive integers separated by commas (e.g. 1,2,2), got '${value}'`);
-  return list;
-}
-
 function trainCommand(): Command {
-  return addEngineOptions(new Command('train')
+  return addEngineOptions(addLoopOptions(new Command('train')
     .description('train a latent autoencoder (reconstruction plus its likelihood or KL term); writes checkpoints and a model file')
     .addOption(new Option('--kind <kind>', "'coupling': the coupling-layer autoencoder; 'vae': the conv VAE (required, except with --resume)").choices(['coupling', 'vae']))
     .option('--data <name>', "built-in data set: 'mnist' (the 9000 training digits of the fixed split; the 1000 test digits are held out)")
@@ -102,31 +83,11 @@ function trainCommand(): Command {
     .option('--channel-mults <list>', `vae: channel multiplier per level; each level but the last halves the side (default ${VAE_DEFAULTS.channelMults.join(',')})`, parseIntList)
     .option('--res-blocks <n>', `vae: residual blocks per encoder level, the decoder has one more (default ${VAE_DEFAULTS.resBlocks})`, parsePositiveInt)
     .option('--groups <n>', `vae: GroupNorm groups (default ${VAE_DEFAULTS.groups})`, parsePositiveInt)
-    .option('--kl-weight <β>', `vae: weight β of the KL term, ≥ 0 (default ${DEFAULT_REGULARIZER_WEIGHT['conv-vae']})`, parseNumber)
-    .option('--epochs <n>', 'passes over the training set', parsePositiveInt, 50)
-    .option('--batch <n>', 'images per step', parsePositiveInt, 32)
-    .option('--lr <x>', 'peak learning rate (Adam)', parseNumber, 1e-3)
-    .option('--warmup <steps>', 'linear warm-up steps', parseNonNegativeInt, 200)
-    .option('--decay <x>', 'learning-rate decay per step after warm-up', parseNumber, 1)
-    .option('--clip <norm>', 'clip gradients to this global norm (0 = off)', parseNumber, 10)
-    .option('--seed <n>', 'seed of the initial weights, the data order and the noise', parseInteger, 0)
-    .option('--max-steps <n>', 'stop after this many steps in total', parsePositiveInt)
-    .option('--checkpoint-dir <dir>', 'where checkpoint.safetensors is kept', 'checkpoints')
-    .option('--checkpoint-every <steps>', 'checkpoint interval (the model file --out is rewritten at every checkpoint)', parsePositiveInt, 200)
-    .option('--resume', 'continue from <checkpoint-dir>/checkpoint.safetensors exactly where it stopped (architecture and options from the checkpoint)')
-    .option('--out <file>', 'the model file', 'autoencoder.safetensors')
-    .option('--log <file>', 'JSONL log of every step (default: <checkpoint-dir>/train.jsonl)'))
+    .option('--kl-weight <β>', `vae: weight β of the KL term, ≥ 0 (default ${DEFAULT_REGULARIZER_WEIGHT['conv-vae']})`, parseNumber), {
+    defaults: { epochs: 50, batch: 32, lr: 1e-3, warmup: 200, clip: 10, out: 'autoencoder.safetensors' },
+    help: { seed: 'seed of the initial weights, the data order and the noise', resume: 'architecture and options from the checkpoint', out: 'the model file' },
+  }))
     .action(async (flags: AutoencoderTrainFlags, cmd: Command) => runAutoencoderTrain(flags, (name) => cmd.getOptionValueSource(name) === 'cli'));
-}
-
-function readResume(path: string): Checkpoint {
-  if (!existsSync(path)) throw new UserError(`--resume: no checkpoint at ${path} (use --checkpoint-dir to point at it)`);
-  try {
-    return loadCheckpoint(path);
-  } catch (e) {
-    if (e instanceof ModelFileError || e instanceof InflowError) throw new UserError(`--resume: ${e.message}`);
-    throw e;
-  }
 }
 
 /** The flag that sets each config field, so a schema message names what the user typed. */
@@ -164,12 +125,8 @@ function configFromFlags(f: AutoencoderTrainFlags, kind: Kind, imageShape: [numb
 const asModelData = (d: ImageDataset): TensorData => diffusionImageData(d);
 
 async function runAutoencoderTrain(flags: AutoencoderTrainFlags, given: (name: string) => boolean): Promise<void> {
-  checkFolder('--checkpoint-dir', flags.checkpointDir);
-  const logPath = flags.log ?? join(flags.checkpointDir, 'train.jsonl');
-  prepareOutput('--log', logPath);
-  prepareOutput('--out', flags.out);
-  const ckptFile = checkpointPath(flags.checkpointDir);
-  const resume = flags.resume ? readResume(ckptFile) : undefined;
+  const run = prepareRun(flags);
+  const { resume } = run;
   const archFlags = { ...COUPLING_FLAGS, ...VAE_FLAGS, latentChannels: '--latent-channels', imageSize: '--image-size', kind: '--kind' };
   if (resume) {
     const fixed = Object.entries(archFlags).filter(([k]) => given(k)).map(([, f]) => f);
@@ -185,11 +142,7 @@ async function runAutoencoderTrain(flags: AutoencoderTrainFlags, given: (name: s
   let config: AutoencoderConfig;
   let opts: AutoencoderRunOptions;
   if (resume) {
-    const checked = checkAutoencoderConfig(resume.modelConfig);
-    if (!checked.ok) throw new UserError(`--resume: ${ckptFile}: not an autoencoder checkpoint (${checked.problem})`);
-    config = checked.value;
-    opts = { ...defaultLoopOptions, ...(resume.state.options as Partial<AutoencoderRunOptions>) } as AutoencoderRunOptions;
-    if (flags.maxSteps) opts.maxSteps = flags.maxSteps;
+    ({ config, opts } = resumedRun<AutoencoderConfig, AutoencoderRunOptions>(resume, run, flags.maxSteps, checkAutoencoderConfig, 'an autoencoder'));
   } else {
     const kind = flags.kind!;
     const imageSize = flags.imageSize ?? 32;
@@ -197,28 +150,15 @@ async function runAutoencoderTrain(flags: AutoencoderTrainFlags, given: (name: s
     config = configFromFlags(flags, kind, shape);
     const weight = (kind === 'coupling' ? flags.likelihoodWeight : flags.klWeight) ?? DEFAULT_REGULARIZER_WEIGHT[config.kind];
     if (!(weight >= 0)) throw new UserError(`${kind === 'coupling' ? '--likelihood-weight' : '--kl-weight'} ${weight} must be ≥ 0`);
-    opts = {
-      ...defaultLoopOptions, epochs: flags.epochs, batch: flags.batch, lr: flags.lr, warmupSteps: flags.warmup, decay: flags.decay, clip: flags.clip,
-      seed: flags.seed, checkpointEvery: flags.checkpointEvery, ...(flags.maxSteps ? { maxSteps: flags.maxSteps } : {}), weight, imageSize: shape[1],
-    };
+    opts = { ...defaultLoopOptions, ...loopOptionsFrom(flags), weight, imageSize: shape[1] };
   }
-  opts.checkpointDir = flags.checkpointDir;
-  opts.logPath = logPath;
-  try {
-    validateLoopOptions(opts);
-  } catch (e) {
-    if (!(e instanceof InflowError)) throw e;
-    const LOOP_FLAGS: Record<string, string> = { lr: '--lr', batch: '--batch', epochs: '--epochs', clip: '--clip', decay: '--decay', warmupSteps: '--warmup', checkpointEvery: '--checkpoint-every', maxSteps: '--max-steps', seed: '--seed' };
-    const msg = e.message.replace(/^train: /, '');
-    const named = resume ? msg : msg.replace(/^(\w+) = /, (all, k: string) => (LOOP_FLAGS[k] ? `${LOOP_FLAGS[k]} ` : all));
-    throw new UserError(`${resume ? `--resume: ${ckptFile}: its options: ` : ''}${named}`);
-  }
+  finishLoopOptions(opts, run);
 
   const [C, H, W] = config.imageShape;
   const split = await loadData(flags, [C, H, W]);
   if (split.train.shape.join() !== config.imageShape.join())
     throw new UserError(`the ${split.train.shape.join('×')} images of ${split.train.name} are not the model's ${config.imageShape.join('×')}`);
-  if (opts.batch > split.train.count) throw new UserError(`--batch ${opts.batch} is more than the ${split.train.count} training images`);
+  requireBatchFits(opts, split.train.count);
 
   const engine = await engineFrom(flags);
   let model: Autoencoder;
@@ -232,18 +172,15 @@ async function runAutoencoderTrain(flags: AutoencoderTrainFlags, given: (name: s
   config = model.config;
   const test = split.test ? asModelData(split.test) : null;
   const task = new LatentAutoencoderTask(model, { weight: opts.weight, optimizer: new Adam(engine), test, config: config as unknown as Record<string, unknown> });
-  const total = Math.min(opts.maxSteps ?? Infinity, Math.floor(split.train.count / opts.batch) * opts.epochs);
+  const total = totalSteps(split.train.count, opts);
   const [c, h, w] = latentShapeOf(config);
   const what = config.kind === 'coupling-autoencoder'
     ? `coupling autoencoder (${config.steps} flow steps per level, width ${config.width}, prior width ${config.priorWidth}; likelihood weight ${opts.weight})`
     : `conv VAE (base ${config.baseChannels} × [${config.channelMults.join(', ')}], ${config.resBlocks} res block(s), ${config.groups} groups; KL weight ${opts.weight})`;
   console.log(`inflow autoencoder train: ${what}: ${C}×${H}×${W} → ${c}×${h}×${w}, ${model.paramCount().toLocaleString('en')} parameters`);
-  console.log(`data: ${split.description}; backend ${engine.name} (${engine.info().why}); batch ${opts.batch}, lr ${opts.lr}${resume ? `; resuming at step ${resume.state.step}` : ''}`);
+  console.log(dataLine(split.description, engine, opts, resume));
 
-  const writeModel = (weights: ReadonlyMap<string, NamedArray>) => {
-    makeParent(flags.out);
-    writeFileAtomic(flags.out, encodeAutoencoder(config, weights));
-  };
+  const writeModel = (weights: ReadonlyMap<string, NamedArray>) => writeModelFile(flags.out, encodeAutoencoder(config, weights));
   const bar = new CountProgress('train', total, 'steps', undefined, 30_000, (line) => console.error(line));
   bar.begin();
   const recent: StepMetrics[] = [];
@@ -260,7 +197,7 @@ async function runAutoencoderTrain(flags: AutoencoderTrainFlags, given: (name: s
         const terms = Object.keys(recent.at(-1)?.metrics ?? {}).filter((k) => k !== 'recPsnr').map((k) => `${k} ${mean((m) => m.metrics?.[k]).toExponential(3)}`);
         console.log(`epoch ${epoch + 1}: ${heldOut !== null ? `held-out reconstruction PSNR ${heldOut.toFixed(2)} dB; ` : ''}last ${recent.length} steps: loss ${mean((m) => m.loss).toExponential(3)}${terms.length ? `, ${terms.join(', ')}` : ''}`);
       },
-      onBadStep: (m, n) => console.error(`step ${m.step}: non-finite loss or gradient, skipped (${n} in a row)`),
+      onBadStep: (m, n) => console.error(badStepLine(m, n)),
       onCheckpoint: (path) => writeModel(loadCheckpoint(path).weights),
     }, resume);
   } finally {

@@ -6,7 +6,7 @@
  * library (src/models/diffusion/eval-*.ts); this prints it.
  */
 import { fileURLToPath } from 'node:url';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { subset, type ImageDataset } from '../../data/dataset.js';
 import { mnistSplit } from '../../data/mnist.js';
 import type { Engine } from '../../engine/engine.js';
@@ -26,7 +26,7 @@ import { addEngineOptions, engineFrom, type EngineFlags } from '../engine-option
 import { parseNumber, parsePositiveInt } from '../options.js';
 import { makeParent, prepareOutput } from '../paths.js';
 import { UserError } from '../user-error.js';
-import { addSamplingOptions, asUserError, openDiffusionModel, samplingOptions, StepBar, type SamplingFlags } from './diffuse-shared.js';
+import { addSamplingOptions, asUserError, openDiffusionModel, parseDegradationKinds, samplingOptions, StepBar, type SamplingFlags } from './diffuse-shared.js';
 
 /** The digit classifier that judges MNIST samples (models/mnist-classifier.safetensors). */
 const BUNDLED_CLASSIFIER = fileURLToPath(new URL('../../../models/mnist-classifier.safetensors', import.meta.url));
@@ -48,13 +48,6 @@ interface EvalFlags extends EngineFlags, SamplingFlags, DataFlags {
   resample?: number;
 }
 
-function parseKinds(value: string): DegradationKind[] {
-  const kinds = value.split(',').map((k) => k.trim());
-  for (const k of kinds)
-    if (!DEGRADATION_KINDS.includes(k as DegradationKind)) throw new InvalidArgumentError(`unknown degradation '${k}'; the kinds are ${DEGRADATION_KINDS.join(', ')}`);
-  return kinds as DegradationKind[];
-}
-
 export function evalCommand(): Command {
   return addEngineOptions(addSamplingOptions(new Command('eval')
     .description('measure a diffusion model: class-conditional samples judged by the digit classifier; super-resolution, restoration or inpainting models on held-out images (PSNR/SSIM against the classical baseline); --inpaint: RePaint with a generation model')
@@ -69,7 +62,7 @@ export function evalCommand(): Command {
     .option('--inpaint', 'measure RePaint inpainting with this unconditional or class-conditional model (random masks of 10–50 % of each held-out image)')
     .option('--jump-length <n>', 'RePaint: positions each resampling jump climbs (default min(10, steps − 1))', parsePositiveInt)
     .option('--resample <r>', 'RePaint: passes through each jump point (1 = no resampling; default 10)', parsePositiveInt)
-    .option('--kinds <list>', 'restoration: the degradation kinds measured one by one (default: the model\'s)', parseKinds)
+    .option('--kinds <list>', 'restoration: the degradation kinds measured one by one (default: the model\'s)', parseDegradationKinds)
     .option('--strength <s>', 'restoration: strength of each kind alone, in (0, 1]', parseNumber, 0.5)
     .option('--no-mixture', 'restoration: skip the random mixture of the model\'s kinds')
     .option('--json <file>', 'also write the result as JSON')))
@@ -178,7 +171,7 @@ async function runTaskEval(file: string, model: DiffusionModel, engine: Engine, 
       return { file, task, ...r, sampler, params: model.paramCount() };
     }
     if (task === 'restoration') {
-      const r: RestorationEval = await evalRestoration(model, images, { ...common, onBatch, strength: flags.strength, mixture: flags.mixture, ...(flags.kinds ? { kinds: flags.kinds } : {}) });
+      const r: RestorationEval = await evalRestoration(model, images, { ...common, onBatch, strength: flags.strength, ...(flags.mixture ? {} : { mixture: false }), ...(flags.kinds ? { kinds: flags.kinds } : {}) });
       bar.end();
       console.log(`restoration on ${where}, each kind alone at strength ${r.strength}${flags.mixture && r.rows.some((x) => x.degradation === 'mixture') ? ', and a random mixture' : ''} (${how}; ${secs(r.secondsPerImage)}):`);
       console.log(`  ${'degradation'.padEnd(15)} ${'input PSNR'.padStart(10)} ${'SSIM'.padStart(7)}   ${'model PSNR'.padStart(10)} ${'SSIM'.padStart(7)}`);

@@ -3,6 +3,7 @@ import cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Engine } from '../../engine/engine.js';
 import { InflowError } from '../../engine/errors.js';
+import { DEGRADATION_KINDS, type DegradationKind } from '../../image/degrade/degrade.js';
 import { ModelFileError } from '../../io/safetensors.js';
 import { loadDiffusionModel } from '../../models/diffusion/diffusion-file.js';
 import type { DiffusionModel } from '../../models/diffusion/diffusion-model.js';
@@ -91,6 +92,14 @@ export function parseLabels(value: string): number[] {
   const labels = value.split(',').map((v) => (/^\s*\d+\s*$/.test(v) ? Number(v) : NaN));
   if (labels.some((y) => !Number.isSafeInteger(y))) throw new InvalidArgumentError(`expected class numbers separated by commas (e.g. 3 or 0,1,2), got '${value}'`);
   return labels;
+}
+
+/** Degradation kinds separated by commas, each one the library knows (`train` also refuses repeats; `eval` measures them as listed). */
+export function parseDegradationKinds(value: string): DegradationKind[] {
+  const kinds = value.split(',').map((k) => k.trim());
+  for (const k of kinds)
+    if (!DEGRADATION_KINDS.includes(k as DegradationKind)) throw new InvalidArgumentError(`unknown degradation '${k}'; the kinds are ${DEGRADATION_KINDS.join(', ')}`);
+  return kinds as DegradationKind[];
 }
 
 export function parseIntList(value: string): number[] {

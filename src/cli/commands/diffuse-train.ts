@@ -3,14 +3,13 @@
  * for one of the image-conditioned tasks — super-resolution (in pixels, or in an autoencoder's
  * latent space), restoration, mask-conditioned inpainting (docs/diffusion.md, "Training the tasks").
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { InflowError } from '../../engine/errors.js';
 import type { Engine } from '../../engine/engine.js';
 import { DEGRADATION_KINDS, type DegradationKind } from '../../image/degrade/degrade.js';
-import { writeFileAtomic } from '../../io/atomic-write.js';
-import { crc32, ModelFileError, type NamedArray } from '../../io/safetensors.js';
+import { crc32, type NamedArray } from '../../io/safetensors.js';
 import type { Autoencoder } from '../../models/autoencoder/autoencoder-bytes.js';
 import { loadAutoencoder } from '../../models/autoencoder/autoencoder-file.js';
 import { diffusionBytes, DiffusionModel } from '../../models/diffusion/diffusion-model.js';
@@ -19,18 +18,18 @@ import { checkDiffusionConfig, type ConditioningTask, type DiffusionModelConfig,
 import { loadCheckpoint, type Checkpoint } from '../../train/checkpoint.js';
 import { inpaintingConditioner, lowResolutionConditions, restorationConditioner, superResolutionConditioner } from '../../train/conditioners/index.js';
 import { Ema } from '../../train/ema.js';
-import { checkpointPath, defaultLoopOptions, runTraining, validateLoopOptions, type LoopOptions, type StepMetrics } from '../../train/loop.js';
+import { defaultLoopOptions, runTraining, type LoopOptions, type StepMetrics } from '../../train/loop.js';
 import { Adam } from '../../train/optimizer.js';
 import { pairedTensorData } from '../../train/paired-data.js';
 import { DEFAULT_LABEL_DROPOUT, diffusionImageData, DiffusionTask, WarmEma } from '../../train/tasks/diffusion.js';
 import { tensorData, type TensorData } from '../../train/tensor-data.js';
 import { loadData, maxImagePixelsOption, type DataFlags, type DataSplit } from '../data-source.js';
 import { addEngineOptions, engineFrom, type EngineFlags } from '../engine-option.js';
-import { parseInteger, parseNonNegativeInt, parseNumber, parsePositiveInt } from '../options.js';
-import { checkFolder, makeParent, prepareOutput } from '../paths.js';
+import { addLoopOptions, badStepLine, dataLine, finishLoopOptions, loopOptionsFrom, prepareRun, requireBatchFits, resumedRun, totalSteps, writeModelFile, type LoopFlags } from '../loop-options.js';
+import { parseNonNegativeInt, parseNumber, parsePositiveInt } from '../options.js';
 import { CountProgress } from '../progress.js';
 import { UserError } from '../user-error.js';
-import { parseIntList, StepBar } from './diffuse-shared.js';
+import { parseDegradationKinds, parseIntList, StepBar } from './diffuse-shared.js';
 
 /** What `--task` trains: 'generation' is the plain (class-conditional) model; the rest are image-conditioned. */
 export const TRAIN_TASKS = ['generation', 'super-resolution', 'restoration', 'inpainting'] as const;
@@ -41,7 +40,7 @@ const DEFAULT_SCALE = 4;
 /** Images per autoencoder call when a latent run encodes its training set. */
 const ENCODE_BATCH = 100;
 
-interface DiffuseTrainFlags extends EngineFlags, DataFlags {
+interface DiffuseTrainFlags extends EngineFlags, DataFlags, LoopFlags {
   task: TrainTask;
   scale?: number;
   autoencoder?: string;
@@ -63,19 +62,6 @@ interface DiffuseTrainFlags extends EngineFlags, DataFlags {
   sampleSteps: number;
   sampleGuidance: number;
   sampleMethod?: 'ddim' | 'ddpm';
-  epochs: number;
-  batch: number;
-  lr: number;
-  warmup: number;
-  decay: number;
-  clip: number;
-  seed: number;
-  maxSteps?: number;
-  checkpointDir: string;
-  checkpointEvery: number;
-  resume?: boolean;
-  out: string;
-  log?: string;
 }
 
 /** What a diffusion run saves beside the loop's options, so --resume continues it unchanged. */
@@ -93,16 +79,14 @@ interface DiffuseRunOptions extends LoopOptions {
 }
 
 function parseDegradations(value: string): DegradationKind[] {
-  const kinds = value.split(',').map((k) => k.trim());
-  for (const k of kinds)
-    if (!DEGRADATION_KINDS.includes(k as DegradationKind)) throw new InvalidArgumentError(`unknown degradation '${k}'; the kinds are ${DEGRADATION_KINDS.join(', ')}`);
+  const kinds = parseDegradationKinds(value);
   if (new Set(kinds).size !== kinds.length) throw new InvalidArgumentError(`a kind is listed twice in '${value}'`);
   // The trainer applies them in DEGRADATION_KINDS' order whatever the order given; the config records that order.
   return DEGRADATION_KINDS.filter((k) => kinds.includes(k));
 }
 
 export function trainCommand(): Command {
-  return addEngineOptions(new Command('train')
+  return addEngineOptions(addLoopOptions(new Command('train')
     .description('train a diffusion UNet with the ε-loss — for generation (class-conditional with --classes) or, with --task, super-resolution, restoration or inpainting; writes checkpoints and a model file of the EMA weights')
     .addOption(new Option('--task <name>', 'what the model learns: generation (of the data, optionally class-conditional), super-resolution (from the low-resolution image), restoration (from a degraded image), inpainting (from the image with a masked region and the mask)').choices(TRAIN_TASKS).default('generation'))
     .option('--scale <n>', `super-resolution: the factor between the low- and high-resolution images (the LR image is the mean of each n × n block; default ${DEFAULT_SCALE})`, parsePositiveInt)
@@ -128,31 +112,14 @@ export function trainCommand(): Command {
     .option('--ema <decay>', 'decay of the weight average the model file holds', parseNumber, 0.999)
     .option('--sample-steps <n>', 'default sampler steps saved in the model file', parsePositiveInt, 50)
     .addOption(new Option('--sample-method <name>', 'default sampler saved in the model file (default: ddim for generation, ddpm for the image tasks, whose small models measured 2-8 dB better with it: docs/diffusion.md)').choices(['ddim', 'ddpm']))
-    .option('--sample-guidance <w>', 'default guidance scale saved in the model file (class-conditional)', parseNumber, 2)
-    .option('--epochs <n>', 'passes over the training set', parsePositiveInt, 100)
-    .option('--batch <n>', 'images per step', parsePositiveInt, 32)
-    .option('--lr <x>', 'peak learning rate (Adam)', parseNumber, 5e-4)
-    .option('--warmup <steps>', 'linear warm-up steps', parseNonNegativeInt, 500)
-    .option('--decay <x>', 'learning-rate decay per step after warm-up', parseNumber, 1)
-    .option('--clip <norm>', 'clip gradients to this global norm (0 = off)', parseNumber, 1)
-    .option('--seed <n>', 'seed of the initial weights, data order, timesteps, noise, label dropout and the tasks\' random conditions', parseInteger, 0)
-    .option('--max-steps <n>', 'stop after this many steps in total', parsePositiveInt)
-    .option('--checkpoint-dir <dir>', 'where checkpoint.safetensors is kept', 'checkpoints')
-    .option('--checkpoint-every <steps>', 'checkpoint interval (the model file --out is rewritten at every checkpoint)', parsePositiveInt, 200)
-    .option('--resume', 'continue from <checkpoint-dir>/checkpoint.safetensors exactly where it stopped (architecture, task and options from the checkpoint)')
-    .option('--out <file>', 'the model file (EMA weights)', 'diffusion.safetensors')
-    .option('--log <file>', 'JSONL log of every step (default: <checkpoint-dir>/train.jsonl)'))
+    .option('--sample-guidance <w>', 'default guidance scale saved in the model file (class-conditional)', parseNumber, 2), {
+    defaults: { epochs: 100, batch: 32, lr: 5e-4, warmup: 500, clip: 1, out: 'diffusion.safetensors' },
+    help: {
+      seed: 'seed of the initial weights, data order, timesteps, noise, label dropout and the tasks\' random conditions',
+      resume: 'architecture, task and options from the checkpoint', out: 'the model file (EMA weights)',
+    },
+  }))
     .action(async (flags: DiffuseTrainFlags) => runDiffuseTrain(flags));
-}
-
-function readResume(path: string): Checkpoint {
-  if (!existsSync(path)) throw new UserError(`--resume: no checkpoint at ${path} (use --checkpoint-dir to point at it)`);
-  try {
-    return loadCheckpoint(path);
-  } catch (e) {
-    if (e instanceof ModelFileError || e instanceof InflowError) throw new UserError(`--resume: ${e.message}`);
-    throw e;
-  }
 }
 
 /** The flag that sets each config field, so a schema message names what the user typed. */
@@ -319,12 +286,8 @@ function describeTask(plan: TaskPlan, config: DiffusionModelConfig): string {
 }
 
 async function runDiffuseTrain(flags: DiffuseTrainFlags): Promise<void> {
-  checkFolder('--checkpoint-dir', flags.checkpointDir);
-  const logPath = flags.log ?? join(flags.checkpointDir, 'train.jsonl');
-  prepareOutput('--log', logPath);
-  prepareOutput('--out', flags.out);
-  const ckptFile = checkpointPath(flags.checkpointDir);
-  const resume = flags.resume ? readResume(ckptFile) : undefined;
+  const run = prepareRun(flags);
+  const { resume } = run;
   if (!resume) checkTaskFlags(flags);
   if (!(flags.labelDropout >= 0 && flags.labelDropout <= 1)) throw new UserError(`--label-dropout ${flags.labelDropout} must be in [0, 1]`);
   if (!(flags.ema >= 0 && flags.ema < 1)) throw new UserError(`--ema ${flags.ema} must be in [0, 1)`);
@@ -335,35 +298,20 @@ async function runDiffuseTrain(flags: DiffuseTrainFlags): Promise<void> {
   let opts: DiffuseRunOptions;
   let plan: TaskPlan;
   if (resume) {
-    const checked = checkDiffusionConfig(resume.modelConfig);
-    if (!checked.ok) throw new UserError(`--resume: ${ckptFile}: not a diffusion checkpoint (${checked.problem})`);
-    config = checked.value;
-    opts = { ...defaultLoopOptions, ...(resume.state.options as Partial<DiffuseRunOptions>) } as DiffuseRunOptions;
-    if (flags.maxSteps) opts.maxSteps = flags.maxSteps;
+    ({ config, opts } = resumedRun<DiffusionModelConfig, DiffuseRunOptions>(resume, run, flags.maxSteps, checkDiffusionConfig, 'a diffusion'));
     plan = await planTask(flags, getEngine, { config, opts });
     if (flags.autoencoder !== undefined) opts.autoencoderFile = plan.autoencoder!.file;
   } else {
     plan = await planTask(flags, getEngine);
     config = configFromFlags(flags, plan, 1);
     opts = {
-      ...defaultLoopOptions, epochs: flags.epochs, batch: flags.batch, lr: flags.lr, warmupSteps: flags.warmup, decay: flags.decay, clip: flags.clip,
-      seed: flags.seed, checkpointEvery: flags.checkpointEvery, ...(flags.maxSteps ? { maxSteps: flags.maxSteps } : {}),
+      ...defaultLoopOptions, ...loopOptionsFrom(flags),
       labelDropout: flags.labelDropout, emaDecay: flags.ema, emaWarmup: true, imageSize: plan.unetShape[1],
       ...(plan.conditioning ? { condDropout: flags.condDropout } : {}),
       ...(plan.autoencoder ? { autoencoderFile: plan.autoencoder.file, autoencoderCrc: plan.autoencoder.crc } : {}),
     };
   }
-  opts.checkpointDir = flags.checkpointDir;
-  opts.logPath = logPath;
-  try {
-    validateLoopOptions(opts);
-  } catch (e) {
-    if (!(e instanceof InflowError)) throw e;
-    const LOOP_FLAGS: Record<string, string> = { lr: '--lr', batch: '--batch', epochs: '--epochs', clip: '--clip', decay: '--decay', warmupSteps: '--warmup', checkpointEvery: '--checkpoint-every', maxSteps: '--max-steps', seed: '--seed' };
-    const msg = e.message.replace(/^train: /, '');
-    const named = resume ? msg : msg.replace(/^(\w+) = /, (all, k: string) => (LOOP_FLAGS[k] ? `${LOOP_FLAGS[k]} ` : all));
-    throw new UserError(`${resume ? `--resume: ${ckptFile}: its options: ` : ''}${named}`);
-  }
+  finishLoopOptions(opts, run);
 
   const u = config.unet;
   const split = await loadData(flags, plan.imageShape);
@@ -377,7 +325,7 @@ async function runDiffuseTrain(flags: DiffuseTrainFlags): Promise<void> {
     const top = train.labels.reduce((a, b) => Math.max(a, b), 0);
     if (top >= u.classes) throw new UserError(`${train.name} has labels up to ${top}: use --classes ${top + 1}`);
   }
-  if (opts.batch > train.count) throw new UserError(`--batch ${opts.batch} is more than the ${train.count} training images`);
+  requireBatchFits(opts, train.count);
 
   const eng = await getEngine();
   const { data, latentScale } = await taskData(plan, split, config.autoencoder ? (resume ? config.autoencoder.latentScale : null) : null);
@@ -397,18 +345,15 @@ async function runDiffuseTrain(flags: DiffuseTrainFlags): Promise<void> {
     ...(u.classes ? { conditioning: { labels: train.labels!, classes: u.classes, labelDropout: opts.labelDropout } } : {}),
     ...(opts.condDropout ? { condDropout: opts.condDropout } : {}),
   });
-  const total = Math.min(opts.maxSteps ?? Infinity, Math.floor(train.count / opts.batch) * opts.epochs);
+  const total = totalSteps(train.count, opts);
   const s = config.schedule;
   console.log(`inflow diffuse train: ${describeTask(plan, config)}; UNet ${u.inChannels}×${u.imageSize}×${u.imageSize}${u.condChannels ? ` + ${u.condChannels}-channel condition` : ''}, base ${u.baseChannels} × [${u.channelMults.join(', ')}], ${u.resBlocks} res block(s), attention at ${u.attentionResolutions.join(', ') || 'none'}, ${(model.unet.paramCount() / 1e6).toFixed(3)}M parameters${model.autoencoder ? ` (+ ${(model.autoencoder.paramCount() / 1e6).toFixed(3)}M frozen in the autoencoder)` : ''}${u.classes ? `, ${u.classes} classes (label dropout ${opts.labelDropout})` : ''}; ${s.kind} schedule, T ${s.steps}; EMA ${opts.emaDecay}`);
-  console.log(`data: ${split.description}; backend ${eng.name} (${eng.info().why}); batch ${opts.batch}, lr ${opts.lr}${resume ? `; resuming at step ${resume.state.step}` : ''}`);
+  console.log(dataLine(split.description, eng, opts, resume));
 
   const modelBytes = (weights: Map<string, NamedArray>) => diffusionBytes(config, aeWeights ? withAutoencoderTensors(weights, aeWeights) : weights);
   // The model file is rebuilt from each checkpoint's EMA weights as it is written (synchronously,
   // while the loop waits), so a running job always leaves a file `diffuse sample` and `eval` can read.
-  const writeModel = (ckpt: Checkpoint) => {
-    makeParent(flags.out);
-    writeFileAtomic(flags.out, modelBytes(new Map<string, NamedArray>(ckpt.ema ?? ckpt.weights)));
-  };
+  const writeModel = (ckpt: Checkpoint) => writeModelFile(flags.out, modelBytes(new Map<string, NamedArray>(ckpt.ema ?? ckpt.weights)));
   const bar = new StepBar('train', total, 100);
   const recent: number[] = [];
   const onStep = (m: StepMetrics) => {
@@ -421,7 +366,7 @@ async function runDiffuseTrain(flags: DiffuseTrainFlags): Promise<void> {
   try {
     result = await runTraining(task, data, opts, {
       onStep,
-      onBadStep: (m, n) => console.error(`step ${m.step}: non-finite loss or gradient, skipped (${n} in a row)`),
+      onBadStep: (m, n) => console.error(badStepLine(m, n)),
       onCheckpoint: (path) => writeModel(loadCheckpoint(path)),
     }, resume);
   } finally {
@@ -429,8 +374,7 @@ async function runDiffuseTrain(flags: DiffuseTrainFlags): Promise<void> {
   }
   const weights = new Map<string, NamedArray>();
   for (const [k, v] of await ema.state()) weights.set(k, { shape: [...v.shape], data: Float32Array.from(v.data) });
-  makeParent(flags.out);
-  writeFileAtomic(flags.out, modelBytes(weights));
+  writeModelFile(flags.out, modelBytes(weights));
   const avg = recent.length ? recent.reduce((a, b) => a + b, 0) / recent.length : NaN;
   console.log(`done: ${result.steps} steps in ${result.seconds.toFixed(1)} s; mean loss of the last ${recent.length} steps ${avg.toFixed(4)}; model (EMA weights) written to ${flags.out}`);
   task.dispose();

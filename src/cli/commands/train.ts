@@ -1,26 +1,23 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import type { Engine } from '../../engine/engine.js';
 import { InflowError } from '../../engine/errors.js';
 import { loadModel, saveModel } from '../../io/model-file.js';
-import { ModelFileError } from '../../io/safetensors.js';
 import { replanKeeping } from '../../models/plan.js';
 import { fromConfig, presetNames, resolveConfig, type FlowModelConfig, type ModelConfig, type ModelKind } from '../../models/index.js';
 import { FlowModel } from '../../models/flow-model.js';
-import { loadCheckpoint } from '../../train/checkpoint.js';
 import { checkShape } from '../../train/evaluate.js';
 import { fitClassPrior } from '../../train/fit-class-prior.js';
 import type { OptimizerKind } from '../../train/optimizer.js';
-import { checkpointPath, defaultTrainOptions, train, validateTrainOptions, type TrainOptions } from '../../train/trainer.js';
+import { defaultTrainOptions, train, validateTrainOptions, type TrainOptions } from '../../train/trainer.js';
 import { loadData, maxImagePixelsOption, type DataFlags } from '../data-source.js';
 import { addEngineOptions, engineFrom, type EngineFlags } from '../engine-option.js';
-import { parseInteger, parseNonNegativeInt, parseNumber, parsePositiveInt } from '../options.js';
-import { checkFolder, makeParent, prepareOutput } from '../paths.js';
+import { addLoopOptions, badStepLine, prepareRun, type LoopFlags } from '../loop-options.js';
+import { parseNumber, parsePositiveInt } from '../options.js';
+import { makeParent } from '../paths.js';
 import { TrainProgress } from '../progress.js';
 import { UserError } from '../user-error.js';
 
-interface TrainFlags extends EngineFlags, DataFlags {
+interface TrainFlags extends EngineFlags, DataFlags, LoopFlags {
   model: ModelKind;
   preset?: string;
   levels?: number;
@@ -31,31 +28,18 @@ interface TrainFlags extends EngineFlags, DataFlags {
   split?: ModelConfig['split'];
   classes?: number;
   classCouplings?: boolean;
-  epochs: number;
-  batch: number;
-  lr: number;
-  warmup: number;
-  decay: number;
   optimizer: OptimizerKind;
   weightDecay?: number;
   momentum?: number;
-  clip: number;
-  seed: number;
-  maxSteps?: number;
   evalEvery: number;
-  checkpointDir: string;
-  checkpointEvery: number;
-  resume?: boolean;
   init?: string;
   /** --model was typed, not defaulted (with --init it must then match the file). */
   modelGiven?: boolean;
-  out: string;
-  log?: string;
 }
 
 /** `inflow train`: maximum-likelihood training with checkpoints, resume and a progress display. */
 export function trainCommand(): Command {
-  return addEngineOptions(new Command('train')
+  return addEngineOptions(addLoopOptions(new Command('train')
     .description('train a flow model on MNIST, a folder of images or CIFAR-10 batch files')
     .addOption(new Option('--model <kind>', 'model family').choices(['finc', 'cinc', 'inverse', 'glow']).default('finc'))
     .addOption(new Option('--preset <name>', `architecture preset (${presetNames().join(', ')})`))
@@ -72,25 +56,23 @@ export function trainCommand(): Command {
     .option('--cifar <files...>', 'CIFAR-10 binary batch files (data_batch_*.bin)')
     .option('--cifar-test <files...>', 'CIFAR-10 test batch file(s) for held-out bits/dim')
     .addOption(new Option('--on-corrupt <what>', 'an unreadable or oversized image: skip it with a warning, or stop').choices(['skip', 'stop']).default('skip'))
-    .addOption(maxImagePixelsOption())
-    .option('--epochs <n>', 'passes over the training set', parsePositiveInt, 10)
-    .option('--batch <n>', 'images per step; at most the number of training images, and the memory budget caps it', parsePositiveInt, 64)
-    .option('--lr <x>', 'peak learning rate', parseNumber, 1e-3)
-    .option('--warmup <steps>', 'linear warm-up steps', parseNonNegativeInt, 200)
-    .option('--decay <x>', 'learning-rate decay per step after warm-up', parseNumber, 1)
-    .addOption(new Option('--optimizer <name>', 'optimizer').choices(['adam', 'adamw', 'adamax', 'sgd']).default('adam'))
-    .option('--weight-decay <x>', 'weight decay (adamw: decoupled, default 0.01; others: L2 added to the gradient, default 0)', parseNumber)
-    .option('--momentum <x>', 'sgd momentum (default 0)', parseNumber)
-    .option('--clip <norm>', 'clip gradients to this global norm (0 = off)', parseNumber, defaultTrainOptions.clip)
-    .option('--seed <n>', 'seed (an integer) of initial weights, data order and dequantisation noise', parseInteger, 0)
-    .option('--max-steps <n>', 'stop after this many steps in total', parsePositiveInt)
-    .option('--eval-every <epochs>', 'held-out bits/dim after every this many epochs (and the last)', parsePositiveInt, 1)
-    .option('--checkpoint-dir <dir>', 'where checkpoint.safetensors is kept', 'checkpoints')
-    .option('--checkpoint-every <steps>', 'checkpoint interval', parsePositiveInt, 200)
-    .option('--resume', 'continue from <checkpoint-dir>/checkpoint.safetensors exactly where it stopped (the log is cut back to its step)')
-    .option('--init <model>', 'start from the weights of this model file (fine-tuning); its architecture is used (--classes may add a class prior)')
-    .option('--out <file>', 'the trained model file', 'model.safetensors')
-    .option('--log <file>', 'JSONL log of every step (default: <checkpoint-dir>/train.jsonl; a fresh run starts it over, --resume keeps the steps up to the checkpoint)'))
+    .addOption(maxImagePixelsOption()), {
+    defaults: { epochs: 10, batch: 64, lr: 1e-3, warmup: 200, clip: defaultTrainOptions.clip, out: 'model.safetensors' },
+    help: {
+      batch: 'images per step; at most the number of training images, and the memory budget caps it', lr: 'peak learning rate',
+      seed: 'seed (an integer) of initial weights, data order and dequantisation noise', checkpointEvery: 'checkpoint interval',
+      resume: 'the log is cut back to its step', out: 'the trained model file',
+      log: 'JSONL log of every step (default: <checkpoint-dir>/train.jsonl; a fresh run starts it over, --resume keeps the steps up to the checkpoint)',
+    },
+    after: {
+      decay: (c) => c
+        .addOption(new Option('--optimizer <name>', 'optimizer').choices(['adam', 'adamw', 'adamax', 'sgd']).default('adam'))
+        .option('--weight-decay <x>', 'weight decay (adamw: decoupled, default 0.01; others: L2 added to the gradient, default 0)', parseNumber)
+        .option('--momentum <x>', 'sgd momentum (default 0)', parseNumber),
+      maxSteps: (c) => c.option('--eval-every <epochs>', 'held-out bits/dim after every this many epochs (and the last)', parsePositiveInt, 1),
+      resume: (c) => c.option('--init <model>', 'start from the weights of this model file (fine-tuning); its architecture is used (--classes may add a class prior)'),
+    },
+  }))
     .action(async (flags: TrainFlags, cmd: Command) => runTrain({ ...flags, modelGiven: cmd.getOptionValueSource('model') !== 'default' }));
 }
 
@@ -99,12 +81,7 @@ async function runTrain(flags: TrainFlags): Promise<void> {
   if (flags.momentum !== undefined && flags.optimizer !== 'sgd')
     throw new UserError(`--momentum applies to --optimizer sgd, not ${flags.optimizer}`);
   // Every file and option is checked before the engine starts and the data loads.
-  checkFolder('--checkpoint-dir', flags.checkpointDir);
-  const logPath = flags.log ?? join(flags.checkpointDir, 'train.jsonl');
-  prepareOutput('--log', logPath);
-  prepareOutput('--out', flags.out);
-  const ckptFile = checkpointPath(flags.checkpointDir);
-  const resume = flags.resume ? readResume(ckptFile) : undefined;
+  const { logPath, ckptFile, resume } = prepareRun(flags);
   const opts: Partial<TrainOptions> = resume ? { ...(resume.state.options as Partial<TrainOptions>) } : {
     epochs: flags.epochs, batch: flags.batch, lr: flags.lr, warmupSteps: flags.warmup, decay: flags.decay, optimizer: flags.optimizer,
     ...(flags.weightDecay !== undefined ? { weightDecay: flags.weightDecay } : {}), ...(flags.momentum !== undefined ? { momentum: flags.momentum } : {}),
@@ -170,7 +147,7 @@ async function runTrain(flags: TrainFlags): Promise<void> {
   try {
     result = await train(model, data.train, data.test, opts, {
       onStep: (m) => progress.step(m),
-      onBadStep: (m, n) => progress.note(`step ${m.step}: non-finite loss or gradient, skipped (${n} in a row)`),
+      onBadStep: (m, n) => progress.note(badStepLine(m, n)),
       onEpoch: (e, bpd) => progress.heldOut(e, bpd),
     }, resume);
   } finally {
@@ -246,16 +223,6 @@ async function extended(model: FlowModel, change: Pick<ModelConfig, 'classes' | 
   model.dispose();
   out.loadParameters(values);
   return out;
-}
-
-function readResume(path: string) {
-  if (!existsSync(path)) throw new UserError(`--resume: no checkpoint at ${path} (use --checkpoint-dir to point at it)`);
-  try {
-    return loadCheckpoint(path);
-  } catch (e) {
-    if (e instanceof ModelFileError || e instanceof InflowError) throw new UserError(`--resume: ${e.message}`);
-    throw e;
-  }
 }
 
 /** Without a preset, the input shape follows the data: MNIST 1×28×28, CIFAR 3×32×32, folders 3×32×32. */

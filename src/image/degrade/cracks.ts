@@ -1,8 +1,7 @@
-import { Rng } from '../../data/rng.js';
+import type { Rng } from '../../data/rng.js';
 import type { ImageBatch } from '../batch.js';
-import { toRng, type RngOrSeed } from '../rng-arg.js';
-import { checkCount, checkInput, checkNumber, checkOptions } from './check.js';
-import { paint, strokeCoverage, type Stroke } from './stroke.js';
+import type { RngOrSeed } from '../rng-arg.js';
+import { paintStrokes, strokeCoverage, type Stroke } from './stroke.js';
 
 export interface CrackOptions {
   /** Cracks per image (each with its branches). */
@@ -48,24 +47,12 @@ function walk(r: Rng, x: number, y: number, angle: number, steps: number, width:
  * `rng`, and the cracks' shapes do not depend on width or opacity, nor the first k on count.
  */
 export function addCracks(img: ImageBatch, opts: CrackOptions, rng: RngOrSeed): ImageBatch {
-  checkInput('addCracks', img);
-  checkOptions('addCracks', opts);
-  const count = checkCount('addCracks', 'count', opts.count, 1000);
-  const width = checkNumber('addCracks', 'width', opts.width, 0, 64);
-  const opacity = checkNumber('addCracks', 'opacity', opts.opacity, 0, 1);
-  const r = toRng('addCracks', rng);
-  const [n, c, h, w] = img.shape, plane = h * w, side = Math.max(h, w);
-  const data = img.data.slice();
-  for (let i = 0; i < n; i++) {
-    const own = new Rng(r.nextUint32());
-    for (let k = 0; k < count; k++) {
-      const strokes: Stroke[] = [];
-      const x = own.uniform() * w, y = own.uniform() * h, angle = own.uniform() * 2 * Math.PI;
-      walk(own, x, y, angle, Math.round((0.4 + 0.6 * own.uniform()) * side), width, 0, strokes);
-      const coverage = new Float32Array(plane);
-      for (const s of strokes) strokeCoverage(s, h, w, coverage);
-      paint(data, i * c * plane, c, plane, coverage, -1, opacity);
-    }
-  }
-  return { data, shape: img.shape };
+  return paintStrokes('addCracks', img, opts, rng, (own, h, w, width) => {
+    const strokes: Stroke[] = [];
+    const x = own.uniform() * w, y = own.uniform() * h, angle = own.uniform() * 2 * Math.PI;
+    walk(own, x, y, angle, Math.round((0.4 + 0.6 * own.uniform()) * Math.max(h, w)), width, 0, strokes);
+    const coverage = new Float32Array(h * w);
+    for (const s of strokes) strokeCoverage(s, h, w, coverage);
+    return { coverage, target: -1 };
+  });
 }

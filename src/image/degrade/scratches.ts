@@ -1,8 +1,7 @@
-import { Rng } from '../../data/rng.js';
+import type { Rng } from '../../data/rng.js';
 import type { ImageBatch } from '../batch.js';
-import { toRng, type RngOrSeed } from '../rng-arg.js';
-import { checkCount, checkInput, checkNumber, checkOptions } from './check.js';
-import { paint, strokeCoverage, type Stroke } from './stroke.js';
+import type { RngOrSeed } from '../rng-arg.js';
+import { paintStrokes, strokeCoverage, type Stroke } from './stroke.js';
 
 export interface ScratchOptions {
   /** Scratches per image. */
@@ -46,20 +45,8 @@ function scratch(r: Rng, h: number, w: number, width: number): { stroke: Stroke;
  * opacity: with one seed, a larger count adds scratches to the same ones.
  */
 export function addScratches(img: ImageBatch, opts: ScratchOptions, rng: RngOrSeed): ImageBatch {
-  checkInput('addScratches', img);
-  checkOptions('addScratches', opts);
-  const count = checkCount('addScratches', 'count', opts.count, 1000);
-  const width = checkNumber('addScratches', 'width', opts.width, 0, 64);
-  const opacity = checkNumber('addScratches', 'opacity', opts.opacity, 0, 1);
-  const r = toRng('addScratches', rng);
-  const [n, c, h, w] = img.shape, plane = h * w;
-  const data = img.data.slice();
-  for (let i = 0; i < n; i++) {
-    const own = new Rng(r.nextUint32());
-    for (let k = 0; k < count; k++) {
-      const { stroke, target } = scratch(own, h, w, width);
-      paint(data, i * c * plane, c, plane, strokeCoverage(stroke, h, w), target, opacity);
-    }
-  }
-  return { data, shape: img.shape };
+  return paintStrokes('addScratches', img, opts, rng, (own, h, w, width) => {
+    const { stroke, target } = scratch(own, h, w, width);
+    return { coverage: strokeCoverage(stroke, h, w), target };
+  });
 }

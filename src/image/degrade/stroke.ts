@@ -1,3 +1,8 @@
+import { Rng } from '../../data/rng.js';
+import type { ImageBatch } from '../batch.js';
+import { toRng, type RngOrSeed } from '../rng-arg.js';
+import { checkCount, checkInput, checkNumber, checkOptions } from './check.js';
+
 /**
  * A thin curve to paint: points (x, y) in pixel units, pixel (x, y)'s centre at (x, y), and the
  * full width at each point, interpolated linearly along each segment (a taper is widths going to 0).
@@ -46,4 +51,29 @@ export function paint(data: Float32Array, offset: number, channels: number, plan
       if (a > 0) data[base + p] = data[base + p]! + a * (target - data[base + p]!);
     }
   }
+}
+
+/**
+ * What the stroke degradations (scratches, cracks) share: the input and the count, width and
+ * opacity options checked; then each image draws from its own generator seeded from `rng`, and
+ * `count` times `draw` gives a coverage and a target that are painted at `opacity`.
+ */
+export function paintStrokes(op: string, img: ImageBatch, opts: { count: number; width: number; opacity: number }, rng: RngOrSeed,
+  draw: (own: Rng, h: number, w: number, width: number) => { coverage: Float32Array; target: number }): ImageBatch {
+  checkInput(op, img);
+  checkOptions(op, opts);
+  const count = checkCount(op, 'count', opts.count, 1000);
+  const width = checkNumber(op, 'width', opts.width, 0, 64);
+  const opacity = checkNumber(op, 'opacity', opts.opacity, 0, 1);
+  const r = toRng(op, rng);
+  const [n, c, h, w] = img.shape, plane = h * w;
+  const data = img.data.slice();
+  for (let i = 0; i < n; i++) {
+    const own = new Rng(r.nextUint32());
+    for (let k = 0; k < count; k++) {
+      const { coverage, target } = draw(own, h, w, width);
+      paint(data, i * c * plane, c, plane, coverage, target, opacity);
+    }
+  }
+  return { data, shape: img.shape };
 }

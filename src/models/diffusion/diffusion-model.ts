@@ -7,12 +7,11 @@
  */
 import { checkBudget, resolveMemoryBudget } from '../../engine/budget.js';
 import type { Engine } from '../../engine/engine.js';
-import { describeValue, fail, InflowError } from '../../engine/errors.js';
+import { describeValue, fail } from '../../engine/errors.js';
 import type { Tensor } from '../../engine/tensor.js';
-import { checkTensors } from '../../io/model-bytes.js';
-import { decodeSafetensors, encodeSafetensors, ModelFileError, parseBoundedJson, type NamedArray } from '../../io/safetensors.js';
+import { asFileProblem, bytesArgument, checkTensors, formatEntry, loadFailure, readModelFile, requireEngine, type CheckedFileBytes, type ModelFileKind } from '../../io/model-bytes.js';
+import { encodeSafetensors, type NamedArray } from '../../io/safetensors.js';
 import { checkCount, checkOptions, CORRUPT } from '../guards.js';
-import { MAX_JSON_DEPTH } from '../schema.js';
 import { buildAutoencoder, type Autoencoder } from '../autoencoder/autoencoder-bytes.js';
 import { UNet } from '../unet/unet.js';
 import { autoencoderTensors, canonicalJson, diffusionActivationBytes, diffusionParamCount, diffusionParamShapes, splitTensors, withAutoencoderTensors } from './latent.js';
@@ -235,12 +234,13 @@ export function diffusionBytes(config: DiffusionModelConfig, tensors: ReadonlyMa
   return encodeSafetensors(tensors, { [FORMAT_KEY]: DIFFUSION_FORMAT, [CONFIG_KEY]: JSON.stringify(config) });
 }
 
-export interface CheckedDiffusionBytes {
-  config: DiffusionModelConfig;
-  tensors: Map<string, NamedArray>;
-  params: number;
-  checksummed: boolean;
-}
+export type CheckedDiffusionBytes = CheckedFileBytes<DiffusionModelConfig>;
+
+const DIFFUSION_FILE: ModelFileKind<DiffusionModelConfig> = {
+  format: DIFFUSION_FORMAT,
+  otherFormat: (found) => `not an inflow diffusion model file (${formatEntry(found)})${found === 'inflow-model-1' ? ' (a flow model: use `inflow sample`)' : ''}`,
+  check: (json) => checkDiffusionConfig(json),
+};
 
 /**
  * Every check of a diffusion model file that needs no engine, in the flows' order: the container
@@ -248,40 +248,18 @@ export interface CheckedDiffusionBytes {
  * UNet's parameters, the memory budget with one image.
  */
 export function checkDiffusionBytes(bytes: Uint8Array, name: string, opts: { memoryBudget?: number; allowNonFinite?: boolean } = {}): CheckedDiffusionBytes {
-  const { tensors, metadata, checksummed } = decodeSafetensors(bytes, name, { finite: !opts.allowNonFinite });
-  if (metadata[FORMAT_KEY] !== DIFFUSION_FORMAT) {
-    const hint = metadata[FORMAT_KEY] === 'inflow-model-1' ? ' (a flow model: use `inflow sample`)' : '';
-    throw new ModelFileError(`${name}: not an inflow diffusion model file (format ${JSON.stringify(metadata[FORMAT_KEY]?.slice(0, 40) ?? null)})${hint}`);
-  }
-  const text = metadata[CONFIG_KEY];
-  if (text === undefined) throw new ModelFileError(`${name}: the metadata has no model config ('${CONFIG_KEY}' is missing)`);
-  let json: unknown;
-  try {
-    json = parseBoundedJson(text, MAX_JSON_DEPTH);
-  } catch (e) {
-    throw new ModelFileError(`${name}: the model config in the metadata is not valid JSON (${e instanceof Error ? e.message : String(e)})`);
-  }
-  const checked = checkDiffusionConfig(json);
-  if (!checked.ok) throw new ModelFileError(`${name}: ${checked.problem}`);
-  const config = checked.value;
+  const { config, tensors, checksummed } = readModelFile(bytes, name, DIFFUSION_FILE, { finite: !opts.allowNonFinite });
   const params = diffusionParamCount(config);
   checkTensors(name, tensors, diffusionParamShapes(config), params, config.autoencoder ? 'latent diffusion' : 'diffusion');
-  try {
-    checkDiffusionBudget(name, config, 1, opts.memoryBudget ?? resolveMemoryBudget());
-  } catch (e) {
-    if (e instanceof InflowError) throw new ModelFileError(e.message);
-    throw e;
-  }
+  asFileProblem(() => checkDiffusionBudget(name, config, 1, opts.memoryBudget ?? resolveMemoryBudget()));
   return { config, tensors, params, checksummed };
 }
 
 /** Checks a diffusion model file's bytes and rebuilds the model on `engine`. */
 export function diffusionModelFromBytes(bytes: Uint8Array | ArrayBuffer, opts: { engine: Engine; name?: string; allowNonFinite?: boolean }): DiffusionModel {
-  if (!opts?.engine || typeof opts.engine.tensor !== 'function') fail('loadDiffusionModel', 'needs { engine }');
+  requireEngine(opts, 'loadDiffusionModel', 'needs { engine }');
   const name = opts.name ?? 'model bytes';
-  if (!(bytes instanceof Uint8Array) && !(bytes instanceof ArrayBuffer))
-    throw new ModelFileError(`${name}: a model must be given as a Uint8Array or ArrayBuffer of the file's bytes, not ${describeValue(bytes)}`);
-  const { config, tensors } = checkDiffusionBytes(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes), name,
+  const { config, tensors } = checkDiffusionBytes(bytesArgument(bytes, name), name,
     { memoryBudget: opts.engine.memoryBudget, ...(opts.allowNonFinite ? { allowNonFinite: true } : {}) });
   const model = new DiffusionModel(opts.engine, config);
   const parts = splitTensors(tensors);
@@ -289,9 +267,7 @@ export function diffusionModelFromBytes(bytes: Uint8Array | ArrayBuffer, opts: {
     model.unet.loadStateDict(parts.unet);
     model.autoencoder?.loadStateDict(parts.autoencoder);
   } catch (e) {
-    model.dispose();
-    if (e instanceof InflowError && !(e instanceof ModelFileError)) throw new ModelFileError(`${name}: ${e.message}`);
-    throw e;
+    throw loadFailure(name, model, e);
   }
   return model;
 }

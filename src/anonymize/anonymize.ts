@@ -1,0 +1,161 @@
+/**
+ * anonymize(): faces found by face-api's TinyFaceDetector (or boxes the caller gives) become a
+ * mask as in the Private IDD work, and each masked region is filled by one of five modes
+ * (docs/anonymize.md). Pixels outside the mask are returned exactly as given. Browser-safe: the
+ * detector and the model are passed in (src/anonymize/anonymize-node.ts loads the detector from
+ * disk in Node).
+ */
+import { checkSeed } from '../data/rng.js';
+import type { Engine } from '../engine/engine.js';
+import { describeValue, fail } from '../engine/errors.js';
+import { checkEnum, checkOptions } from '../models/guards.js';
+import type { Box, Detection } from '../models/detect/box.js';
+import { detectFaces } from '../models/detect/detect-faces.js';
+import type { RgbImage } from '../models/detect/image.js';
+import { TinyFaceDetector } from '../models/detect/tiny-face-detector.js';
+import type { PipelineModel } from '../models/diffusion/pipelines.js';
+import { copyCanvas } from './canvas.js';
+import { fillBlur } from './fill-blur.js';
+import { checkLearnedModel, fillLearned } from './fill-inpaint.js';
+import { fillPixelate } from './fill-pixelate.js';
+import { checkColor, fillSolid, type Rgb } from './fill-solid.js';
+import { fillTelea } from './fill-telea.js';
+import { buildMask, checkMaskOptions, type Mask, type Rect } from './mask.js';
+
+export const FILL_MODES = ['blur', 'pixelate', 'solid', 'telea', 'inpaint'] as const;
+export type FillMode = (typeof FILL_MODES)[number];
+
+/** Defaults of the mode settings: the best measured on the demo photos (docs/anonymize.md §4). */
+export const FILL_DEFAULTS = { blur: 0.25, blocks: 6, color: [0, 0, 0] as Rgb, radius: 3 } as const;
+
+export interface AnonymizeOptions {
+  /** Detect faces with `detector` (default true). */
+  faces?: boolean;
+  /** How masked regions are filled (default 'telea'). */
+  mode?: FillMode;
+  /** face-api's TinyFaceDetector (loadTinyFaceDetector in Node, detect.fetchTinyFaceDetector in a browser); needed when faces is true. */
+  detector?: TinyFaceDetector;
+  /** Keep detections scoring strictly above this, in (0, 1) (default 0.5). */
+  scoreThreshold?: number;
+  /** Side of the detector's input (multiple of 32; default 416): the photo is letterboxed to it, whatever its size. */
+  inputSize?: number;
+  /** More regions to fill, in the image's pixels (e.g. found by another detector); shrunk and dilated like faces. */
+  boxes?: readonly Box[];
+  /** Fraction taken off each side of a box, in [0, 0.5) (default 0.1: the central 80 % × 80 % is filled). */
+  shrink?: number;
+  /** Pixels added on every side after shrinking (default 0). */
+  dilate?: number;
+  /** blur: σ of the Gaussian as a fraction of the region's shorter side (default 0.25). */
+  blur?: number;
+  /** pixelate: blocks across the region's shorter side (default 6). */
+  blocks?: number;
+  /** solid: [r, g, b] (default black). */
+  color?: readonly [number, number, number];
+  /** telea: neighbourhood radius in pixels (default 3). */
+  radius?: number;
+  /** inpaint: a diffusion model (loadDiffusionModel): mask-conditioned inpainting, or a pixel generation model for RePaint. */
+  model?: PipelineModel;
+  /** inpaint: denoiser steps (default the model file's). */
+  steps?: number;
+  /** inpaint: seed (default 0); the same seed gives the same fill. */
+  seed?: number;
+  /** inpaint with RePaint: jump length and resampling passes (models.inpaint). */
+  jumpLength?: number;
+  resampleCount?: number;
+  /** inpaint: progress over the denoiser calls of the whole image. */
+  onStep?: (done: number, total: number) => void;
+}
+
+export interface AnonymizeResult {
+  /** The anonymised image: a new buffer, the input's size and channels. */
+  image: RgbImage;
+  /** Faces above the threshold, in the image's pixels (unclipped, as the detector gives them), best first. */
+  boxes: Detection[];
+  /** The filled rectangles (after shrink, dilation and clipping), one per box that reaches into the image. */
+  regions: Rect[];
+  /** 255 where filled, 0 elsewhere. */
+  mask: Mask;
+}
+
+const KEYS = ['faces', 'mode', 'detector', 'scoreThreshold', 'inputSize', 'boxes', 'shrink', 'dilate', 'blur', 'blocks', 'color', 'radius',
+  'model', 'steps', 'seed', 'jumpLength', 'resampleCount', 'onStep'];
+/** Settings that belong to one mode: given with another, they would be silently ignored. */
+const MODE_KEYS: Record<string, FillMode> = {
+  blur: 'blur', blocks: 'pixelate', color: 'solid', radius: 'telea', model: 'inpaint', steps: 'inpaint', seed: 'inpaint', jumpLength: 'inpaint', resampleCount: 'inpaint', onStep: 'inpaint',
+};
+/** Largest telea radius: the neighbourhood has ≈ π r² pixels, visited for every hole pixel. */
+export const MAX_TELEA_RADIUS = 32;
+/** Most pixelate blocks across a region: finer is barely a disguise. */
+export const MAX_BLOCKS = 64;
+
+function checkFraction(op: string, name: string, v: unknown, lo: number, hi: number): number {
+  if (typeof v !== 'number' || !(v > lo && v <= hi)) fail(op, `${name} = ${describeValue(v)} must be a number above ${lo}, at most ${hi}`);
+  return v;
+}
+
+function checkInt(op: string, name: string, v: unknown, lo: number, hi: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) fail(op, `${name} = ${describeValue(v)} must be an integer from ${lo} to ${hi}`);
+  return v;
+}
+
+function checkBoxes(op: string, boxes: unknown): readonly Box[] {
+  if (!Array.isArray(boxes)) fail(op, `boxes = ${describeValue(boxes)} must be an array of { x, y, width, height }`);
+  boxes.forEach((b: Partial<Box> | null, i) => {
+    if (!b || typeof b !== 'object' || ![b.x, b.y, b.width, b.height].every((v) => typeof v === 'number' && Number.isFinite(v)) || !(b.width! >= 0 && b.height! >= 0))
+      fail(op, `boxes[${i}] = ${describeValue(b)} must be { x, y, width, height }: finite numbers, width and height ≥ 0`);
+  });
+  return boxes as readonly Box[];
+}
+
+/**
+ * Faces (and `boxes`) in `image` hidden by `mode` (docs/anonymize.md). The detector runs on its
+ * own engine; `engine` is where the Node entry loads one when none is passed, and is checked to be
+ * the detector's. Every option is checked before anything runs.
+ */
+export async function anonymize(engine: Engine | null, image: RgbImage, opts: AnonymizeOptions = {}): Promise<AnonymizeResult> {
+  const op = 'anonymize';
+  const o = checkOptions<AnonymizeOptions>(op, opts, KEYS);
+  const out = copyCanvas(op, image);
+  const mode = checkEnum(op, 'mode', o.mode, FILL_MODES) ?? 'telea';
+  for (const [key, owner] of Object.entries(MODE_KEYS))
+    if ((o as Record<string, unknown>)[key] !== undefined && owner !== mode) fail(op, `${key} applies to mode '${owner}' only (mode is '${mode}')`);
+  const faces = o.faces ?? true;
+  if (typeof faces !== 'boolean') fail(op, `faces = ${describeValue(faces)} must be true or false`);
+  if (faces && !(o.detector instanceof TinyFaceDetector))
+    fail(op, `faces: true needs a detector (${o.detector === undefined ? 'none given' : `got ${describeValue(o.detector)}`}): loadTinyFaceDetector(engine) in Node, detect.fetchTinyFaceDetector(engine, url) in a browser`);
+  if (faces && engine && o.detector!.engine !== engine) fail(op, 'the detector lives on another engine than the one given');
+  if (!faces && (o.detector !== undefined || o.scoreThreshold !== undefined || o.inputSize !== undefined))
+    fail(op, `${o.detector !== undefined ? 'detector' : o.scoreThreshold !== undefined ? 'scoreThreshold' : 'inputSize'} was given but faces is false`);
+  const extra = o.boxes === undefined ? [] : checkBoxes(op, o.boxes);
+  const maskOpts = checkMaskOptions(op, { ...(o.shrink !== undefined ? { shrink: o.shrink } : {}), ...(o.dilate !== undefined ? { dilate: o.dilate } : {}) });
+  const blur = checkFraction(op, 'blur', o.blur ?? FILL_DEFAULTS.blur, 0, 1);
+  const blocks = checkInt(op, 'blocks', o.blocks ?? FILL_DEFAULTS.blocks, 1, MAX_BLOCKS);
+  const color = checkColor(op, o.color ?? FILL_DEFAULTS.color);
+  const radius = checkInt(op, 'radius', o.radius ?? FILL_DEFAULTS.radius, 1, MAX_TELEA_RADIUS);
+  if (mode === 'inpaint' && o.model === undefined) fail(op, "mode 'inpaint' needs a model: a mask-conditioned inpainting model or a pixel generation model for RePaint (loadDiffusionModel)");
+  if (mode === 'inpaint') checkLearnedModel(op, o.model, o);
+  if (o.onStep !== undefined && typeof o.onStep !== 'function') fail(op, `onStep = ${describeValue(o.onStep)} must be a function`);
+  if (o.seed !== undefined) checkSeed(op, o.seed);
+
+  const boxes = faces
+    ? await detectFaces(o.detector!, image, {
+      ...(o.scoreThreshold !== undefined ? { scoreThreshold: o.scoreThreshold } : {}), ...(o.inputSize !== undefined ? { inputSize: o.inputSize } : {}),
+    })
+    : [];
+  const { mask, regions } = buildMask([...boxes.map((d) => d.box), ...extra], out.width, out.height, maskOpts);
+  if (mode === 'inpaint' && regions.length) {
+    await fillLearned(o.model!, out, regions, {
+      ...(o.steps !== undefined ? { steps: o.steps } : {}), ...(o.seed !== undefined ? { seed: o.seed } : {}),
+      ...(o.jumpLength !== undefined ? { jumpLength: o.jumpLength } : {}), ...(o.resampleCount !== undefined ? { resampleCount: o.resampleCount } : {}),
+      ...(o.onStep ? { onStep: o.onStep } : {}),
+    });
+  } else {
+    for (const g of regions) {
+      if (mode === 'blur') fillBlur(out, g, Math.max(1, blur * Math.min(g.x1 - g.x0, g.y1 - g.y0)));
+      else if (mode === 'pixelate') fillPixelate(out, g, blocks);
+      else if (mode === 'solid') fillSolid(out, g, color);
+      else if (mode === 'telea') fillTelea(out, g, radius);
+    }
+  }
+  return { image: out, boxes, regions: regions.flatMap((g) => g.rects), mask };
+}

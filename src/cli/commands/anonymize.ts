@@ -1,0 +1,247 @@
+/** `inflow anonymize`: faces in photos hidden by a chosen fill (docs/anonymize.md). */
+import { readdirSync, realpathSync, statSync } from 'node:fs';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { anonymize, FILL_DEFAULTS, FILL_MODES, MAX_BLOCKS, MAX_TELEA_RADIUS, type AnonymizeOptions, type FillMode } from '../../anonymize/anonymize.js';
+import { MAX_DILATE } from '../../anonymize/mask.js';
+import { MAX_DETECT_INPUT } from '../../models/detect/detect-faces.js';
+import { loadTinyFaceDetector } from '../../models/detect/face-api-weights.js';
+import type { DiffusionModel } from '../../models/diffusion/diffusion-model.js';
+import { addEngineOptions, engineFrom, type EngineFlags } from '../engine-option.js';
+import { parseInteger, parseNonNegativeInt, parseNumber, parsePositiveInt } from '../options.js';
+import { prepareOutput } from '../paths.js';
+import { encodeMask, encodePhoto, isPhotoName, photoFormat, readPhoto, type PhotoFormat } from '../photo-files.js';
+import { CountProgress } from '../progress.js';
+import { StagedWrites } from '../staged-writes.js';
+import { probeImage } from '../task-images.js';
+import { UserError } from '../user-error.js';
+import { openDiffusionModel } from './diffuse-shared.js';
+
+interface AnonymizeFlags extends EngineFlags {
+  out?: string;
+  faces?: boolean;
+  mode: FillMode;
+  report?: string;
+  maskOut?: string;
+  weights?: string;
+  threshold?: number;
+  inputSize?: number;
+  shrink?: number;
+  dilate?: number;
+  blur?: number;
+  blocks?: number;
+  color?: [number, number, number];
+  radius?: number;
+  model?: string;
+  steps?: number;
+  seed?: number;
+  jumpLength?: number;
+  resample?: number;
+}
+
+/** One photo to do: where it comes from and where its outputs go. */
+interface Job { input: string; output: string; format: PhotoFormat; mask?: string }
+
+/** Flags that belong to one mode, by the option's key. */
+const MODE_FLAGS: [keyof AnonymizeFlags, string, FillMode][] = [
+  ['blur', '--blur', 'blur'], ['blocks', '--blocks', 'pixelate'], ['color', '--color', 'solid'], ['radius', '--radius', 'telea'],
+  ['model', '--model', 'inpaint'], ['steps', '--steps', 'inpaint'], ['seed', '--seed', 'inpaint'], ['jumpLength', '--jump-length', 'inpaint'], ['resample', '--resample', 'inpaint'],
+];
+
+function parseColor(value: string): [number, number, number] {
+  const parts = value.split(',').map((s) => s.trim());
+  if (parts.length !== 3 || !parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255))
+    throw new InvalidArgumentError(`expected r,g,b with three integers from 0 to 255, got '${value}'`);
+  return parts.map(Number) as [number, number, number];
+}
+
+const statOrNull = (p: string) => {
+  try {
+    return statSync(p);
+  } catch {
+    return null;
+  }
+};
+
+/** The same file (or folder) by path or by identity (a hard link, a symbolic link, another spelling). */
+function samePath(a: string, b: string): boolean {
+  if (resolve(a) === resolve(b)) return true;
+  const sa = statOrNull(a), sb = statOrNull(b);
+  return !!sa && !!sb && sa.dev === sb.dev && sa.ino === sb.ino;
+}
+
+/** A folder the command fills: absent (created at the end) or empty, never one of the inputs' folders. */
+function checkNewFolder(flag: string, dir: string, inputs: readonly string[]): void {
+  const st = statOrNull(dir);
+  if (st && !st.isDirectory()) throw new UserError(`${flag} ${dir}: is a file; with several photos ${flag} names a folder`);
+  if (st && readdirSync(dir).length) throw new UserError(`${flag} ${dir}: the folder is not empty; name a new or empty folder (inputs are never overwritten)`);
+  for (const f of inputs) if (samePath(dirname(f), dir)) throw new UserError(`${flag} ${dir}: is the folder of the input ${f}; name a new folder`);
+}
+
+const stem = (p: string): string => basename(p, extname(p));
+
+/** The photos and where each one's outputs go, every path checked before any work. */
+function planJobs(inputs: readonly string[], flags: AnonymizeFlags): Job[] {
+  const first = inputs[0]!;
+  const folder = inputs.length === 1 && statOrNull(first)?.isDirectory();
+  let files: string[];
+  if (folder) {
+    files = readdirSync(first).filter((n) => isPhotoName(n) && statOrNull(join(first, n))?.isFile()).sort().map((n) => join(first, n));
+    if (!files.length) throw new UserError(`${first}: the folder has no .png, .jpg, .jpeg or .webp files`);
+  } else {
+    for (const f of inputs) if (statOrNull(f)?.isDirectory()) throw new UserError(`${f}: is a folder; give one folder, or image files`);
+    files = [...inputs];
+  }
+  const many = folder || files.length > 1;
+  let jobs: Job[];
+  if (!many) {
+    const output = flags.out ?? join(dirname(first), `${stem(first)}-anonymized${extname(first) || '.png'}`);
+    jobs = [{ input: first, output, format: photoFormat('--out', output) }];
+    prepareOutput('--out', output);
+    if (flags.maskOut !== undefined) {
+      if (photoFormat('--mask-out', flags.maskOut) !== 'png') throw new UserError(`--mask-out ${flags.maskOut}: the mask is written as PNG; name a .png file`);
+      prepareOutput('--mask-out', flags.maskOut);
+      jobs[0]!.mask = flags.maskOut;
+    }
+  } else {
+    const outDir = flags.out ?? (folder ? `${first.replace(/[\\/]+$/, '')}-anonymized` : undefined);
+    if (outDir !== undefined) checkNewFolder('--out', outDir, files);
+    if (flags.maskOut !== undefined) checkNewFolder('--mask-out', flags.maskOut, files);
+    jobs = files.map((input) => {
+      const output = outDir !== undefined ? join(outDir, basename(input)) : join(dirname(input), `${stem(input)}-anonymized${extname(input)}`);
+      return { input, output, format: photoFormat('--out', output), ...(flags.maskOut !== undefined ? { mask: join(flags.maskOut, `${stem(input)}-mask.png`) } : {}) };
+    });
+    if (outDir === undefined) for (const j of jobs) prepareOutput('--out', j.output);
+  }
+  const written = jobs.flatMap((j) => [j.output, ...(j.mask ? [j.mask] : [])]).concat(flags.report !== undefined ? [flags.report] : []);
+  for (const w of written) for (const f of files) if (samePath(w, f)) throw new UserError(`${w}: is an input; anonymize never overwrites its inputs`);
+  const seen = new Set<string>();
+  for (const w of written.map((p) => resolve(p))) {
+    if (seen.has(w)) throw new UserError(`${w}: two outputs would be written to the same file`);
+    seen.add(w);
+  }
+  return jobs;
+}
+
+/** Mode flags given with another mode, and ranges, checked with the flags' names before any work. */
+function checkFlags(flags: AnonymizeFlags): void {
+  for (const [key, flag, mode] of MODE_FLAGS)
+    if (flags[key] !== undefined && flags.mode !== mode) throw new UserError(`${flag} applies to --mode ${mode} only (the mode is ${flags.mode})`);
+  const range = (flag: string, v: number | undefined, ok: (x: number) => boolean, what: string) => {
+    if (v !== undefined && !ok(v)) throw new UserError(`${flag} ${v}: must be ${what}`);
+  };
+  range('--threshold', flags.threshold, (x) => x > 0 && x < 1, 'between 0 and 1 (a detection score)');
+  range('--input-size', flags.inputSize, (x) => x >= 32 && x <= MAX_DETECT_INPUT && x % 32 === 0, `a multiple of 32 from 32 to ${MAX_DETECT_INPUT}`);
+  range('--shrink', flags.shrink, (x) => x >= 0 && x < 0.5, 'from 0 up to (not including) 0.5: the fraction taken off each side of a box');
+  range('--dilate', flags.dilate, (x) => x <= MAX_DILATE, `at most ${MAX_DILATE} pixels`);
+  range('--blur', flags.blur, (x) => x > 0 && x <= 1, 'above 0, at most 1 (σ as a fraction of the region\'s shorter side)');
+  range('--blocks', flags.blocks, (x) => x <= MAX_BLOCKS, `at most ${MAX_BLOCKS}`);
+  range('--radius', flags.radius, (x) => x <= MAX_TELEA_RADIUS, `at most ${MAX_TELEA_RADIUS} pixels`);
+  range('--seed', flags.seed, (x) => x >= 0 && x <= 0xffffffff, 'an integer from 0 to 4294967295');
+  if (flags.mode === 'inpaint' && flags.model === undefined)
+    throw new UserError('--mode inpaint needs --model <file>: a mask-conditioned inpainting model or a pixel generation model for RePaint (no model trained on faces ships with inflow; docs/anonymize.md)');
+}
+
+const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
+
+export function anonymizeCommand(): Command {
+  return addEngineOptions(new Command('anonymize')
+    .description('hide the faces in photos: face-api\'s TinyFaceDetector finds them, the central part of each box is filled (blur, pixelate, solid, telea or learned inpainting); pixels outside the mask are kept')
+    .argument('<inputs...>', 'photos (PNG, JPEG or WebP), or one folder of them')
+    .option('--out <path>', 'one photo: the file to write (.png, .jpg/.jpeg or .webp picks the format; default <name>-anonymized.<ext> beside it); several photos or a folder: a new or empty folder (default for a folder: <folder>-anonymized; for several files: each beside its input)')
+    .option('--faces', 'hide faces (the default; the only detector so far — licence plates are not available yet)')
+    .addOption(new Option('--mode <mode>', 'how each masked region is filled').choices([...FILL_MODES]).default('telea'))
+    .option('--report <file>', 'JSON with every photo\'s faces (box, score), filled rectangles and output')
+    .option('--mask-out <path>', 'the mask as a PNG (white = filled): a file for one photo, a new or empty folder for several (<name>-mask.png)')
+    .option('--weights <dir>', 'face-api\'s model folder (or the tiny_face_detector manifest); default: the installed @vladmandic/face-api\'s model/')
+    .option('--threshold <score>', 'keep faces scoring above this (default 0.5, as face-api)', parseNumber)
+    .option('--input-size <n>', 'side of the detector\'s input, a multiple of 32 (default 416); larger finds smaller faces, slower', parsePositiveInt)
+    .option('--shrink <fraction>', 'taken off each side of a face box before filling (default 0.1: the central 80 % × 80 %, as in the Private IDD work)', parseNumber)
+    .option('--dilate <px>', 'pixels added on every side after shrinking (default 0)', parseNonNegativeInt)
+    .option('--blur <fraction>', `blur: σ of the Gaussian as a fraction of the region's shorter side (default ${FILL_DEFAULTS.blur})`, parseNumber)
+    .option('--blocks <n>', `pixelate: blocks across the region's shorter side (default ${FILL_DEFAULTS.blocks})`, parsePositiveInt)
+    .option('--color <r,g,b>', 'solid: the colour (default 0,0,0)', parseColor)
+    .option('--radius <px>', `telea: neighbourhood radius (default ${FILL_DEFAULTS.radius})`, parsePositiveInt)
+    .option('--model <file>', 'inpaint: a diffusion model file — mask-conditioned inpainting, or any pixel generation model (RePaint); required for --mode inpaint')
+    .option('--steps <n>', 'inpaint: denoiser steps (default: the model file\'s)', parsePositiveInt)
+    .option('--seed <n>', 'inpaint: seed (0…2³²−1, default 0); the same seed, the same fill', parseInteger)
+    .option('--jump-length <n>', 'inpaint with RePaint: positions each resampling jump climbs', parsePositiveInt)
+    .option('--resample <r>', 'inpaint with RePaint: passes through each jump point (1 = no resampling)', parsePositiveInt))
+    .addHelpText('after', `
+Modes: blur (Gaussian), pixelate (block means), solid (one colour), telea (fast-marching inpainting from
+the surrounding pixels), inpaint (a diffusion model fills a crop around each face, resized to the model's
+size; a grey model fills luma only; no model trained on faces ships with inflow). On face-api's six demo
+photos (20 faces) the share whose 128-d descriptor moves past face-api's same-person distance 0.6 is
+blur 80 %, pixelate 90 %, solid 95 %, telea 80 % (docs/anonymize.md).
+Inputs are never overwritten; outputs are written only when every photo succeeded. A photo without faces
+is written unchanged (exit 0). PNG and WebP outputs keep every pixel outside the mask exactly; JPEG is lossy.
+Licence plates are not detected yet.`)
+    .action(async (inputs: string[], flags: AnonymizeFlags) => {
+      checkFlags(flags);
+      const jobs = planJobs(inputs, flags);
+      for (const j of jobs) await probeImage(j.input);
+      if (flags.report !== undefined) prepareOutput('--report', flags.report);
+      const engine = await engineFrom(flags);
+      let model: DiffusionModel | undefined;
+      const detector = await loadTinyFaceDetector(engine, flags.weights !== undefined ? { weights: flags.weights } : {}).catch((e) => {
+        engine.dispose();
+        throw e;
+      });
+      const staged = new StagedWrites();
+      const progress = jobs.length > 1 ? new CountProgress('anonymize', jobs.length, 'photos') : null;
+      const t0 = performance.now();
+      const rows: unknown[] = [];
+      let faces = 0, empty = 0;
+      try {
+        if (flags.model !== undefined) model = await openDiffusionModel(flags.model, engine);
+        const opts: AnonymizeOptions = {
+          mode: flags.mode, detector,
+          ...(flags.threshold !== undefined ? { scoreThreshold: flags.threshold } : {}), ...(flags.inputSize !== undefined ? { inputSize: flags.inputSize } : {}),
+          ...(flags.shrink !== undefined ? { shrink: flags.shrink } : {}), ...(flags.dilate !== undefined ? { dilate: flags.dilate } : {}),
+          ...(flags.blur !== undefined ? { blur: flags.blur } : {}), ...(flags.blocks !== undefined ? { blocks: flags.blocks } : {}),
+          ...(flags.color !== undefined ? { color: flags.color } : {}), ...(flags.radius !== undefined ? { radius: flags.radius } : {}),
+          ...(model ? { model } : {}), ...(flags.steps !== undefined ? { steps: flags.steps } : {}), ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
+          ...(flags.jumpLength !== undefined ? { jumpLength: flags.jumpLength } : {}), ...(flags.resample !== undefined ? { resampleCount: flags.resample } : {}),
+        };
+        progress?.begin();
+        for (const [i, job] of jobs.entries()) {
+          const image = await readPhoto(job.input);
+          const r = await anonymize(engine, image, opts);
+          staged.write(job.output, await encodePhoto(r.image, job.format));
+          if (job.mask) staged.write(job.mask, await encodeMask(r.mask));
+          faces += r.boxes.length;
+          if (!r.boxes.length) empty++;
+          rows.push({
+            input: job.input, output: job.output, ...(job.mask ? { mask: job.mask } : {}), width: image.width, height: image.height, faces: r.boxes.length,
+            boxes: r.boxes.map((d) => ({ x: +d.box.x.toFixed(2), y: +d.box.y.toFixed(2), width: +d.box.width.toFixed(2), height: +d.box.height.toFixed(2), score: +d.score.toFixed(5) })),
+            regions: r.regions,
+          });
+          progress?.update(i + 1);
+        }
+        progress?.end();
+        if (flags.report !== undefined) {
+          const report = { mode: flags.mode, threshold: flags.threshold ?? 0.5, shrink: flags.shrink ?? 0.1, dilate: flags.dilate ?? 0, faces, images: rows };
+          staged.write(flags.report, `${JSON.stringify(report, null, 2)}\n`);
+        }
+        staged.commit();
+      } catch (e) {
+        staged.abort();
+        throw e;
+      } finally {
+        progress?.end();
+        model?.dispose();
+        detector.dispose();
+        engine.dispose();
+      }
+      const secs = ((performance.now() - t0) / 1000).toFixed(1), on = `in ${secs} s on ${engine.name}`;
+      if (jobs.length === 1) {
+        const j = jobs[0]!, { width, height } = rows[0] as { width: number; height: number };
+        console.log(faces
+          ? `${plural(faces, 'face')} hidden (${flags.mode}) in ${j.input}, ${width}×${height} → ${j.output} ${on}`
+          : `0 faces above ${flags.threshold ?? 0.5} in ${j.input}: written unchanged → ${j.output} ${on}`);
+      } else {
+        const where = flags.out ?? (statOrNull(inputs[0]!)?.isDirectory() ? dirname(jobs[0]!.output) : 'beside each input');
+        console.log(`${plural(faces, 'face')} hidden (${flags.mode}) in ${plural(jobs.length, 'photo')}${empty ? ` (${empty} without faces)` : ''} → ${where} ${on}`);
+      }
+    });
+}

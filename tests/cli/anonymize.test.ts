@@ -1,0 +1,120 @@
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { expectOneLine, runCli, runCliInProcess as inProcess } from '../helpers/cli.js';
+import { pngHeader } from '../data/png-header.js';
+import { faceApiSample } from '../helpers/face-api-oracle.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'inflow-anonymize-'));
+const at = (...p: string[]) => join(dir, ...p);
+const wasm = ['--backend', 'wasm', '--threads', '1'];
+
+/** Decoded RGB bytes of an image file. */
+async function pixels(path: string): Promise<{ data: Uint8Array; width: number; height: number }> {
+  const { data, info } = await sharp(path).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  return { data: new Uint8Array(data), width: info.width, height: info.height };
+}
+
+beforeAll(async () => {
+  // Demo photos scaled down (the detector finds the same faces at 640 px: docs/anonymize.md §4), as JPEG and PNG.
+  await sharp(faceApiSample(3)).resize({ width: 640 }).jpeg({ quality: 90 }).toFile(at('people.jpg'));
+  await sharp(faceApiSample(2)).resize({ width: 480 }).png().toFile(at('person.png'));
+  const g = Buffer.alloc(200 * 120 * 3);
+  for (let p = 0; p < 200 * 120; p++) { g[p * 3] = p % 200; g[p * 3 + 1] = 60; g[p * 3 + 2] = (p / 200) | 0; }
+  await sharp(g, { raw: { width: 200, height: 120, channels: 3 } }).png().toFile(at('empty.png'));
+  const jpeg = readFileSync(at('people.jpg'));
+  writeFileSync(at('truncated.jpg'), jpeg.subarray(0, jpeg.length >> 1));
+  writeFileSync(at('huge.png'), pngHeader(50_000, 50_000));
+  writeFileSync(at('zero.png'), pngHeader(0, 0));
+  writeFileSync(at('text.jpg'), 'not an image\n');
+  await sharp(g, { raw: { width: 200, height: 120, channels: 3 } }).gif().toFile(at('anim.gif'));
+  mkdirSync(at('album'));
+  for (const f of ['people.jpg', 'person.png', 'empty.png']) writeFileSync(at('album', f), readFileSync(at(f)));
+  mkdirSync(at('bad-album'));
+  writeFileSync(at('bad-album', 'a.png'), readFileSync(at('person.png')));
+  writeFileSync(at('bad-album', 'b.jpg'), readFileSync(at('truncated.jpg')));
+});
+
+describe('inflow anonymize', () => {
+  it('one photo (a real process): faces hidden, every pixel outside the mask kept, mask and report written', async () => {
+    const r = runCli(dir, ['anonymize', 'people.jpg', '--out', 'people.png', '--mask-out', 'mask.png', '--report', 'boxes.json', '--mode', 'pixelate', ...wasm]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^3 faces hidden \(pixelate\) in people\.jpg, 640×450 → people\.png in [\d.]+ s on wasm\n$/);
+    const input = await pixels(at('people.jpg')), output = await pixels(at('people.png')), mask = await sharp(at('mask.png')).grayscale().raw().toBuffer();
+    expect([output.width, output.height, mask.length, (await sharp(at('mask.png')).metadata()).channels]).toEqual([640, 450, 640 * 450, 1]);
+    let outside = 0, inside = 0, filled = 0;
+    for (let p = 0; p < mask.length; p++)
+      for (let c = 0; c < 3; c++) {
+        const d = input.data[p * 3 + c] !== output.data[p * 3 + c];
+        if (mask[p] === 255) { filled++; inside += +d; } else { expect(mask[p]).toBe(0); outside += +d; }
+      }
+    expect(outside).toBe(0);
+    expect(inside / filled).toBeGreaterThan(0.5);
+    const report = JSON.parse(readFileSync(at('boxes.json'), 'utf8'));
+    expect(report).toMatchObject({ mode: 'pixelate', threshold: 0.5, shrink: 0.1, dilate: 0, faces: 3 });
+    expect(report.images[0]).toMatchObject({ input: 'people.jpg', output: 'people.png', mask: 'mask.png', width: 640, height: 450, faces: 3 });
+    // The mask is the union of the reported rectangles.
+    let area = 0;
+    for (const g of report.images[0].regions) area += (g.x1 - g.x0) * (g.y1 - g.y0);
+    expect(filled / 3).toBe(area);
+  });
+
+  it('no faces: written unchanged (exit 0, the report says 0); default names beside the input keep the format', async () => {
+    const r = await inProcess('anonymize', at('empty.png'), '--report', at('empty.json'), ...wasm);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^0 faces above 0\.5 in \S*empty\.png: written unchanged → \S*empty-anonymized\.png in/);
+    expect((await pixels(at('empty-anonymized.png'))).data).toEqual((await pixels(at('empty.png'))).data);
+    expect(JSON.parse(readFileSync(at('empty.json'), 'utf8'))).toMatchObject({ faces: 0, images: [{ faces: 0, boxes: [], regions: [] }] });
+    const j = await inProcess('anonymize', at('person.png'), '--mode', 'solid', '--color', '255,0,0', '--dilate', '2', ...wasm);
+    expect(j.code, j.stderr).toBe(0);
+    expect(j.stdout).toMatch(/^1 face hidden \(solid\)/);
+    expect(existsSync(at('person-anonymized.png'))).toBe(true);
+  });
+
+  it('a folder: a new folder of outputs with the same names, inputs untouched', async () => {
+    const before = readdirSync(at('album')).map((f) => readFileSync(at('album', f)));
+    const r = await inProcess('anonymize', at('album'), '--mode', 'blur', '--mask-out', at('album-masks'), ...wasm);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^4 faces hidden \(blur\) in 3 photos \(1 without faces\) → \S*album-anonymized in/);
+    expect(readdirSync(at('album-anonymized')).sort()).toEqual(['empty.png', 'people.jpg', 'person.png']);
+    expect(readdirSync(at('album-masks')).sort()).toEqual(['empty-mask.png', 'people-mask.png', 'person-mask.png']);
+    expect(readdirSync(at('album')).map((f) => readFileSync(at('album', f)))).toEqual(before);
+    // Again into the same (now full) folder: refused, nothing touched.
+    expectOneLine(await inProcess('anonymize', at('album'), ...wasm), /^inflow: --out \S*album-anonymized: the folder is not empty; name a new or empty folder/);
+  });
+
+  it('bad input: one line, exit 2, nothing written', async () => {
+    const ip = (...a: string[]) => inProcess('anonymize', ...a, ...wasm);
+    expectOneLine(await ip(at('truncated.jpg'), '--out', at('t.png')), /^inflow: \S*truncated\.jpg: the JPEG image is corrupt or truncated$/);
+    expectOneLine(await ip(at('huge.png'), '--out', at('h.png')), /^inflow: \S*huge\.png: 50000×50000 pixels is over the 50000000 pixels an input image may have$/);
+    expectOneLine(await ip(at('zero.png'), '--out', at('z.png')), /^inflow: \S*zero\.png: not a readable PNG, JPEG or WebP image$/);
+    expectOneLine(await ip(at('text.jpg'), '--out', at('x.png')), /^inflow: \S*text\.jpg: not a readable PNG, JPEG or WebP image$/);
+    expectOneLine(await ip(at('anim.gif'), '--out', at('g.png')), /^inflow: \S*anim\.gif: the file is gif, not PNG, JPEG or WebP$/);
+    expectOneLine(await ip(at('missing.jpg')), /^inflow: \S*missing\.jpg: cannot read this image/);
+    expectOneLine(await ip(at('people.jpg'), '--weights', at('no-such-folder')), /no-such-folder/);
+    expectOneLine(await ip(at('people.jpg'), '--out', at('people.jpg')), /^inflow: \S*people\.jpg: is an input; anonymize never overwrites its inputs$/);
+    expectOneLine(await ip(at('people.jpg'), '--out', at('p.gif')), /^inflow: --out \S*p\.gif: name a \.png, \.jpg, \.jpeg or \.webp file/);
+    expectOneLine(await ip(at('bad-album')), /^inflow: \S*b\.jpg: the JPEG image is corrupt or truncated$/);
+    expectOneLine(await ip(at('album'), '--out', at('album')), /^inflow: --out \S*album: the folder is not empty/);
+    expectOneLine(await ip(at('people.jpg'), '--mode', 'inpaint'), /^inflow: --mode inpaint needs --model <file>: .*no model trained on faces ships with inflow/);
+    expectOneLine(await ip(at('people.jpg'), '--mode', 'pixelate', '--blur', '0.3'), /^inflow: --blur applies to --mode blur only \(the mode is pixelate\)$/);
+    expectOneLine(await ip(at('people.jpg'), '--threshold', '1.5'), /^inflow: --threshold 1.5: must be between 0 and 1/);
+    expectOneLine(await ip(at('people.jpg'), '--shrink', '0.5'), /^inflow: --shrink 0.5: must be from 0 up to/);
+    expectOneLine(await ip(at('people.jpg'), '--color', '1,2'), /^inflow: option '--color <r,g,b>' argument '1,2' is invalid/);
+    expectOneLine(await ip(at('people.jpg'), '--mode', 'smear'), /^inflow: option '--mode <mode>' argument 'smear' is invalid/);
+    expectOneLine(await ip(at('people.jpg'), at('album')), /^inflow: \S*album: is a folder; give one folder, or image files$/);
+    for (const f of ['t.png', 'h.png', 'z.png', 'x.png', 'g.png', 'missing-anonymized.jpg', 'people-anonymized.jpg', 'bad-album-anonymized', 'p.gif'])
+      expect(existsSync(at(f)), f).toBe(false);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('--help lists every option', async () => {
+    const r = await inProcess('anonymize', '--help');
+    for (const flag of ['--out', '--faces', '--mode', '--report', '--mask-out', '--weights', '--threshold', '--input-size', '--shrink', '--dilate',
+      '--blur', '--blocks', '--color', '--radius', '--model', '--steps', '--seed', '--jump-length', '--resample', '--backend', '--threads', '--memory-budget'])
+      expect(r.stdout, flag).toContain(flag);
+    expect(r.stdout).toMatch(/Licence plates are not detected yet/);
+  });
+});
