@@ -2,6 +2,7 @@
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { detectBench } from './detect.js';
 import { diffusionBench } from './diffusion.js';
 import { machineFacts } from './lib/machine.js';
 import { formatTable, writeJsonAtomic } from './lib/report.js';
@@ -16,7 +17,7 @@ import { serveBench } from './serve.js';
 import { trainBench } from './train.js';
 import { unetBench } from './unet.js';
 
-const suites: Suite[] = [ops, sampling, trainBench, perf, unetBench, diffusionBench, serveBench, qualityBench, report];
+const suites: Suite[] = [ops, sampling, trainBench, perf, unetBench, diffusionBench, detectBench, serveBench, qualityBench, report];
 const resultsDir = join(dirname(fileURLToPath(import.meta.url)), 'results');
 
 function usage(msg: string): never {

@@ -9,7 +9,7 @@ export { parseModelBytes } from './io/model-bytes.js';
 export { ModelFileError } from './io/safetensors.js';
 // tfjs weight manifests from disk; face-api's detector weights from a folder or the installed package.
 export { readTfjsWeights } from './io/tfjs-weights-file.js';
-export { faceApiModelDir, loadFaceRecognitionNet, loadTinyFaceDetector } from './models/detect/face-api-weights.js';
+export { faceApiModelDir, loadFaceRecognitionNet, loadSsdMobilenetV1, loadTinyFaceDetector } from './models/detect/face-api-weights.js';
 // anonymize() that loads the face detector from disk when none is passed (shadows the browser-safe one).
 export { anonymize, type NodeAnonymizeOptions } from './anonymize/anonymize-node.js';
 export * as training from './train/index.js';

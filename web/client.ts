@@ -1,4 +1,4 @@
-import type { BackendChoice, EngineSummary, ImageTask, Reply, Request, Samples, Score, TaskResult, TaskRun, TaskSummary } from './protocol.js';
+import type { AnonymizeReply, AnonymizeRun, BackendChoice, EngineSummary, ImageTask, Reply, Request, Samples, Score, TaskResult, TaskRun, TaskSummary } from './protocol.js';
 
 type Body = Request extends infer R ? (R extends Request ? Omit<R, 'id'> : never) : never;
 
@@ -56,17 +56,22 @@ export class EngineClient {
     return this.call({ type: 'task-run', ...run }, onProgress) as Promise<TaskResult>;
   }
 
+  /** Hides the faces of one photo in the worker; `run.rgba`'s buffer is handed over (transferred), not copied. */
+  anonymize(run: AnonymizeRun): Promise<AnonymizeReply> {
+    return this.call({ type: 'anonymize', ...run }, undefined, [run.rgba.buffer]) as Promise<AnonymizeReply>;
+  }
+
   terminate(): void {
     this.worker.terminate();
     for (const p of this.pending.values()) p.reject(new Error('engine restarted'));
     this.pending.clear();
   }
 
-  private call(body: Body, progress?: (done: number, total: number) => void): Promise<unknown> {
+  private call(body: Body, progress?: (done: number, total: number) => void, transfer: Transferable[] = []): Promise<unknown> {
     const run = (): Promise<unknown> => new Promise<Reply>((resolve, reject) => {
       const id = this.nextId++;
       this.pending.set(id, { resolve, reject, ...(progress ? { progress } : {}) });
-      this.worker.postMessage({ ...body, id } as Request);
+      this.worker.postMessage({ ...body, id } as Request, transfer);
     }).then((r) => (r as Extract<Reply, { result: unknown }>).result);
     const result = this.queue.then(run, run);
     this.queue = result.catch(() => undefined);

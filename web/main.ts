@@ -1,6 +1,7 @@
 import { EngineClient } from './client.js';
 import { DrawingPad, drawGrid, drawImage } from './images.js';
 import type { BackendChoice, EngineSummary, Samples, Score } from './protocol.js';
+import { setupAnonymizePanel, type AnonymizeState } from './anonymize-panel.js';
 import { setupTaskPanel, type TaskState } from './tasks-panel.js';
 
 /**
@@ -8,7 +9,8 @@ import { setupTaskPanel, type TaskState } from './tasks-panel.js';
  * ?backend=auto|webgpu|wasm&model=URL&n=16&seed=0&temperature=0.7&digit=3, and wasm=URL of a folder holding
  * inflow-single.wasm and inflow-threads.wasm to load the kernels from there instead of the build's assets.
  * The image-task panel (tasks-panel.ts) takes task=upscale|restore|inpaint, sr=URL, restore=URL, inpaint=URL,
- * task-steps, task-seed, task-mask, task-jump and task-resample.
+ * task-steps, task-seed, task-mask, task-jump and task-resample. The photo panel (anonymize-panel.ts) takes
+ * anon-mode=telea|blur|pixelate|solid and face-api=URL of the TinyFaceDetector manifest.
  */
 const params = new URLSearchParams(location.search);
 const DEFAULT_MODEL = 'models/finc-mnist.safetensors';
@@ -45,7 +47,9 @@ const state: {
   error: string | null;
   /** The upscale / restore / inpaint panel. */
   task: TaskState | null;
-} = { info: null, samples: null, score: null, scoreInput: null, firstBatchMs: null, warmBatchMs: null, batches: 0, error: null, task: null };
+  /** The photo panel (anonymize-panel.ts). */
+  anonymize: AnonymizeState | null;
+} = { info: null, samples: null, score: null, scoreInput: null, firstBatchMs: null, warmBatchMs: null, batches: 0, error: null, task: null, anonymize: null };
 (window as unknown as { inflowDemo: typeof state }).inflowDemo = state;
 
 let client: EngineClient | null = null;
@@ -54,6 +58,8 @@ let shape: [number, number, number] = [1, 28, 28];
 const pad = new DrawingPad($<HTMLCanvasElement>('pad'), () => void score());
 const taskPanel = setupTaskPanel({ client: () => (state.info ? client : null), padDigit: () => pad.toInput(28, 28), samples: () => state.samples }, params);
 state.task = taskPanel.state;
+const anonymizePanel = setupAnonymizePanel({ client: () => (state.info ? client : null), backend: () => state.info?.backend ?? null }, params);
+state.anonymize = anonymizePanel.state;
 
 function setBusy(busy: boolean): void {
   document.body.dataset.state = busy ? 'busy' : state.error ? 'error' : 'ready';
@@ -71,6 +77,7 @@ function showError(message: string | null): void {
 async function start(): Promise<void> {
   client?.terminate();
   taskPanel.enable(false);
+  anonymizePanel.enable(false);
   state.info = null;
   state.firstBatchMs = state.warmBatchMs = null;
   showError(null);
@@ -98,6 +105,7 @@ async function start(): Promise<void> {
   $('engine-info').textContent = describe(state.info);
   setBusy(false);
   taskPanel.enable(true);
+  anonymizePanel.enable(true);
   await sample();
 }
 

@@ -10,7 +10,9 @@ export type Request =
   | { id: number; type: 'score'; pixels: Float32Array }
   /** Loads (or reuses) the diffusion model of an image task; modelUrl absolute, as for init. */
   | { id: number; type: 'task-load'; task: ImageTask; modelUrl: string }
-  | ({ id: number; type: 'task-run' } & TaskRun);
+  | ({ id: number; type: 'task-run' } & TaskRun)
+  /** Hides the faces of one photo (web/anonymize-worker.ts); detectorUrl absolute, as for init. */
+  | ({ id: number; type: 'anonymize' } & AnonymizeRun);
 
 /** The image tasks of the diffusion models (src/models/diffusion/pipelines.ts). */
 export type ImageTask = 'upscale' | 'restore' | 'inpaint';
@@ -35,6 +37,31 @@ export interface TaskRun {
   drawnMask?: Pixels;
   jumpLength?: number;
   resampleCount?: number;
+}
+
+/** The photo panel's fills: the library's classical modes (the learned one needs a face model the demo does not have). */
+export type PhotoFill = 'blur' | 'pixelate' | 'solid' | 'telea';
+
+/** One photo to anonymise: RGBA bytes at full size, as a canvas gives them. */
+export interface AnonymizeRun {
+  width: number;
+  height: number;
+  rgba: Uint8ClampedArray;
+  mode: PhotoFill;
+  /** face-api's tiny_face_detector_model-weights_manifest.json (its shard beside it). */
+  detectorUrl: string;
+}
+
+export interface AnonymizeReply {
+  /** The anonymised photo, RGBA, the input's size; alpha as given. */
+  rgba: Uint8ClampedArray;
+  /** Faces above the threshold in the photo's pixels, best first. */
+  boxes: { x: number; y: number; width: number; height: number; score: number }[];
+  /** The filled rectangles, [x0, y0, x1, y1) (src/anonymize/mask.ts). */
+  regions: { x0: number; y0: number; x1: number; y1: number }[];
+  /** Downloading and building the detector (0 when it was loaded already), and the run itself. */
+  detectorMs: number;
+  ms: number;
 }
 
 export interface TaskSummary {
@@ -107,6 +134,7 @@ export type Reply =
   | { id: number; type: 'score'; result: Score }
   | { id: number; type: 'task-load'; result: TaskSummary }
   | { id: number; type: 'task-run'; result: TaskResult }
+  | { id: number; type: 'anonymize'; result: AnonymizeReply }
   /** Sent during a task-run (not a reply: the request is still running). */
   | { id: number; type: 'progress'; done: number; total: number }
   | { id: number; type: 'error'; message: string };

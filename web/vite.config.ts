@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
@@ -44,10 +45,56 @@ function bundledModels(): Plugin {
   };
 }
 
+/** The TinyFaceDetector files of the photo panel (web/anonymize-panel.ts), from the installed @vladmandic/face-api (MIT), with its licence. */
+const FACE_API_FILES = ['tiny_face_detector_model-weights_manifest.json', 'tiny_face_detector_model.bin'];
+
+/**
+ * Serves face-api's TinyFaceDetector weights at ./face-api/ (dev and preview) and copies them into a
+ * build, straight from node_modules: the weights are never committed to this repository.
+ */
+function faceApiWeights(): Plugin {
+  let root: string | null = null;
+  try {
+    root = dirname(createRequire(import.meta.url).resolve('@vladmandic/face-api/package.json'));
+  } catch {
+    // Not installed: the panel then reports that the detector could not be downloaded.
+  }
+  const source = (name: string): string | null => {
+    if (!root) return null;
+    const file = name === 'LICENSE' ? join(root, 'LICENSE') : FACE_API_FILES.includes(name) ? join(root, 'model', name) : null;
+    return file && existsSync(file) ? file : null;
+  };
+  const serve = (req: IncomingMessage, res: ServerResponse, next: () => void): void => {
+    const m = /^\/face-api\/([\w.-]+)(?:\?.*)?$/.exec(req.url ?? '');
+    if (!m) return next();
+    const file = source(m[1]!);
+    if (!file) {
+      res.statusCode = 404;
+      res.end(`face-api/${m[1]} is not served (is @vladmandic/face-api installed?)`);
+      return;
+    }
+    res.setHeader('Content-Type', file.endsWith('.json') ? 'application/json' : 'application/octet-stream');
+    res.setHeader('Content-Length', statSync(file).size);
+    res.end(readFileSync(file));
+  };
+  return {
+    name: 'inflow-face-api-weights',
+    configureServer: (server) => void server.middlewares.use(serve),
+    configurePreviewServer: (server) => void server.middlewares.use(serve),
+    generateBundle() {
+      for (const name of [...FACE_API_FILES, 'LICENSE']) {
+        const file = source(name);
+        if (file) this.emitFile({ type: 'asset', fileName: `face-api/${name}`, source: readFileSync(file) });
+        else this.warn(`face-api/${name}: @vladmandic/face-api is not installed; the photo panel will not find its face detector`);
+      }
+    },
+  };
+}
+
 export default defineConfig({
   root: here,
   base: './',
-  plugins: [bundledModels()],
+  plugins: [bundledModels(), faceApiWeights()],
   // The demo runs on the library's source (no build step); package.json "exports" point at dist/.
   resolve: { alias: [{ find: /^inflow$/, replacement: join(here, '..', 'src', 'browser.ts') }] },
   // The engine worker splits the WebGPU backend into its own chunk: only ES-module workers can.

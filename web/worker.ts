@@ -3,6 +3,7 @@
 // must keep responding (and wasm threads may block with Atomics.wait only off the main thread).
 import { createEngine, loadModel, setWasmUrls, type Engine, type models, type Tensor } from 'inflow';
 import type { Reply, Request } from './protocol.js';
+import { disposeAnonymize, runAnonymize } from './anonymize-worker.js';
 import { disposeTasks, loadTask, runTask } from './task-worker.js';
 
 type FlowModel = models.FlowModel;
@@ -26,6 +27,7 @@ async function handle(req: Request): Promise<Reply> {
   switch (req.type) {
     case 'init': {
       disposeTasks();
+      disposeAnonymize();
       model?.dispose();
       engine?.dispose();
       model = engine = null;
@@ -83,6 +85,10 @@ async function handle(req: Request): Promise<Reply> {
       const progress = (done: number, total: number): void => scope.postMessage({ id: req.id, type: 'progress', done, total } satisfies Reply);
       return { id: req.id, type: 'task-run', result: await runTask(req, progress) };
     }
+    case 'anonymize': {
+      if (!engine) throw new Error('the engine is not started yet');
+      return { id: req.id, type: 'anonymize', result: await runAnonymize(engine, req) };
+    }
   }
 }
 
@@ -105,6 +111,7 @@ function toPixels(m: FlowModel, flow: Float32Array): Float32Array {
 function transferables(reply: Reply): Transferable[] {
   if (reply.type === 'sample') return [reply.result.pixels.buffer, reply.result.flow.buffer];
   if (reply.type === 'score') return [reply.result.reconstruction.buffer];
+  if (reply.type === 'anonymize') return [reply.result.rgba.buffer];
   if (reply.type === 'task-run') {
     const r = reply.result;
     return [r.input.data.buffer, r.output.data.buffer, ...(r.reference ? [r.reference.data.buffer] : []), ...(r.mask ? [r.mask.buffer] : [])];

@@ -5,23 +5,28 @@
  * (loadTinyFaceDetector) and pass it.
  */
 import type { Engine } from '../engine/engine.js';
-import { fail } from '../engine/errors.js';
+import { describeValue, fail } from '../engine/errors.js';
 import type { RgbImage } from '../models/detect/image.js';
-import { loadTinyFaceDetector } from '../models/detect/face-api-weights.js';
+import { loadSsdMobilenetV1, loadTinyFaceDetector } from '../models/detect/face-api-weights.js';
 import { anonymize as anonymizeWith, type AnonymizeOptions, type AnonymizeResult } from './anonymize.js';
 
 export interface NodeAnonymizeOptions extends AnonymizeOptions {
-  /** face-api's model folder or the TinyFaceDetector manifest (default: the installed package's model/). */
+  /** face-api's model folder or the detector's manifest (default: the installed package's model/). */
   weights?: string;
+  /** Which of face-api's detectors to load when none is passed: 'tiny' (TinyFaceDetector, default) or 'ssd' (SSD-MobileNetV1). */
+  detectorKind?: 'tiny' | 'ssd';
 }
 
 export async function anonymize(engine: Engine, image: RgbImage, opts: NodeAnonymizeOptions = {}): Promise<AnonymizeResult> {
   if (opts === null || typeof opts !== 'object') return anonymizeWith(engine, image, opts);
-  const { weights, ...rest } = opts;
+  const { weights, detectorKind, ...rest } = opts;
   const needsDetector = rest.faces !== false && rest.detector === undefined;
-  if (weights !== undefined && !needsDetector) fail('anonymize', `weights was given but ${rest.detector !== undefined ? 'a detector was passed too' : 'faces is false'}`);
+  for (const [key, given] of [['weights', weights], ['detectorKind', detectorKind]] as const)
+    if (given !== undefined && !needsDetector) fail('anonymize', `${key} was given but ${rest.detector !== undefined ? 'a detector was passed too' : 'faces is false'}`);
+  if (detectorKind !== undefined && detectorKind !== 'tiny' && detectorKind !== 'ssd') fail('anonymize', `detectorKind = ${describeValue(detectorKind)} must be 'tiny' or 'ssd'`);
   if (!needsDetector) return anonymizeWith(engine, image, rest);
-  const detector = await loadTinyFaceDetector(engine, weights !== undefined ? { weights } : {});
+  const load = detectorKind === 'ssd' ? loadSsdMobilenetV1 : loadTinyFaceDetector;
+  const detector = await load(engine, weights !== undefined ? { weights } : {});
   try {
     return await anonymizeWith(engine, image, { ...rest, detector });
   } finally {

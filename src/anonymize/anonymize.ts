@@ -11,6 +11,8 @@ import { describeValue, fail } from '../engine/errors.js';
 import { checkEnum, checkOptions } from '../models/guards.js';
 import type { Box, Detection } from '../models/detect/box.js';
 import { detectFaces } from '../models/detect/detect-faces.js';
+import { detectFacesSsd } from '../models/detect/detect-faces-ssd.js';
+import { SsdMobilenetV1 } from '../models/detect/ssd-mobilenet.js';
 import type { RgbImage } from '../models/detect/image.js';
 import { TinyFaceDetector } from '../models/detect/tiny-face-detector.js';
 import type { PipelineModel } from '../models/diffusion/pipelines.js';
@@ -33,11 +35,15 @@ export interface AnonymizeOptions {
   faces?: boolean;
   /** How masked regions are filled (default 'telea'). */
   mode?: FillMode;
-  /** face-api's TinyFaceDetector (loadTinyFaceDetector in Node, detect.fetchTinyFaceDetector in a browser); needed when faces is true. */
-  detector?: TinyFaceDetector;
+  /**
+   * face-api's TinyFaceDetector (loadTinyFaceDetector in Node, detect.fetchTinyFaceDetector in a
+   * browser) or its SSD-MobileNetV1 (loadSsdMobilenetV1 / detect.fetchSsdMobilenetV1: slower,
+   * finds smaller and turned faces); needed when faces is true.
+   */
+  detector?: TinyFaceDetector | SsdMobilenetV1;
   /** Keep detections scoring strictly above this, in (0, 1) (default 0.5). */
   scoreThreshold?: number;
-  /** Side of the detector's input (multiple of 32; default 416): the photo is letterboxed to it, whatever its size. */
+  /** Side of the TinyFaceDetector's input (multiple of 32; default 416): the photo is letterboxed to it, whatever its size. SSD's is fixed at 512. */
   inputSize?: number;
   /** More regions to fill, in the image's pixels (e.g. found by another detector); shrunk and dilated like faces. */
   boxes?: readonly Box[];
@@ -121,8 +127,9 @@ export async function anonymize(engine: Engine | null, image: RgbImage, opts: An
     if ((o as Record<string, unknown>)[key] !== undefined && owner !== mode) fail(op, `${key} applies to mode '${owner}' only (mode is '${mode}')`);
   const faces = o.faces ?? true;
   if (typeof faces !== 'boolean') fail(op, `faces = ${describeValue(faces)} must be true or false`);
-  if (faces && !(o.detector instanceof TinyFaceDetector))
+  if (faces && !(o.detector instanceof TinyFaceDetector || o.detector instanceof SsdMobilenetV1))
     fail(op, `faces: true needs a detector (${o.detector === undefined ? 'none given' : `got ${describeValue(o.detector)}`}): loadTinyFaceDetector(engine) in Node, detect.fetchTinyFaceDetector(engine, url) in a browser`);
+  if (o.detector instanceof SsdMobilenetV1 && o.inputSize !== undefined) fail(op, 'inputSize applies to the TinyFaceDetector; SSD-MobileNetV1 always looks at 512 × 512');
   if (faces && engine && o.detector!.engine !== engine) fail(op, 'the detector lives on another engine than the one given');
   if (!faces && (o.detector !== undefined || o.scoreThreshold !== undefined || o.inputSize !== undefined))
     fail(op, `${o.detector !== undefined ? 'detector' : o.scoreThreshold !== undefined ? 'scoreThreshold' : 'inputSize'} was given but faces is false`);
@@ -137,11 +144,12 @@ export async function anonymize(engine: Engine | null, image: RgbImage, opts: An
   if (o.onStep !== undefined && typeof o.onStep !== 'function') fail(op, `onStep = ${describeValue(o.onStep)} must be a function`);
   if (o.seed !== undefined) checkSeed(op, o.seed);
 
-  const boxes = faces
-    ? await detectFaces(o.detector!, image, {
-      ...(o.scoreThreshold !== undefined ? { scoreThreshold: o.scoreThreshold } : {}), ...(o.inputSize !== undefined ? { inputSize: o.inputSize } : {}),
-    })
-    : [];
+  const boxes = !faces ? []
+    : o.detector instanceof SsdMobilenetV1
+      ? await detectFacesSsd(o.detector, image, o.scoreThreshold !== undefined ? { minConfidence: o.scoreThreshold } : {})
+      : await detectFaces(o.detector!, image, {
+        ...(o.scoreThreshold !== undefined ? { scoreThreshold: o.scoreThreshold } : {}), ...(o.inputSize !== undefined ? { inputSize: o.inputSize } : {}),
+      });
   const { mask, regions } = buildMask([...boxes.map((d) => d.box), ...extra], out.width, out.height, maskOpts);
   if (mode === 'inpaint' && regions.length) {
     await fillLearned(o.model!, out, regions, {

@@ -8,6 +8,7 @@ import Fastify, { LogController, type FastifyError, type FastifyInstance, type F
 import { resolveMemoryBudget } from '../engine/budget.js';
 import type { EngineOptions } from '../engine/dispatcher.js';
 import { InflowError } from '../engine/errors.js';
+import { anonymizeRoute, type AnonymizeRoute } from './anonymize-route.js';
 import { Batcher } from './batcher.js';
 import { HttpError } from './http-error.js';
 import { modelRoutes } from './kinds.js';
@@ -37,6 +38,8 @@ export interface ServerOptions {
   engine: Pick<EngineOptions, 'backend' | 'threads' | 'memoryBudget'>;
   /** Pino options for the JSON request log, or false for none. */
   logger: false | { level: string; stream?: NodeJS.WritableStream };
+  /** face-api's model folder for POST /anonymize (default: the installed package); false: the route answers 503. */
+  faceWeights?: string | false;
 }
 
 export const defaults = {
@@ -47,6 +50,8 @@ export interface InflowServer {
   app: FastifyInstance;
   models: readonly ServedModel[];
   pool: WorkerPool;
+  /** POST /anonymize (src/serve/anonymize-route.ts). */
+  anonymizer: AnonymizeRoute;
   /** Resolves when every worker has loaded and warmed up every model; rejects (one line) if one cannot. */
   ready: Promise<void>;
   /** Stops accepting, lets in-flight requests finish, then stops the workers. */
@@ -101,7 +106,7 @@ function describeError(err: FastifyError | Error, req: FastifyRequest, bodyLimit
   const e = err as FastifyError & { type?: string };
   switch (e.code) {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return { status: 415, message: `unsupported content type '${mediaType(req.headers['content-type']) ?? ''}' (this server reads application/json, image/png and image/jpeg)` };
+      return { status: 415, message: `unsupported content type '${mediaType(req.headers['content-type']) ?? ''}' (this server reads application/json, image/png, image/jpeg and image/webp)` };
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return { status: 413, message: `the body is larger than the limit of ${fmtBytes(bodyLimit)} (--body-limit)` };
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
@@ -282,21 +287,27 @@ export async function createServer(opts: ServerOptions): Promise<InflowServer> {
     } finally {
       clearTimeout(timer);
     }
+    // A result can win the race against its own timer when the event loop was busy past the
+    // deadline: "longer is answered 504" holds by the clock, not by which callback ran first.
+    if (reply.elapsedTime > opts.timeoutMs) throw timeoutError(opts.timeoutMs);
     if (isFailure(result)) throw new HttpError(result.status, result.error);
     return endpoint.reply(result, job, reply, model);
   }
+
+  const anonymizer = anonymizeRoute(app, { engine, queue: opts.queue, timeoutMs: opts.timeoutMs, ...(opts.faceWeights !== undefined ? { weights: opts.faceWeights } : {}) });
 
   const ready = pool.start();
   // Callers await `ready`; until they do, a load failure must not be an unhandled rejection.
   ready.catch(() => {});
 
   return {
-    app, models, pool, ready,
+    app, models, pool, anonymizer, ready,
     async close() {
       closing = true;
       await app.close();
       batches.rejectAll(new HttpError(503, 'the server is shutting down'));
       await pool.close();
+      await anonymizer.close();
     },
   };
 }

@@ -7,7 +7,8 @@ import { Rng } from '../../src/data/rng.js';
 import { createEngine } from '../../src/engine/dispatcher.js';
 import type { Engine } from '../../src/engine/engine.js';
 import { detectFaces } from '../../src/models/detect/detect-faces.js';
-import { loadFaceRecognitionNet, loadTinyFaceDetector } from '../../src/models/detect/face-api-weights.js';
+import { detectFacesSsd } from '../../src/models/detect/detect-faces-ssd.js';
+import { loadFaceRecognitionNet, loadSsdMobilenetV1, loadTinyFaceDetector } from '../../src/models/detect/face-api-weights.js';
 import type { FaceRecognitionNet } from '../../src/models/detect/face-recognition-net.js';
 import type { RgbImage } from '../../src/models/detect/image.js';
 import type { TinyFaceDetector } from '../../src/models/detect/tiny-face-detector.js';
@@ -76,6 +77,23 @@ describe('anonymize on face-api demo photos', () => {
     const n = await anonymizeNode(engine, await photo(2), { mode: 'solid' });
     expect(n.boxes).toHaveLength(1);
   }, 30_000);
+
+  it('with face-api\'s SSD-MobileNetV1 as the detector: its faces, nothing changed outside the mask; the Node entry loads it by kind', async () => {
+    const ssd = await loadSsdMobilenetV1(engine);
+    try {
+      const img = await photo(3);
+      const r = await anonymize(engine, img, { mode: 'pixelate', detector: ssd });
+      expect(r.boxes).toEqual(await detectFacesSsd(ssd, img));
+      expect(r.boxes.length).toBeGreaterThan(0);
+      expect(changedOutside(img, r.image, r.mask.data)).toBe(0);
+      await expect(anonymize(engine, img, { detector: ssd, inputSize: 320 })).rejects.toThrow(/^anonymize: inputSize applies to the TinyFaceDetector; SSD-MobileNetV1 always looks at 512 × 512$/);
+    } finally {
+      ssd.dispose();
+    }
+    const n = await anonymizeNode(engine, await photo(2), { mode: 'solid', detectorKind: 'ssd' });
+    expect(n.boxes.length).toBeGreaterThan(0);
+    await expect(anonymizeNode(engine, await photo(2), { detectorKind: 'yolo' as 'ssd' })).rejects.toThrow(/detectorKind = "yolo" must be 'tiny' or 'ssd'/);
+  }, 60_000);
 });
 
 /** A never-trained 8×8 UNet: `channels` 1 or 3, plain (RePaint) or mask-conditioned. */

@@ -103,6 +103,8 @@ describe('inflow anonymize', () => {
     expectOneLine(await ip(at('people.jpg'), '--threshold', '1.5'), /^inflow: --threshold 1.5: must be between 0 and 1/);
     expectOneLine(await ip(at('people.jpg'), '--shrink', '0.5'), /^inflow: --shrink 0.5: must be from 0 up to/);
     expectOneLine(await ip(at('people.jpg'), '--color', '1,2'), /^inflow: option '--color <r,g,b>' argument '1,2' is invalid/);
+    expectOneLine(await ip(at('people.jpg'), '--detector', 'ssd', '--input-size', '320'), /^inflow: --input-size applies to --detector tiny; SSD-MobileNetV1 always looks at 512 × 512$/);
+    expectOneLine(await ip(at('people.jpg'), '--detector', 'yolo'), /^inflow: option '--detector <name>' argument 'yolo' is invalid/);
     expectOneLine(await ip(at('people.jpg'), '--mode', 'smear'), /^inflow: option '--mode <mode>' argument 'smear' is invalid/);
     expectOneLine(await ip(at('people.jpg'), at('album')), /^inflow: \S*album: is a folder; give one folder, or image files$/);
     for (const f of ['t.png', 'h.png', 'z.png', 'x.png', 'g.png', 'missing-anonymized.jpg', 'people-anonymized.jpg', 'bad-album-anonymized', 'p.gif'])
@@ -112,7 +114,7 @@ describe('inflow anonymize', () => {
 
   it('--help lists every option', async () => {
     const r = await inProcess('anonymize', '--help');
-    for (const flag of ['--out', '--faces', '--mode', '--report', '--mask-out', '--weights', '--threshold', '--input-size', '--shrink', '--dilate',
+    for (const flag of ['--out', '--faces', '--mode', '--report', '--mask-out', '--detector', '--weights', '--threshold', '--input-size', '--shrink', '--dilate',
       '--blur', '--blocks', '--color', '--radius', '--model', '--steps', '--seed', '--jump-length', '--resample', '--backend', '--threads', '--memory-budget'])
       expect(r.stdout, flag).toContain(flag);
     expect(r.stdout).toMatch(/Licence plates are not detected yet/);

@@ -36,12 +36,19 @@ export interface OracleFace { x: number; y: number; width: number; height: numbe
 
 export interface FaceApiOracle {
   backend: string;
+  /** face-api's module itself, for callers that time its calls on tensors made beforehand (bench/detect.ts). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  api: any;
   /** TinyFaceDetector's raw output grid [1, S/32, S/32, 25] for an S × S RGB input (NHWC). */
   forward(rgb: Uint8Array, size: number): Promise<Float32Array>;
   /** face-api's 128-d descriptor of an RGB face crop (its own padding and resizing to 150 × 150). */
   describe(rgb: Uint8Array | Uint8ClampedArray, width: number, height: number): Promise<Float32Array>;
   /** TinyFaceDetector on an RGB photo (interleaved bytes), boxes in its pixels. */
   detect(rgb: Uint8Array | Uint8ClampedArray, width: number, height: number, inputSize: number, scoreThreshold?: number): Promise<OracleFace[]>;
+  /** SSD-MobileNetV1 (weights loaded on first use) on an RGB photo, boxes in its pixels. */
+  detectSsd(rgb: Uint8Array | Uint8ClampedArray, width: number, height: number, minConfidence?: number): Promise<OracleFace[]>;
+  /** SSD-MobileNetV1's decoded boxes [5118 × 4] (unclipped, square units) and scores [5118] for an RGB photo. */
+  forwardSsd(rgb: Uint8Array | Uint8ClampedArray, width: number, height: number): Promise<{ boxes: Float32Array; scores: Float32Array }>;
 }
 
 let loaded: Promise<FaceApiOracle> | null = null;
@@ -62,8 +69,36 @@ export function faceApiOracle(backend: 'wasm' | 'cpu' = 'wasm'): Promise<FaceApi
     await tf.ready();
     await faceapi.nets.tinyFaceDetector.loadFromDisk(faceApiModels);
     await faceapi.nets.faceRecognitionNet.loadFromDisk(faceApiModels);
+    const ssd = async () => {
+      if (!faceapi.nets.ssdMobilenetv1.isLoaded) await faceapi.nets.ssdMobilenetv1.loadFromDisk(faceApiModels);
+      return faceapi.nets.ssdMobilenetv1;
+    };
     return {
       backend: tf.getBackend(),
+      async detectSsd(rgb, width, height, minConfidence = 0.5) {
+        await ssd();
+        const t = tf.tensor3d(Int32Array.from(rgb), [height, width, 3], 'int32');
+        try {
+          const dets = await faceapi.detectAllFaces(t, new faceapi.SsdMobilenetv1Options({ minConfidence }));
+          // eslint-disable-next-line @typescript-eslint/no-explicit-any
+          return dets.map((d: any) => ({ x: d.box.x, y: d.box.y, width: d.box.width, height: d.box.height, score: d.score }));
+        } finally {
+          t.dispose();
+        }
+      },
+      async forwardSsd(rgb, width, height) {
+        const net = await ssd();
+        const t = tf.tensor3d(Int32Array.from(rgb), [height, width, 3], 'int32');
+        try {
+          const out = await net.forward(t) as { boxes: tf.Tensor[]; scores: tf.Tensor[] };
+          const boxes = await out.boxes[0]!.data() as Float32Array, scores = await out.scores[0]!.data() as Float32Array;
+          for (const x of [...out.boxes, ...out.scores]) x.dispose();
+          return { boxes, scores };
+        } finally {
+          t.dispose();
+        }
+      },
+      api: faceapi,
       async describe(rgb, width, height) {
         const t = tf.tensor3d(Int32Array.from(rgb), [height, width, 3], 'int32');
         try {

@@ -2,39 +2,17 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine/dispatcher.js';
 import type { Engine } from '../../src/engine/engine.js';
-import { iou, type Detection } from '../../src/models/detect/box.js';
 import { detectFaces } from '../../src/models/detect/detect-faces.js';
 import { loadTinyFaceDetector } from '../../src/models/detect/face-api-weights.js';
-import type { RgbImage } from '../../src/models/detect/image.js';
 import { letterbox } from '../../src/models/detect/letterbox.js';
 import { TINY_FACE } from '../../src/models/detect/tiny-face-detector.js';
 import { tolerance, worstMismatch } from '../helpers/tolerance.js';
-import { faceApiOracle, faceApiSample, type FaceApiOracle, type OracleFace } from '../helpers/face-api-oracle.js';
+import { compareFaces, demoPhoto } from '../helpers/face-parity.js';
+import { faceApiOracle, faceApiSample, type FaceApiOracle } from '../helpers/face-api-oracle.js';
 
 // The Done-when of issue 14 for TinyFaceDetector: on face-api's demo photos, inflow's boxes match
 // face-api's on tfjs-wasm: same count, IoU ≥ 0.95 per matched face, score within 0.01.
 const MIN_IOU = 0.95, MAX_SCORE_DIFF = 0.01;
-
-async function photo(i: number, width?: number): Promise<RgbImage> {
-  let s = sharp(faceApiSample(i)).removeAlpha();
-  if (width) s = s.resize({ width });
-  const { data, info } = await s.raw().toBuffer({ resolveWithObject: true });
-  return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
-}
-
-/** Each oracle face matched to inflow's best-overlapping one; the worst IoU and score difference. */
-function compare(ours: Detection[], theirs: OracleFace[]): { worstIou: number; worstScore: number } {
-  let worstIou = 1, worstScore = 0;
-  const used = new Set<number>();
-  for (const t of theirs) {
-    const ious = ours.map((d, j) => (used.has(j) ? -1 : iou(d.box, t)));
-    const j = ious.indexOf(Math.max(...ious));
-    used.add(j);
-    worstIou = Math.min(worstIou, ious[j] ?? 0);
-    worstScore = Math.max(worstScore, Math.abs((ours[j]?.score ?? Infinity) - t.score));
-  }
-  return { worstIou, worstScore };
-}
 
 async function checkParity(engine: Engine, oracle: FaceApiOracle, photos: number[], inputSize: number, width?: number) {
   const net = await loadTinyFaceDetector(engine);
@@ -42,10 +20,10 @@ async function checkParity(engine: Engine, oracle: FaceApiOracle, photos: number
   const rows: string[] = [];
   try {
     for (const i of photos) {
-      const img = await photo(i, width);
+      const img = await demoPhoto(i, width);
       const ours = await detectFaces(net, img, { inputSize });
       const theirs = await oracle.detect(img.data, img.width, img.height, inputSize);
-      const { worstIou, worstScore } = compare(ours, theirs);
+      const { worstIou, worstScore } = compareFaces(ours, theirs);
       rows.push(`sample${i} ${img.width}×${img.height}: ${ours.length}/${theirs.length} faces, IoU ≥ ${worstIou.toFixed(5)}, |Δscore| ≤ ${worstScore.toExponential(1)}`);
       expect(ours.length, `sample${i} face count`).toBe(theirs.length);
       expect(worstIou, `sample${i} IoU`).toBeGreaterThanOrEqual(MIN_IOU);

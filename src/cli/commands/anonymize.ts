@@ -5,7 +5,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { anonymize, FILL_DEFAULTS, FILL_MODES, MAX_BLOCKS, MAX_TELEA_RADIUS, type AnonymizeOptions, type FillMode } from '../../anonymize/anonymize.js';
 import { MAX_DILATE } from '../../anonymize/mask.js';
 import { MAX_DETECT_INPUT } from '../../models/detect/detect-faces.js';
-import { loadTinyFaceDetector } from '../../models/detect/face-api-weights.js';
+import { loadSsdMobilenetV1, loadTinyFaceDetector } from '../../models/detect/face-api-weights.js';
 import type { DiffusionModel } from '../../models/diffusion/diffusion-model.js';
 import { addEngineOptions, engineFrom, type EngineFlags } from '../engine-option.js';
 import { parseInteger, parseNonNegativeInt, parseNumber, parsePositiveInt } from '../options.js';
@@ -24,6 +24,7 @@ interface AnonymizeFlags extends EngineFlags {
   report?: string;
   maskOut?: string;
   weights?: string;
+  detector: 'tiny' | 'ssd';
   threshold?: number;
   inputSize?: number;
   shrink?: number;
@@ -131,6 +132,7 @@ function checkFlags(flags: AnonymizeFlags): void {
     if (v !== undefined && !ok(v)) throw new UserError(`${flag} ${v}: must be ${what}`);
   };
   range('--threshold', flags.threshold, (x) => x > 0 && x < 1, 'between 0 and 1 (a detection score)');
+  if (flags.detector === 'ssd' && flags.inputSize !== undefined) throw new UserError('--input-size applies to --detector tiny; SSD-MobileNetV1 always looks at 512 × 512');
   range('--input-size', flags.inputSize, (x) => x >= 32 && x <= MAX_DETECT_INPUT && x % 32 === 0, `a multiple of 32 from 32 to ${MAX_DETECT_INPUT}`);
   range('--shrink', flags.shrink, (x) => x >= 0 && x < 0.5, 'from 0 up to (not including) 0.5: the fraction taken off each side of a box');
   range('--dilate', flags.dilate, (x) => x <= MAX_DILATE, `at most ${MAX_DILATE} pixels`);
@@ -153,7 +155,8 @@ export function anonymizeCommand(): Command {
     .addOption(new Option('--mode <mode>', 'how each masked region is filled').choices([...FILL_MODES]).default('telea'))
     .option('--report <file>', 'JSON with every photo\'s faces (box, score), filled rectangles and output')
     .option('--mask-out <path>', 'the mask as a PNG (white = filled): a file for one photo, a new or empty folder for several (<name>-mask.png)')
-    .option('--weights <dir>', 'face-api\'s model folder (or the tiny_face_detector manifest); default: the installed @vladmandic/face-api\'s model/')
+    .addOption(new Option('--detector <name>', 'face-api\'s detector: tiny (TinyFaceDetector, fast) or ssd (SSD-MobileNetV1: ≈ 5× slower, finds smaller and turned faces)').choices(['tiny', 'ssd']).default('tiny'))
+    .option('--weights <dir>', 'face-api\'s model folder (or the detector\'s weights manifest); default: the installed @vladmandic/face-api\'s model/')
     .option('--threshold <score>', 'keep faces scoring above this (default 0.5, as face-api)', parseNumber)
     .option('--input-size <n>', 'side of the detector\'s input, a multiple of 32 (default 416); larger finds smaller faces, slower', parsePositiveInt)
     .option('--shrink <fraction>', 'taken off each side of a face box before filling (default 0.1: the central 80 % × 80 %, as in the Private IDD work)', parseNumber)
@@ -183,7 +186,8 @@ Licence plates are not detected yet.`)
       if (flags.report !== undefined) prepareOutput('--report', flags.report);
       const engine = await engineFrom(flags);
       let model: DiffusionModel | undefined;
-      const detector = await loadTinyFaceDetector(engine, flags.weights !== undefined ? { weights: flags.weights } : {}).catch((e) => {
+      const load = flags.detector === 'ssd' ? loadSsdMobilenetV1 : loadTinyFaceDetector;
+      const detector = await load(engine, flags.weights !== undefined ? { weights: flags.weights } : {}).catch((e) => {
         engine.dispose();
         throw e;
       });

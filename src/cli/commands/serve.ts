@@ -18,6 +18,7 @@ interface ServeFlags extends EngineFlags {
   bodyLimit: number;
   maxN: number;
   logLevel: string;
+  faceWeights?: string;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -67,6 +68,7 @@ export function serveCommand(): Command {
     .addOption(backendOption())
     .addOption(new Option('--threads <n>', 'wasm threads per worker, at most 64 (default: all cores with one worker, 1 with more)').argParser(parsePositiveInt))
     .addOption(memoryBudgetOption())
+    .option('--face-weights <dir>', "face-api's model folder for POST /anonymize (default: the installed @vladmandic/face-api)")
     .addOption(new Option('--log-level <level>', 'JSON log on stderr: one line per request at info').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'))
     .action(async (flags: ServeFlags) => {
       await serve({
@@ -83,6 +85,7 @@ export function serveCommand(): Command {
         maxN: flags.maxN,
         engine: engineOptions(flags),
         logger: { level: flags.logLevel, stream: process.stderr },
+        ...(flags.faceWeights !== undefined ? { faceWeights: flags.faceWeights } : {}),
       });
     });
 }

@@ -7,6 +7,7 @@ import { letterbox } from './letterbox.js';
 import { nonMaxSuppression } from './nms.js';
 import { TINY_FACE, TinyFaceDetector } from './tiny-face-detector.js';
 import { decodeYoloGrid } from './yolo-decode.js';
+import { withTfjsWeights } from './from-tfjs.js';
 
 export interface DetectFacesOptions {
   /** Side of the square network input, a multiple of 32 from 32 to 2048 (default 416, as face-api). */
@@ -63,13 +64,5 @@ export async function detectFaces(detector: TinyFaceDetector, image: RgbImage, o
 }
 
 /** A TinyFaceDetector on `engine` with face-api's weights, decoded from its tfjs manifest (src/io/tfjs-manifest.ts). */
-export function tinyFaceDetectorFromTfjs(engine: Engine, weights: ReadonlyMap<string, TfjsWeight>, source?: string): TinyFaceDetector {
-  const det = new TinyFaceDetector(engine);
-  try {
-    det.loadTfjs(weights, source);
-  } catch (e) {
-    det.dispose();
-    throw e;
-  }
-  return det;
-}
+export const tinyFaceDetectorFromTfjs = (engine: Engine, weights: ReadonlyMap<string, TfjsWeight>, source?: string): TinyFaceDetector =>
+  withTfjsWeights(new TinyFaceDetector(engine), weights, source);

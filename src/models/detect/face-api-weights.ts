@@ -6,6 +6,8 @@ import { ModelFileError } from '../../io/safetensors.js';
 import { readTfjsWeights } from '../../io/tfjs-weights-file.js';
 import { tinyFaceDetectorFromTfjs } from './detect-faces.js';
 import { faceRecognitionNetFromTfjs } from './face-descriptor.js';
+import { ssdMobilenetV1FromTfjs } from './detect-faces-ssd.js';
+import { SSD_MOBILENET, type SsdMobilenetV1 } from './ssd-mobilenet.js';
 import { FACE_RECOGNITION, type FaceRecognitionNet } from './face-recognition-net.js';
 import { TINY_FACE, type TinyFaceDetector } from './tiny-face-detector.js';
 
@@ -61,4 +63,10 @@ export async function loadTinyFaceDetector(engine: Engine, opts: LoadDetectorOpt
 export async function loadFaceRecognitionNet(engine: Engine, opts: LoadDetectorOptions = {}): Promise<FaceRecognitionNet> {
   const manifest = resolveManifest(opts.weights, FACE_RECOGNITION.manifest);
   return faceRecognitionNetFromTfjs(engine, await readTfjsWeights(manifest), manifest);
+}
+
+/** face-api's SSD-MobileNetV1 face detector read from disk (docs/face-detection.md §8), like loadTinyFaceDetector. Node only. */
+export async function loadSsdMobilenetV1(engine: Engine, opts: LoadDetectorOptions = {}): Promise<SsdMobilenetV1> {
+  const manifest = resolveManifest(opts.weights, SSD_MOBILENET.manifest);
+  return ssdMobilenetV1FromTfjs(engine, await readTfjsWeights(manifest), manifest);
 }

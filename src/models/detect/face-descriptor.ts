@@ -6,6 +6,7 @@ import { cropBox } from './crop.js';
 import { FACE_RECOGNITION, FaceRecognitionNet } from './face-recognition-net.js';
 import type { RgbImage } from './image.js';
 import { letterbox } from './letterbox.js';
+import { withTfjsWeights } from './from-tfjs.js';
 
 /**
  * face-api's 128-d descriptor of a face (docs/face-detection.md §7): the face cut out of `image`
@@ -40,13 +41,5 @@ export function descriptorDistance(a: ArrayLike<number>, b: ArrayLike<number>): 
 }
 
 /** A FaceRecognitionNet on `engine` with face-api's weights, decoded from its tfjs manifest. */
-export function faceRecognitionNetFromTfjs(engine: Engine, weights: ReadonlyMap<string, TfjsWeight>, source?: string): FaceRecognitionNet {
-  const net = new FaceRecognitionNet(engine);
-  try {
-    net.loadTfjs(weights, source);
-  } catch (e) {
-    net.dispose();
-    throw e;
-  }
-  return net;
-}
+export const faceRecognitionNetFromTfjs = (engine: Engine, weights: ReadonlyMap<string, TfjsWeight>, source?: string): FaceRecognitionNet =>
+  withTfjsWeights(new FaceRecognitionNet(engine), weights, source);

@@ -3,6 +3,8 @@ import { fetchTfjsWeights } from '../../io/tfjs-weights-url.js';
 import { tinyFaceDetectorFromTfjs } from './detect-faces.js';
 import { faceRecognitionNetFromTfjs } from './face-descriptor.js';
 import type { FaceRecognitionNet } from './face-recognition-net.js';
+import { ssdMobilenetV1FromTfjs } from './detect-faces-ssd.js';
+import type { SsdMobilenetV1 } from './ssd-mobilenet.js';
 import type { TinyFaceDetector } from './tiny-face-detector.js';
 
 /**
@@ -17,4 +19,9 @@ export async function fetchTinyFaceDetector(engine: Engine, manifestUrl: string 
 /** face-api's descriptor network downloaded from `manifestUrl` (face_recognition_model-weights_manifest.json and its .bin). */
 export async function fetchFaceRecognitionNet(engine: Engine, manifestUrl: string | URL): Promise<FaceRecognitionNet> {
   return faceRecognitionNetFromTfjs(engine, await fetchTfjsWeights(manifestUrl), String(manifestUrl));
+}
+
+/** face-api's SSD-MobileNetV1 downloaded from `manifestUrl` (ssd_mobilenetv1_model-weights_manifest.json and its .bin). */
+export async function fetchSsdMobilenetV1(engine: Engine, manifestUrl: string | URL): Promise<SsdMobilenetV1> {
+  return ssdMobilenetV1FromTfjs(engine, await fetchTfjsWeights(manifestUrl), String(manifestUrl));
 }

@@ -1,0 +1,198 @@
+/**
+ * POST /anonymize on `inflow serve` (docs/anonymize.md §8): a photo in, the same photo with its
+ * faces hidden out. face-api's TinyFaceDetector is loaded once when the server starts, on an
+ * engine of the main thread; without its weights the route answers 503 and the rest of the server
+ * works as before. The fills run on the host and a photo's work is short (tens to hundreds of ms),
+ * so requests run one at a time in arrival order instead of going through the model workers.
+ */
+import { Buffer } from 'node:buffer';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { anonymize, type AnonymizeOptions } from '../anonymize/anonymize.js';
+import { encodePhoto, type PhotoFormat } from '../cli/photo-files.js';
+import { DEFAULT_MAX_IMAGE_PIXELS } from '../data/image-folder.js';
+import { createEngine, type EngineOptions } from '../engine/dispatcher.js';
+import type { Engine } from '../engine/engine.js';
+import { describeValue } from '../engine/errors.js';
+import { loadTinyFaceDetector } from '../models/detect/face-api-weights.js';
+import type { TinyFaceDetector } from '../models/detect/tiny-face-detector.js';
+import { objectBody } from './body.js';
+import { badRequest, HttpError } from './http-error.js';
+import { decodePhoto } from './photo-upload.js';
+
+export interface AnonymizeRouteOptions {
+  /** The detector's engine (the server's engine options). */
+  engine: EngineOptions;
+  /** face-api's model folder or TinyFaceDetector manifest (default: the installed package); false: no detector, the route answers 503. */
+  weights?: string | false;
+  /** Most pixels an upload may state in its header (default 50 000 000, as the CLI). */
+  maxPixels?: number;
+  /** Most requests waiting for their turn; more are answered 503 with Retry-After. */
+  queue: number;
+  /** A request still waiting for its turn after this is answered 504. */
+  timeoutMs: number;
+}
+
+export interface AnonymizeRoute {
+  /** Settles once the detector is loaded or known to be unavailable (never rejects). */
+  ready: Promise<void>;
+  /** Why the route answers 503, or null once it works. */
+  unavailable(): string | null;
+  close(): Promise<void>;
+}
+
+const OP = 'anonymize';
+const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/webp'] as const;
+const MODES = ['blur', 'pixelate', 'solid', 'telea'] as const;
+const FORMATS = ['same', 'png', 'jpeg', 'webp'] as const;
+const OUTPUTS = ['image', 'json'] as const;
+const OPTION_KEYS = ['mode', 'threshold', 'shrink', 'dilate', 'format', 'output'] as const;
+
+interface RouteRequest {
+  options: AnonymizeOptions;
+  format: (typeof FORMATS)[number];
+  output: (typeof OUTPUTS)[number];
+}
+
+/** A number from a query string ('0.3') or JSON (0.3). */
+function numberOption(name: string, v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isFinite(n)) throw badRequest(`${OP}: ${name} = ${describeValue(v)} must be a number`);
+  return n;
+}
+
+function choice<T extends string>(name: string, v: unknown, allowed: readonly T[], fallback: T): T {
+  if (v === undefined) return fallback;
+  if (typeof v !== 'string' || !allowed.includes(v as T)) throw badRequest(`${OP}: ${name} = ${describeValue(v)} must be one of ${allowed.join(', ')}`);
+  return v as T;
+}
+
+/** The route's options from the query string or the JSON body; value ranges are the library's checks. */
+export function parseAnonymizeOptions(raw: Record<string, unknown>): RouteRequest {
+  for (const [k, v] of Object.entries(raw)) {
+    if (!(OPTION_KEYS as readonly string[]).includes(k)) throw badRequest(`${OP}: unknown option ${describeValue(k)} (known: ${OPTION_KEYS.join(', ')})`);
+    if (Array.isArray(v)) throw badRequest(`${OP}: ${k} is given more than once`);
+  }
+  if (raw.mode === 'inpaint') throw badRequest(`${OP}: mode 'inpaint' needs a diffusion model, which this route does not load (use ${MODES.join(', ')}, or inflow anonymize --model)`);
+  const mode = choice('mode', raw.mode, MODES, 'telea');
+  const threshold = numberOption('threshold', raw.threshold);
+  if (threshold !== undefined && !(threshold > 0 && threshold < 1)) throw badRequest(`${OP}: threshold = ${threshold} must be between 0 and 1`);
+  const shrink = numberOption('shrink', raw.shrink), dilate = numberOption('dilate', raw.dilate);
+  return {
+    options: {
+      mode, ...(threshold !== undefined ? { scoreThreshold: threshold } : {}), ...(shrink !== undefined ? { shrink } : {}), ...(dilate !== undefined ? { dilate } : {}),
+    },
+    format: choice('format', raw.format, FORMATS, 'same'),
+    output: choice('output', raw.output, OUTPUTS, 'image'),
+  };
+}
+
+const mediaType = (header: string | undefined): string | undefined => header?.split(';')[0]!.trim().toLowerCase() || undefined;
+const round2 = (x: number): number => Math.round(x * 100) / 100;
+
+/** Registers POST /anonymize on `app` and starts loading the detector. */
+export function anonymizeRoute(app: FastifyInstance, opts: AnonymizeRouteOptions): AnonymizeRoute {
+  const maxPixels = opts.maxPixels ?? DEFAULT_MAX_IMAGE_PIXELS;
+  let engine: Engine | null = null, detector: TinyFaceDetector | null = null;
+  let why: string | null = 'the face detector is still loading';
+  const ready = (async () => {
+    if (opts.weights === false) {
+      why = 'face detection is off on this server';
+      return;
+    }
+    try {
+      engine = await createEngine(opts.engine);
+      detector = await loadTinyFaceDetector(engine, opts.weights !== undefined ? { weights: opts.weights } : {});
+      why = null;
+    } catch (e) {
+      engine?.dispose();
+      engine = null;
+      why = `face detection is not available: ${(e as Error).message.split('\n')[0]}`;
+      app.log.warn(`POST /anonymize will answer 503: ${why}`);
+    }
+  })();
+
+  // Requests take turns on the one detector; `waiting` counts those queued or running.
+  let turn: Promise<unknown> = Promise.resolve();
+  let waiting = 0;
+  const inTurn = <T>(req: FastifyReply, work: () => Promise<T>): Promise<T> => {
+    if (waiting >= opts.queue) throw new HttpError(503, `${OP}: ${waiting} requests are already waiting (--queue)`, { 'retry-after': '1' });
+    waiting++;
+    const run = turn.then(() => {
+      // A client that left while waiting costs nothing more (the server already logged its 499).
+      if (req.raw.destroyed) throw new HttpError(499, 'the client closed the connection');
+      if (req.elapsedTime > opts.timeoutMs) throw new HttpError(504, `the request did not start within ${opts.timeoutMs} ms (--timeout-ms)`);
+      return work();
+    });
+    turn = run.catch(() => {});
+    return run.finally(() => { waiting--; });
+  };
+
+  app.addContentTypeParser('image/webp', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  const binary = { schema: { type: 'string', format: 'binary' } };
+  const optionProps = {
+    mode: { type: 'string', enum: [...MODES], default: 'telea', description: 'how each face is hidden (docs/anonymize.md §2)' },
+    threshold: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.5, description: 'keep faces scoring above this' },
+    shrink: { type: 'number', minimum: 0, exclusiveMaximum: 0.5, default: 0.1, description: 'fraction taken off each side of a box' },
+    dilate: { type: 'integer', minimum: 0, default: 0, description: 'pixels added on every side after shrinking' },
+    format: { type: 'string', enum: [...FORMATS], default: 'same', description: 'format of the returned image (same: as uploaded; JPEG is re-encoded lossily)' },
+    output: { type: 'string', enum: [...OUTPUTS], default: 'image', description: 'image: the bytes, boxes in X-Faces / X-Boxes; json: the image as base64 with the boxes' },
+  };
+  app.post('/anonymize', {
+    schema: {
+      summary: 'Hide the faces in a photo (face-api\'s TinyFaceDetector, then blur, pixelate, solid or telea fill)',
+      description: 'The photo as PNG, JPEG or WebP bytes with options in the query string, or JSON { image: base64, …options }. Pixels outside the filled boxes are returned unchanged (exactly for PNG and WebP).',
+      querystring: { type: 'object', properties: optionProps },
+      body: {
+        content: {
+          'image/png': binary, 'image/jpeg': binary, 'image/webp': binary,
+          'application/json': { schema: { type: 'object', required: ['image'], properties: { image: { type: 'string', description: 'the photo\'s bytes, base64' }, ...optionProps } } },
+        },
+      },
+      response: {
+        200: { description: 'the anonymised photo (headers X-Faces, X-Boxes), or with output=json: { width, height, format, faces, boxes, regions, image }' },
+        '4xx': { type: 'object', properties: { error: { type: 'string' } } },
+        '5xx': { type: 'object', properties: { error: { type: 'string' } } },
+      },
+    },
+  }, async (req: FastifyRequest, reply: FastifyReply) => {
+    const type = mediaType(req.headers['content-type']);
+    let bytes: Buffer, raw: Record<string, unknown>;
+    if (type === 'application/json') {
+      const { image, ...rest } = objectBody(OP, req.body, ['image', ...OPTION_KEYS]);
+      if (Object.keys(req.query as object).length) throw badRequest(`${OP}: give the options in the JSON body or in the query string, not both`);
+      if (typeof image !== 'string') throw badRequest(`${OP}: image = ${describeValue(image)} must be the photo's bytes as a base64 string`);
+      bytes = Buffer.from(image, 'base64');
+      raw = rest;
+    } else if (type && (IMAGE_TYPES as readonly string[]).includes(type)) {
+      bytes = req.body as Buffer;
+      raw = req.query as Record<string, unknown>;
+    } else throw new HttpError(415, `${OP} takes ${IMAGE_TYPES.join(', ')} or application/json, not ${type ? `'${type}'` : 'a body without a content type'}`);
+    const parsed = parseAnonymizeOptions(raw);
+    await ready;
+    if (why !== null) throw new HttpError(503, why);
+    const photo = await decodePhoto(OP, bytes, maxPixels);
+    if (type !== 'application/json' && type !== `image/${photo.format}`) throw new HttpError(415, `${OP}: the body is a ${photo.format.toUpperCase()} image but its content type is '${type}'`);
+    const r = await inTurn(reply, () => anonymize(engine, photo.image, { ...parsed.options, detector: detector! }));
+    const format: PhotoFormat = parsed.format === 'same' ? photo.format : parsed.format;
+    const out = Buffer.from(await encodePhoto(r.image, format));
+    const boxes = r.boxes.map((d) => ({ x: round2(d.box.x), y: round2(d.box.y), width: round2(d.box.width), height: round2(d.box.height), score: Math.round(d.score * 1e4) / 1e4 }));
+    if (parsed.output === 'json')
+      return { width: r.image.width, height: r.image.height, format, faces: boxes.length, boxes, regions: r.regions, image: out.toString('base64') };
+    return reply.type(`image/${format}`).headers({ 'x-faces': String(boxes.length), 'x-boxes': JSON.stringify(boxes) }).send(out);
+  });
+
+  return {
+    ready,
+    unavailable: () => why,
+    async close() {
+      await ready;
+      // Requests still in turn finish first: their replies need the detector.
+      await turn;
+      detector?.dispose();
+      engine?.dispose();
+      detector = null;
+      engine = null;
+    },
+  };
+}
