@@ -85,12 +85,8 @@ describe('SSD-MobileNetV1 parity with face-api on tfjs-wasm', () => {
     }
   }, 60_000);
 
-  // The float64 reference backend needs ≈ 20 s for one 512 × 512 forward pass on a loaded 2-core
-  // machine, too slow for every `npm test`; INFLOW_SLOW_PARITY=1 runs it and the webgpu check.
-  if (process.env.INFLOW_SLOW_PARITY !== '1')
-    console.log('ssd-parity: the reference (≈ 20 s) and SwiftShader webgpu (≈ 60 s) checks are skipped; INFLOW_SLOW_PARITY=1 runs them');
-  it.skipIf(process.env.INFLOW_SLOW_PARITY !== '1')('reference: one photo at 640 px', async () => {
-    const engine = await createEngine({ backend: 'reference' });
+  /** Demo photo 3 at 640 px on `engine` (freed afterwards): the slow backends' check. */
+  const onePhoto = async (engine: Engine): Promise<void> => {
     const net = await loadSsdMobilenetV1(engine);
     try {
       expect(await checkParity(engine, net, oracle, [3], 640)).toBeGreaterThan(0);
@@ -98,6 +94,14 @@ describe('SSD-MobileNetV1 parity with face-api on tfjs-wasm', () => {
       net.dispose();
       engine.dispose();
     }
+  };
+
+  // The float64 reference backend needs ≈ 20 s for one 512 × 512 forward pass on a loaded 2-core
+  // machine, too slow for every `npm test`; INFLOW_SLOW_PARITY=1 runs it and the webgpu check.
+  if (process.env.INFLOW_SLOW_PARITY !== '1')
+    console.log('ssd-parity: the reference (≈ 20 s) and SwiftShader webgpu (≈ 60 s) checks are skipped; INFLOW_SLOW_PARITY=1 runs them');
+  it.skipIf(process.env.INFLOW_SLOW_PARITY !== '1')('reference: one photo at 640 px', async () => {
+    await onePhoto(await createEngine({ backend: 'reference' }));
   }, 300_000);
 
   // On SwiftShader (no GPU) one forward pass takes 50–75 s on the loaded 2-core machine: slow too.
@@ -110,12 +114,6 @@ describe('SSD-MobileNetV1 parity with face-api on tfjs-wasm', () => {
       ctx.skip();
       return;
     }
-    const net = await loadSsdMobilenetV1(engine);
-    try {
-      expect(await checkParity(engine, net, oracle, [3], 640)).toBeGreaterThan(0);
-    } finally {
-      net.dispose();
-      engine.dispose();
-    }
+    await onePhoto(engine);
   }, 300_000);
 });
