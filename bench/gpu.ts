@@ -3,7 +3,7 @@
 // `--smoke`: tiny sizes, meant for SwiftShader (correctness only). `--out FILE`: where the JSON goes.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { conv2d, createEngine, matmul, models, type Engine, type Tensor } from '../src/index.js';
+import { conv2d, conv2dGradFilter, conv2dGradInput, createEngine, matmul, models, type Engine, type Tensor } from '../src/index.js';
 import type { FlowModel } from '../src/models/index.js';
 import { relDiff, sig } from './lib/compare.js';
 import { machineFacts } from './lib/machine.js';
@@ -31,6 +31,10 @@ if (adapter.software && !allowSoftware) {
   process.exit(3);
 }
 const wasm = await createEngine({ backend: 'wasm' });
+// Both WebGPU kernel sets (docs/webgpu-kernels.md): 'tiled' is the default on hardware adapters, 'simple' on software ones.
+const SETS = ['simple', 'tiled'] as const;
+const bySet = { simple: await createEngine({ backend: 'webgpu', webgpuKernels: 'simple' }), tiled: await createEngine({ backend: 'webgpu', webgpuKernels: 'tiled' }) };
+console.log(`default kernel set: ${String(d.kernels)} (${String(d.kernelsWhy)})`);
 
 async function run(e: Engine, f: () => Tensor): Promise<Float32Array> {
   const t = e.scope(f);
@@ -58,7 +62,28 @@ const correctness: Record<string, number | boolean> = {};
   const smp = await Promise.all(ms.map(async (m) => { const t = await m.sample(n, { seed: 4, output: 'flow' }); const v = await t.data(); t.dispose(); return v; }));
   correctness.sampleRelDiff = sig(relDiff(smp[0]!, smp[1]!), 2);
   for (const m of ms) m.dispose();
-  correctness.ok = [correctness.conv2dRelDiff, correctness.logProbRelDiff, correctness.sampleRelDiff].every((v) => (v as number) < TOLERANCE);
+  // Each kernel set on odd shapes (not multiples of the tiles), forward and both convolution adjoints.
+  const [Mo, Ko, No] = smoke ? [37, 19, 45] : [333, 257, 129];
+  const a = uniform(Mo * Ko, 9), b = uniform(No * Ko, 10);
+  const [cn, cc, co, ch] = smoke ? [2, 5, 7, 9] : [4, 37, 29, 19];
+  const cx = uniform(cn * cc * ch * ch, 11), cw = uniform(co * cc * 9, 12, 1 / Math.sqrt(cc * 9)), cdy = uniform(cn * co * ch * ch, 13);
+  const g = { pad: 'same' as const, stride: 1 };
+  const probes: Record<string, (e: Engine) => Tensor> = {
+    matmul: (e) => matmul(e.tensor(a, [Mo, Ko]), e.tensor(b, [No, Ko]), { transposeB: true }),
+    conv2d: (e) => conv2d(e.tensor(cx, [cn, cc, ch, ch]), e.tensor(cw, [co, cc, 3, 3]), g),
+    conv2dGradInput: (e) => conv2dGradInput(e.tensor(cdy, [cn, co, ch, ch]), e.tensor(cw, [co, cc, 3, 3]), [cn, cc, ch, ch], g),
+    conv2dGradFilter: (e) => conv2dGradFilter(e.tensor(cx, [cn, cc, ch, ch]), e.tensor(cdy, [cn, co, ch, ch]), [co, cc, 3, 3], g),
+  };
+  const setDiffs: number[] = [];
+  for (const [op, f] of Object.entries(probes)) {
+    const want = await run(wasm, () => f(wasm));
+    for (const set of SETS) {
+      const diff = sig(relDiff(await run(bySet[set], () => f(bySet[set])), want), 2);
+      correctness[`${op}.${set}RelDiff`] = diff;
+      setDiffs.push(diff);
+    }
+  }
+  correctness.ok = [correctness.conv2dRelDiff, correctness.logProbRelDiff, correctness.sampleRelDiff, ...setDiffs].every((v) => (v as number) < TOLERANCE);
   correctness.tolerance = TOLERANCE;
 }
 console.log(`correctness vs wasm: ${JSON.stringify(correctness)}`);
@@ -66,18 +91,29 @@ console.log(`correctness vs wasm: ${JSON.stringify(correctness)}`);
 // ---- kernels ----
 log('kernels');
 const kernelShapes = smoke
-  ? [{ op: 'conv', N: 2, Ci: 8, Co: 8, k: 3, H: 8 }, { op: 'matmul', M: 64, K: 64, Nn: 64 }]
+  ? [{ op: 'conv', N: 2, Ci: 8, Co: 8, k: 3, H: 8 }, { op: 'convGradInput', N: 2, Ci: 8, Co: 8, k: 3, H: 8 },
+    { op: 'convGradFilter', N: 2, Ci: 8, Co: 8, k: 3, H: 8 }, { op: 'matmul', M: 64, K: 64, Nn: 64 }]
   : [{ op: 'conv', N: 16, Ci: 2, Co: 512, k: 3, H: 14 }, { op: 'conv', N: 16, Ci: 512, Co: 512, k: 1, H: 14 }, { op: 'conv', N: 16, Ci: 512, Co: 8, k: 3, H: 7 },
-    { op: 'conv', N: 64, Ci: 256, Co: 256, k: 3, H: 16 }, { op: 'matmul', M: 3136, K: 512, Nn: 512 }, { op: 'matmul', M: 2048, K: 2048, Nn: 2048 }];
+    { op: 'conv', N: 64, Ci: 256, Co: 256, k: 3, H: 16 },
+    // The training step's two adjoints at a UNet-like layer (bench/unet.ts trains 32×32 images).
+    { op: 'convGradInput', N: 16, Ci: 128, Co: 128, k: 3, H: 32 }, { op: 'convGradFilter', N: 16, Ci: 128, Co: 128, k: 3, H: 32 },
+    { op: 'matmul', M: 3136, K: 512, Nn: 512 }, { op: 'matmul', M: 2048, K: 2048, Nn: 2048 }];
 const kernels = [];
-for (const s of kernelShapes) {
+for (const set of SETS) for (const s of kernelShapes) {
+  const gpu = bySet[set];
   let flops: number, name: string, call: () => Promise<unknown>, keep: Tensor[];
-  if (s.op === 'conv') {
+  if (s.op.startsWith('conv')) {
     const { N, Ci, Co, k, H } = s as { N: number; Ci: number; Co: number; k: number; H: number };
-    keep = [gpu.tensor(uniform(N * Ci * H * H, 5), [N, Ci, H, H]), gpu.tensor(uniform(Co * Ci * k * k, 6, 0.05), [Co, Ci, k, k])].map((t) => t.keep());
+    // x, w and dy (the output's shape, 'same' padding): every variant has the forward's FLOPs.
+    keep = [gpu.tensor(uniform(N * Ci * H * H, 5), [N, Ci, H, H]), gpu.tensor(uniform(Co * Ci * k * k, 6, 0.05), [Co, Ci, k, k]),
+      gpu.tensor(uniform(N * Co * H * H, 14), [N, Co, H, H])].map((t) => t.keep());
     flops = 2 * N * H * H * Co * Ci * k * k;
-    name = `conv ${k}×${k} ${Ci}→${Co} @${H}×${H} batch ${N}`;
-    call = async () => { const y = gpu.scope(() => conv2d(keep[0]!, keep[1]!, { pad: 'same' })); await y.data(); return y; };
+    const g = { pad: 'same' as const };
+    const [x, w, dy] = keep as [Tensor, Tensor, Tensor];
+    const f = s.op === 'conv' ? () => conv2d(x, w, g)
+      : s.op === 'convGradInput' ? () => conv2dGradInput(dy, w, x.shape, g) : () => conv2dGradFilter(x, dy, w.shape, g);
+    name = `${s.op === 'conv' ? 'conv' : s.op} ${k}×${k} ${Ci}→${Co} @${H}×${H} batch ${N}`;
+    call = async () => { const y = gpu.scope(f); await y.data(); return y; };
   } else {
     const { M, K, Nn } = s as { M: number; K: number; Nn: number };
     keep = [gpu.tensor(uniform(M * K, 7), [M, K]), gpu.tensor(uniform(K * Nn, 8, 0.05), [K, Nn])].map((t) => t.keep());
@@ -86,7 +122,7 @@ for (const s of kernelShapes) {
     call = async () => { const y = gpu.scope(() => matmul(keep[0]!, keep[1]!)); await y.data(); return y; };
   }
   const { timings: [t] } = await sideBySide([call], PLAN);
-  kernels.push({ name, flops, coldMs: t!.coldMs, medianMs: t!.medianMs, gflops: sig(gflops(flops, t!.medianMs), 3), includesReadback: true });
+  kernels.push({ name: `${name} [${set}]`, kernels: set, flops, coldMs: t!.coldMs, medianMs: t!.medianMs, gflops: sig(gflops(flops, t!.medianMs), 3), includesReadback: true });
   for (const k of keep) k.dispose();
 }
 
@@ -129,4 +165,5 @@ console.log(JSON.stringify({ kernels, sampling, grid }, null, 1));
 console.log(`gpu: ${result.wallSeconds} s → ${out}`);
 gpu.dispose();
 wasm.dispose();
+for (const set of SETS) bySet[set].dispose();
 process.exit(correctness.ok ? 0 : 1);

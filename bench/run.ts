@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { detectBench } from './detect.js';
 import { diffusionBench } from './diffusion.js';
+import { geomapBench } from './geomap.js';
 import { machineFacts } from './lib/machine.js';
 import { formatTable, writeJsonAtomic } from './lib/report.js';
 import type { Suite } from './lib/suite.js';
@@ -17,7 +18,7 @@ import { serveBench } from './serve.js';
 import { trainBench } from './train.js';
 import { unetBench } from './unet.js';
 
-const suites: Suite[] = [ops, sampling, trainBench, perf, unetBench, diffusionBench, detectBench, serveBench, qualityBench, report];
+const suites: Suite[] = [ops, sampling, trainBench, perf, unetBench, diffusionBench, detectBench, geomapBench, serveBench, qualityBench, report];
 const resultsDir = join(dirname(fileURLToPath(import.meta.url)), 'results');
 
 function usage(msg: string): never {

@@ -1,6 +1,6 @@
 // De-identification of `anonymize` measured on face-api's six demo photos (docs/anonymize.md §4):
 //   nice -n 19 node --import tsx scripts/deidentify.ts [--out deidentify.json] [--width 0] [--modes blur,pixelate,solid,telea]
-//       [--model file.safetensors --steps N --resample R] [--set blur=0.15 --set blocks=6 …] [--backend wasm --threads 1]
+//       [--model file.safetensors --steps N --resample R --seed S] [--set blur=0.15 --set blocks=6 …] [--backend wasm --threads 1]
 // For every face the detector finds on an original photo (scored as face-api does, > 0.5): the
 // 128-d descriptor distance between the original and the anonymised face at the same box (> 0.6:
 // no longer the same person for face-api), and whether the detector still finds a face there
@@ -22,10 +22,17 @@ import { loadDiffusionModel } from '../src/models/diffusion/diffusion-file.js';
 const { values: a } = parseArgs({
   options: {
     out: { type: 'string', default: 'deidentify.json' }, width: { type: 'string', default: '0' }, modes: { type: 'string' },
-    model: { type: 'string' }, steps: { type: 'string' }, resample: { type: 'string' }, set: { type: 'string', multiple: true, default: [] },
-    backend: { type: 'string', default: 'wasm' }, threads: { type: 'string', default: '1' },
+    model: { type: 'string' }, steps: { type: 'string' }, seed: { type: 'string' }, resample: { type: 'string' }, set: { type: 'string', multiple: true, default: [] },
+    backend: { type: 'string', default: 'wasm' }, threads: { type: 'string', default: '1' }, help: { type: 'boolean', default: false },
   },
 });
+if (a.help) {
+  console.log(`scripts/deidentify.ts [--out deidentify.json] [--width 0] [--modes ${FILL_MODES.join(',')}] [--model file.safetensors --steps N --resample R --seed S]
+    [--set blur=σ --set blocks=N --set radius=R --set shrink=s --set dilate=px] [--backend wasm --threads 1]
+  face-api descriptor distance between each original and anonymised face on the six demo photos (docs/anonymize.md §4);
+  --model enables --modes inpaint (default modes: all with --model, else the classical four); the sampler (DDPM/DDIM) is the model file's own`);
+  process.exit(0);
+}
 const modes = (a.modes ?? (a.model ? FILL_MODES.join(',') : 'blur,pixelate,solid,telea')).split(',') as FillMode[];
 for (const m of modes) if (!FILL_MODES.includes(m)) throw new Error(`--modes: '${m}' is not one of ${FILL_MODES.join(', ')}`);
 const settings: Record<string, number> = {};
@@ -54,7 +61,7 @@ const report: Record<string, unknown> = {
   ...(model ? {
     model: {
       file: a.model, imageShape: model.imageShape, classes: model.classes, task: model.config.conditioning?.task ?? 'generation (RePaint)',
-      steps: a.steps ? Number(a.steps) : model.config.sampler.steps, ...(model.config.conditioning ? {} : { resample: a.resample ? Number(a.resample) : 10 }),
+      steps: a.steps ? Number(a.steps) : model.config.sampler.steps, method: model.config.sampler.method, seed: a.seed ? Number(a.seed) : 0, ...(model.config.conditioning ? {} : { resample: a.resample ? Number(a.resample) : 10 }),
     },
   } : {}),
   modes: {},
@@ -64,7 +71,7 @@ for (const mode of modes) {
   for (const [k, v] of Object.entries(settings)) if (modeKey[k] === mode || k === 'shrink' || k === 'dilate') (opts as Record<string, number>)[k] = v;
   if (mode === 'inpaint') {
     if (!model) throw new Error("--modes inpaint needs --model");
-    Object.assign(opts, { model, ...(a.steps ? { steps: Number(a.steps) } : {}), ...(a.resample ? { resampleCount: Number(a.resample) } : {}) });
+    Object.assign(opts, { model, ...(a.steps ? { steps: Number(a.steps) } : {}), ...(a.seed ? { seed: Number(a.seed) } : {}), ...(a.resample ? { resampleCount: Number(a.resample) } : {}) });
   }
   const distances: number[] = [], perPhoto: unknown[] = [];
   let kept = 0, seconds = 0;

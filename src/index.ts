@@ -18,6 +18,8 @@ export * as image from './image/index.js';
 export * as detect from './models/detect/index.js';
 // Faces hidden in photos: masks and fills (blur, pixelate, solid, telea, diffusion inpainting).
 export * as anonymizer from './anonymize/index.js';
+// Licence plates: inflow's plate detector (plateDetectorFromBytes) and its tiled detection of large photos.
+export * as plates from './models/plates/index.js';
 export { anonymize, type AnonymizeOptions, type AnonymizeResult, type FillMode } from './anonymize/anonymize.js';
 export { decodeTfjsWeights, loadTfjsWeights, parseTfjsManifest, type TfjsWeight } from './io/tfjs-manifest.js';
 export { fetchTfjsWeights } from './io/tfjs-weights-url.js';

@@ -12,7 +12,10 @@ export { readTfjsWeights } from './io/tfjs-weights-file.js';
 export { faceApiModelDir, loadFaceRecognitionNet, loadSsdMobilenetV1, loadTinyFaceDetector } from './models/detect/face-api-weights.js';
 // anonymize() that loads the face detector from disk when none is passed (shadows the browser-safe one).
 export { anonymize, type NodeAnonymizeOptions } from './anonymize/anonymize-node.js';
+export { BUNDLED_PLATE_DETECTOR, loadPlateDetector } from './models/plates/plate-file-node.js';
 export * as training from './train/index.js';
+// Geological mapping (GeoTIFF files, so Node only): geo.geomap, geo.readGeoTiff, geo.makeScene, …
+export * as geo from './geo/index.js';
 // MNIST from the `mnist` dependency (it reads files): data for the examples and quick experiments.
 export { loadMnist, mnistSplit, MNIST_SPLIT } from './data/mnist.js';
 export { batchValues, type ImageDataset } from './data/dataset.js';

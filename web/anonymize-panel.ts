@@ -1,9 +1,10 @@
 /**
  * The "hide faces in a photo" panel: a photo dropped or picked here is decoded in the page, sent to
- * the engine worker (web/anonymize-worker.ts: face-api's TinyFaceDetector and the library's
- * anonymize) and comes back with its faces filled; the page shows both, the boxes drawn on the
- * result, and offers the result as a PNG. The photo never leaves the device: the only downloads
- * are the page itself and the detector's weights (web/vite.config.ts serves them).
+ * the engine worker (web/anonymize-worker.ts: face-api's TinyFaceDetector, with "licence plates
+ * too" inflow's plate detector, and the library's anonymize) and comes back with its faces (and
+ * plates) filled; the page shows both, the boxes drawn on the result, and offers the result as a
+ * PNG. The photo never leaves the device: the only downloads are the page itself and the
+ * detectors' weights (web/vite.config.ts serves them).
  */
 import { displaySize, downloadName, photoSizeProblem } from './anonymize-inputs.js';
 import type { EngineClient } from './client.js';
@@ -11,6 +12,7 @@ import type { AnonymizeReply, PhotoFill } from './protocol.js';
 
 const FILLS: readonly PhotoFill[] = ['telea', 'blur', 'pixelate', 'solid'];
 const DETECTOR = 'face-api/tiny_face_detector_model-weights_manifest.json';
+const PLATE_DETECTOR = 'models/plate-detector.safetensors';
 
 interface Photo { name: string; width: number; height: number; rgba: Uint8ClampedArray }
 
@@ -35,18 +37,21 @@ export function setupAnonymizePanel(host: AnonymizeHost, params: URLSearchParams
   const panel = $('anon-panel');
   const fileInput = $<HTMLInputElement>('anon-file');
   const modeSelect = $<HTMLSelectElement>('anon-mode');
+  const platesBox = $<HTMLInputElement>('anon-plates');
   const runButton = $<HTMLButtonElement>('anon-run');
   const download = $<HTMLAnchorElement>('anon-download');
   const original = $<HTMLCanvasElement>('anon-original');
   const result = $<HTMLCanvasElement>('anon-result');
   const status = $('anon-status');
   const detectorUrl = new URL(params.get('face-api') ?? DETECTOR, document.baseURI).href;
+  const plateDetectorUrl = new URL(params.get('plate-model') ?? PLATE_DETECTOR, document.baseURI).href;
   let photo: Photo | null = null;
   let enabled = false, again = false, downloadUrl: string | null = null;
 
   modeSelect.replaceChildren(...FILLS.map((m) => new Option(m, m)));
   const wanted = params.get('anon-mode');
   if (wanted && (FILLS as readonly string[]).includes(wanted)) modeSelect.value = wanted;
+  platesBox.checked = params.get('anon-plates') === '1';
 
   const say = (text: string, error = false): void => {
     status.textContent = text;
@@ -104,11 +109,11 @@ export function setupAnonymizePanel(host: AnonymizeHost, params: URLSearchParams
     }
     state.busy = true;
     refresh();
-    const mode = modeSelect.value as PhotoFill, p = photo;
+    const mode = modeSelect.value as PhotoFill, p = photo, plates = platesBox.checked;
     try {
-      say(`${p.name}: finding faces and filling them (${mode}) on this device…`);
+      say(`${p.name}: finding faces${plates ? ' and licence plates' : ''} and filling them (${mode}) on this device…`);
       // The worker takes the buffer over: it gets a copy, the page keeps the photo for another fill.
-      const r = await client.anonymize({ width: p.width, height: p.height, rgba: p.rgba.slice(), mode, detectorUrl });
+      const r = await client.anonymize({ width: p.width, height: p.height, rgba: p.rgba.slice(), mode, detectorUrl, ...(plates ? { plates, plateDetectorUrl } : {}) });
       if (p !== photo) return;
       const full = document.createElement('canvas');
       full.width = p.width;
@@ -119,11 +124,12 @@ export function setupAnonymizePanel(host: AnonymizeHost, params: URLSearchParams
       ctx.strokeStyle = '#ffd400';
       ctx.lineWidth = 2;
       for (const b of r.boxes) ctx.strokeRect(b.x * scale, b.y * scale, b.width * scale, b.height * scale);
+      ctx.strokeStyle = '#00c8ff';
+      for (const b of r.plates) ctx.strokeRect(b.x * scale, b.y * scale, b.width * scale, b.height * scale);
       setDownload(await pngOf(full), downloadName(p.name));
       state.result = r;
       state.runs++;
-      const faces = r.boxes.length;
-      say(`${p.name}: ${p.width}×${p.height} · ${faces === 0 ? 'no face found: the photo is unchanged' : `${faces} face${faces === 1 ? '' : 's'} filled (${mode})`} ` +
+      say(`${p.name}: ${p.width}×${p.height} · ${found(r.boxes.length, plates ? r.plates.length : null, mode)} ` +
         `in ${(r.ms / 1000).toFixed(2)} s on ${host.backend() ?? 'the engine'}${r.detectorMs ? ` (detector loaded in ${(r.detectorMs / 1000).toFixed(2)} s)` : ''}`);
     } catch (e) {
       say(`${p.name}: anonymising failed: ${(e as Error).message}`, true);
@@ -156,6 +162,7 @@ export function setupAnonymizePanel(host: AnonymizeHost, params: URLSearchParams
     void open(f);
   });
   modeSelect.addEventListener('change', () => { if (photo) void run(); });
+  platesBox.addEventListener('change', () => { if (photo) void run(); });
   runButton.addEventListener('click', () => void run());
   refresh();
   return {
@@ -168,6 +175,13 @@ export function setupAnonymizePanel(host: AnonymizeHost, params: URLSearchParams
       if (on && !was && photo && !state.result) void run();
     },
   };
+}
+
+/** "2 faces filled (telea)", "1 face and 3 plates filled (blur)", or what was not found. */
+function found(faces: number, plates: number | null, mode: string): string {
+  const n = (k: number, one: string) => `${k} ${one}${k === 1 ? '' : 's'}`;
+  if (plates === null) return faces === 0 ? 'no face found: the photo is unchanged' : `${n(faces, 'face')} filled (${mode})`;
+  return faces + plates === 0 ? 'no face or plate found: the photo is unchanged' : `${n(faces, 'face')} and ${n(plates, 'plate')} filled (${mode})`;
 }
 
 /**

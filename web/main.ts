@@ -10,7 +10,8 @@ import { setupTaskPanel, type TaskState } from './tasks-panel.js';
  * inflow-single.wasm and inflow-threads.wasm to load the kernels from there instead of the build's assets.
  * The image-task panel (tasks-panel.ts) takes task=upscale|restore|inpaint, sr=URL, restore=URL, inpaint=URL,
  * task-steps, task-seed, task-mask, task-jump and task-resample. The photo panel (anonymize-panel.ts) takes
- * anon-mode=telea|blur|pixelate|solid and face-api=URL of the TinyFaceDetector manifest.
+ * anon-mode=telea|blur|pixelate|solid, face-api=URL of the TinyFaceDetector manifest, anon-plates=1 (hide
+ * licence plates too) and plate-model=URL of the plate detector file.
  */
 const params = new URLSearchParams(location.search);
 const DEFAULT_MODEL = 'models/finc-mnist.safetensors';

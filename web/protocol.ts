@@ -50,6 +50,9 @@ export interface AnonymizeRun {
   mode: PhotoFill;
   /** face-api's tiny_face_detector_model-weights_manifest.json (its shard beside it). */
   detectorUrl: string;
+  /** Also hide licence plates, with the plate detector file at plateDetectorUrl (absolute). */
+  plates?: boolean;
+  plateDetectorUrl?: string;
 }
 
 export interface AnonymizeReply {
@@ -57,6 +60,8 @@ export interface AnonymizeReply {
   rgba: Uint8ClampedArray;
   /** Faces above the threshold in the photo's pixels, best first. */
   boxes: { x: number; y: number; width: number; height: number; score: number }[];
+  /** Licence plates likewise (empty unless asked for). */
+  plates: { x: number; y: number; width: number; height: number; score: number }[];
   /** The filled rectangles, [x0, y0, x1, y1) (src/anonymize/mask.ts). */
   regions: { x0: number; y0: number; x1: number; y1: number }[];
   /** Downloading and building the detector (0 when it was loaded already), and the run itself. */

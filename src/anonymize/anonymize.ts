@@ -1,9 +1,9 @@
 /**
- * anonymize(): faces found by face-api's TinyFaceDetector (or boxes the caller gives) become a
- * mask as in the Private IDD work, and each masked region is filled by one of five modes
- * (docs/anonymize.md). Pixels outside the mask are returned exactly as given. Browser-safe: the
- * detector and the model are passed in (src/anonymize/anonymize-node.ts loads the detector from
- * disk in Node).
+ * anonymize(): faces found by face-api's TinyFaceDetector, licence plates found by inflow's plate
+ * detector (or boxes the caller gives) become a mask as in the Private IDD work, and each masked
+ * region is filled by one of five modes (docs/anonymize.md). Pixels outside the mask are returned
+ * exactly as given. Browser-safe: the detectors and the model are passed in
+ * (src/anonymize/anonymize-node.ts loads the bundled ones from disk in Node).
  */
 import { checkSeed } from '../data/rng.js';
 import type { Engine } from '../engine/engine.js';
@@ -16,13 +16,15 @@ import { SsdMobilenetV1 } from '../models/detect/ssd-mobilenet.js';
 import type { RgbImage } from '../models/detect/image.js';
 import { TinyFaceDetector } from '../models/detect/tiny-face-detector.js';
 import type { PipelineModel } from '../models/diffusion/pipelines.js';
+import { detectPlatesTiled, PLATE_TILE_DEFAULTS } from '../models/plates/detect-plates-tiled.js';
+import { PlateDetector } from '../models/plates/plate-detector.js';
 import { copyCanvas } from './canvas.js';
 import { fillBlur } from './fill-blur.js';
 import { checkLearnedModel, fillLearned } from './fill-inpaint.js';
 import { fillPixelate } from './fill-pixelate.js';
 import { checkColor, fillSolid, type Rgb } from './fill-solid.js';
 import { fillTelea } from './fill-telea.js';
-import { buildMask, checkMaskOptions, type Mask, type Rect } from './mask.js';
+import { buildMask, checkMaskOptions, maskRect, type Mask, type Rect } from './mask.js';
 
 export const FILL_MODES = ['blur', 'pixelate', 'solid', 'telea', 'inpaint'] as const;
 export type FillMode = (typeof FILL_MODES)[number];
@@ -41,8 +43,16 @@ export interface AnonymizeOptions {
    * finds smaller and turned faces); needed when faces is true.
    */
   detector?: TinyFaceDetector | SsdMobilenetV1;
-  /** Keep detections scoring strictly above this, in (0, 1) (default 0.5). */
+  /** Keep faces scoring strictly above this, in (0, 1) (default 0.5). */
   scoreThreshold?: number;
+  /** Detect licence plates with `plateDetector` (default false). */
+  plates?: boolean;
+  /** inflow's plate detector (loadPlateDetector in Node, plates.plateDetectorFromBytes in a browser); needed when plates is true. */
+  plateDetector?: PlateDetector;
+  /** Keep plates scoring strictly above this, in (0, 1) (default 0.5). */
+  plateThreshold?: number;
+  /** Most overlapping tiles the plate detector looks at besides the whole photo (default 1024; 0: the whole photo only; docs/plates.md §10). */
+  plateTiles?: number;
   /** Side of the TinyFaceDetector's input (multiple of 32; default 416): the photo is letterboxed to it, whatever its size. SSD's is fixed at 512. */
   inputSize?: number;
   /** More regions to fill, in the image's pixels (e.g. found by another detector); shrunk and dilated like faces. */
@@ -53,7 +63,7 @@ export interface AnonymizeOptions {
   dilate?: number;
   /** blur: σ of the Gaussian as a fraction of the region's shorter side (default 0.25). */
   blur?: number;
-  /** pixelate: blocks across the region's shorter side (default 6). */
+  /** pixelate: blocks across a face region's shorter side, a plate region's longer side (default 6). */
   blocks?: number;
   /** solid: [r, g, b] (default black). */
   color?: readonly [number, number, number];
@@ -77,13 +87,23 @@ export interface AnonymizeResult {
   image: RgbImage;
   /** Faces above the threshold, in the image's pixels (unclipped, as the detector gives them), best first. */
   boxes: Detection[];
+  /** Plates above their threshold, likewise (empty unless plates is true). */
+  plates: Detection[];
+  /** Every detection with its kind and its mask rectangle (null when nothing of it is inside the image): faces first, then plates, then `boxes`. */
+  detections: RegionDetection[];
   /** The filled rectangles (after shrink, dilation and clipping), one per box that reaches into the image. */
   regions: Rect[];
   /** 255 where filled, 0 elsewhere. */
   mask: Mask;
 }
 
-const KEYS = ['faces', 'mode', 'detector', 'scoreThreshold', 'inputSize', 'boxes', 'shrink', 'dilate', 'blur', 'blocks', 'color', 'radius',
+/** One detection as the report lists it. */
+export interface RegionDetection extends Detection {
+  kind: 'face' | 'plate' | 'box';
+  rect: Rect | null;
+}
+
+const KEYS = ['faces', 'plates', 'plateDetector', 'plateThreshold', 'plateTiles', 'mode', 'detector', 'scoreThreshold', 'inputSize', 'boxes', 'shrink', 'dilate', 'blur', 'blocks', 'color', 'radius',
   'model', 'steps', 'seed', 'jumpLength', 'resampleCount', 'onStep'];
 /** Settings that belong to one mode: given with another, they would be silently ignored. */
 const MODE_KEYS: Record<string, FillMode> = {
@@ -104,6 +124,8 @@ function checkInt(op: string, name: string, v: unknown, lo: number, hi: number):
   return v;
 }
 
+const sameRect = (a: Rect, b: Rect): boolean => a.x0 === b.x0 && a.y0 === b.y0 && a.x1 === b.x1 && a.y1 === b.y1;
+
 function checkBoxes(op: string, boxes: unknown): readonly Box[] {
   if (!Array.isArray(boxes)) fail(op, `boxes = ${describeValue(boxes)} must be an array of { x, y, width, height }`);
   boxes.forEach((b: Partial<Box> | null, i) => {
@@ -114,7 +136,7 @@ function checkBoxes(op: string, boxes: unknown): readonly Box[] {
 }
 
 /**
- * Faces (and `boxes`) in `image` hidden by `mode` (docs/anonymize.md). The detector runs on its
+ * Faces, plates (and `boxes`) in `image` hidden by `mode` (docs/anonymize.md). The detector runs on its
  * own engine; `engine` is where the Node entry loads one when none is passed, and is checked to be
  * the detector's. Every option is checked before anything runs.
  */
@@ -133,6 +155,16 @@ export async function anonymize(engine: Engine | null, image: RgbImage, opts: An
   if (faces && engine && o.detector!.engine !== engine) fail(op, 'the detector lives on another engine than the one given');
   if (!faces && (o.detector !== undefined || o.scoreThreshold !== undefined || o.inputSize !== undefined))
     fail(op, `${o.detector !== undefined ? 'detector' : o.scoreThreshold !== undefined ? 'scoreThreshold' : 'inputSize'} was given but faces is false`);
+  const plates = o.plates ?? false;
+  if (typeof plates !== 'boolean') fail(op, `plates = ${describeValue(plates)} must be true or false`);
+  if (plates && !(o.plateDetector instanceof PlateDetector))
+    fail(op, `plates: true needs a plateDetector (${o.plateDetector === undefined ? 'none given' : `got ${describeValue(o.plateDetector)}`}): loadPlateDetector(file, { engine }) in Node, plates.plateDetectorFromBytes(bytes, { engine }) in a browser`);
+  if (plates && engine && o.plateDetector!.engine !== engine) fail(op, 'the plate detector lives on another engine than the one given');
+  const plateKey = (['plateDetector', 'plateThreshold', 'plateTiles'] as const).find((k) => o[k] !== undefined);
+  if (!plates && plateKey) fail(op, `${plateKey} was given but plates is false`);
+  if (o.plateThreshold !== undefined && (typeof o.plateThreshold !== 'number' || !(o.plateThreshold > 0 && o.plateThreshold < 1)))
+    fail(op, `plateThreshold = ${describeValue(o.plateThreshold)} must be a number between 0 and 1`);
+  if (o.plateTiles !== undefined) checkInt(op, 'plateTiles', o.plateTiles, 0, 100_000);
   const extra = o.boxes === undefined ? [] : checkBoxes(op, o.boxes);
   const maskOpts = checkMaskOptions(op, { ...(o.shrink !== undefined ? { shrink: o.shrink } : {}), ...(o.dilate !== undefined ? { dilate: o.dilate } : {}) });
   const blur = checkFraction(op, 'blur', o.blur ?? FILL_DEFAULTS.blur, 0, 1);
@@ -150,7 +182,15 @@ export async function anonymize(engine: Engine | null, image: RgbImage, opts: An
       : await detectFaces(o.detector!, image, {
         ...(o.scoreThreshold !== undefined ? { scoreThreshold: o.scoreThreshold } : {}), ...(o.inputSize !== undefined ? { inputSize: o.inputSize } : {}),
       });
-  const { mask, regions } = buildMask([...boxes.map((d) => d.box), ...extra], out.width, out.height, maskOpts);
+  const plateBoxes = plates
+    ? await detectPlatesTiled(o.plateDetector!, image, { scoreThreshold: o.plateThreshold ?? PLATE_TILE_DEFAULTS.scoreThreshold, maxTiles: o.plateTiles ?? PLATE_TILE_DEFAULTS.maxTiles })
+    : [];
+  const detections: RegionDetection[] = [
+    ...boxes.map((d) => ({ kind: 'face' as const, ...d })), ...plateBoxes.map((d) => ({ kind: 'plate' as const, ...d })),
+    ...extra.map((box) => ({ kind: 'box' as const, box, score: 1 })),
+  ].map((d) => ({ ...d, rect: maskRect(d.box, out.width, out.height, maskOpts) }));
+  const { mask, regions } = buildMask(detections.map((d) => d.box), out.width, out.height, maskOpts);
+  const plateRects = detections.filter((d) => d.kind === 'plate' && d.rect).map((d) => d.rect!);
   if (mode === 'inpaint' && regions.length) {
     await fillLearned(o.model!, out, regions, {
       ...(o.steps !== undefined ? { steps: o.steps } : {}), ...(o.seed !== undefined ? { seed: o.seed } : {}),
@@ -160,10 +200,10 @@ export async function anonymize(engine: Engine | null, image: RgbImage, opts: An
   } else {
     for (const g of regions) {
       if (mode === 'blur') fillBlur(out, g, Math.max(1, blur * Math.min(g.x1 - g.x0, g.y1 - g.y0)));
-      else if (mode === 'pixelate') fillPixelate(out, g, blocks);
+      else if (mode === 'pixelate') fillPixelate(out, g, blocks, g.rects.some((r) => plateRects.some((p) => sameRect(p, r))) ? 'longer' : 'shorter');
       else if (mode === 'solid') fillSolid(out, g, color);
       else if (mode === 'telea') fillTelea(out, g, radius);
     }
   }
-  return { image: out, boxes, regions: regions.flatMap((g) => g.rects), mask };
+  return { image: out, boxes, plates: plateBoxes, detections, regions: regions.flatMap((g) => g.rects), mask };
 }

@@ -8,6 +8,7 @@ import { benchCommand } from './commands/bench.js';
 import { demoCommand } from './commands/demo.js';
 import { diffuseCommand } from './commands/diffuse.js';
 import { evalCommand } from './commands/eval.js';
+import { geomapCommand } from './commands/geomap.js';
 import { imageTaskCommands } from './commands/image-tasks.js';
 import { infoCommand } from './commands/info.js';
 import { inspectCommand } from './commands/inspect.js';
@@ -21,7 +22,7 @@ export function buildProgram(): Command {
   const program = new Command()
     .name('inflow')
     .description('Normalizing flows with fast invertible convolutions, on WebAssembly SIMD and WebGPU.');
-  for (const c of [trainCommand(), sampleCommand(), evalCommand(), infoCommand(), inspectCommand(), benchCommand(), demoCommand(), trainClassifierCommand(), diffuseCommand(), autoencoderCommand(), serveCommand(), ...imageTaskCommands(), anonymizeCommand()])
+  for (const c of [trainCommand(), sampleCommand(), evalCommand(), infoCommand(), inspectCommand(), benchCommand(), demoCommand(), trainClassifierCommand(), diffuseCommand(), autoencoderCommand(), serveCommand(), ...imageTaskCommands(), anonymizeCommand(), geomapCommand()])
     program.addCommand(c);
   // addCommand does not pass these settings down, so every command gets them itself.
   for (const c of [program, ...program.commands])

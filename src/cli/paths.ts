@@ -1,5 +1,5 @@
 import { accessSync, constants, mkdirSync, statSync, type Stats } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { cleanStaleTemps, fsReason, kindOf } from '../io/atomic-write.js';
 import { UserError } from './user-error.js';
 
@@ -10,6 +10,13 @@ const statOrNull = (path: string): Stats | null => {
     return null;
   }
 };
+
+/** The same file or folder by path or by identity (a hard link, a symbolic link, another spelling): what a command must never write over its inputs. */
+export function samePath(a: string, b: string): boolean {
+  if (resolve(a) === resolve(b)) return true;
+  const sa = statOrNull(a), sb = statOrNull(b);
+  return !!sa && !!sb && sa.dev === sb.dev && sa.ino === sb.ino;
+}
 
 /**
  * Checks a file the command will write (--out, --log) before any work starts, so that a bad path

@@ -4,6 +4,8 @@ import { Engine, type Resolution } from './engine.js';
 import { MAX_THREADS, resolveMemoryBudget } from './budget.js';
 import { fail } from './errors.js';
 import { importNodeOnly } from '../../bindings/node-only.js';
+import { checkKernelSet, type WebGPUKernelSet } from '../backends/webgpu/tiled-choice.js';
+import type { ChoiceStore } from '../backends/webgpu/calibration-store.js';
 
 export interface EngineOptions {
   /** 'auto' (default) tries webgpu, then wasm, then reference, keeping every reason. */
@@ -16,6 +18,16 @@ export interface EngineOptions {
   allowSoftwareGPU?: boolean;
   /** Bytes a model's weights plus one call's activations may take (default 2 GiB; see budget.ts). */
   memoryBudget?: number;
+  /**
+   * WebGPU matmul / convolution kernels: 'tiled' (workgroup tiles) or 'simple' (one invocation per
+   * output). Default: INFLOW_WEBGPU_KERNELS in Node, else simple on software adapters, tiled on hardware.
+   */
+  webgpuKernels?: WebGPUKernelSet;
+  /**
+   * Where 'auto' remembers, per adapter, whether WebGPU or wasm measured faster (default: a file in
+   * the user's cache folder in Node, localStorage in a page); null measures every time.
+   */
+  backendChoiceStore?: ChoiceStore | null;
 }
 
 const backendNames: readonly BackendName[] = ['webgpu', 'wasm', 'reference'];
@@ -30,6 +42,10 @@ export async function createEngine(opts: EngineOptions = {}): Promise<Engine> {
   if (opts.threads !== undefined && opts.threads > MAX_THREADS)
     fail('createEngine', `threads = ${opts.threads} is more than the ${MAX_THREADS} worker threads inflow starts`);
   const memoryBudget = resolveMemoryBudget(opts.memoryBudget);
+  checkKernelSet('createEngine', opts.webgpuKernels);
+  const store = opts.backendChoiceStore;
+  if (store !== undefined && store !== null && (typeof store !== 'object' || typeof store.read !== 'function' || typeof store.write !== 'function'))
+    fail('createEngine', 'backendChoiceStore must be null or an object with read() and write(text)');
   const rejected: Resolution['rejected'] = {};
   const order = requested === 'auto' ? backendNames : [requested];
   for (const name of order) {
@@ -38,6 +54,14 @@ export async function createEngine(opts: EngineOptions = {}): Promise<Engine> {
       if (typeof made === 'string') {
         rejected[name] = made;
         continue;
+      }
+      if (requested === 'auto' && name === 'webgpu') {
+        const measured = await measure(made, opts);
+        if (measured) {
+          const onGPU = measured.backend === made;
+          return new Engine(measured.backend, { chosen: measured.backend.name, why: measured.why, rejected: { ...rejected, ...measured.rejected },
+            calibration: measured.calibration }, memoryBudget, onGPU ? () => replacement(opts) : undefined);
+        }
       }
       const why = requested === 'auto' ? `auto: first usable of ${order.join(' → ')}` : `requested '${name}'`;
       // Only an 'auto' engine on a GPU moves on when the device is lost; 'webgpu' asked for means webgpu or an error.
@@ -49,6 +73,19 @@ export async function createEngine(opts: EngineOptions = {}): Promise<Engine> {
   }
   const reasons = Object.entries(rejected).map(([n, r]) => `${n}: ${r}`).join('; ');
   fail('createEngine', `no backend could be created (${reasons})`);
+}
+
+/** On a hardware adapter, 'auto' measures WebGPU against wasm (src/backends/webgpu/calibration.ts); null: WebGPU as before. */
+async function measure(webgpu: Backend, opts: EngineOptions) {
+  try {
+    const { measuredChoice } = await import('../backends/webgpu/calibration.js');
+    const { defaultStore } = await import('../backends/webgpu/calibration-store.js');
+    const store = opts.backendChoiceStore !== undefined ? opts.backendChoiceStore : await defaultStore().catch(() => null);
+    return await measuredChoice(webgpu, () => makeBackend('wasm', opts, true), { ...(opts.threads ? { threads: opts.threads } : {}), store });
+  } catch {
+    // Measuring is an optimisation: when it cannot run, the GPU backend already made is kept.
+    return null;
+  }
 }
 
 /** The backend an 'auto' engine moves to when its GPU device is lost: wasm, else reference. */
@@ -81,7 +118,7 @@ async function makeBackend(name: BackendName, opts: EngineOptions, auto: boolean
       if (found.software && auto && !opts.allowSoftwareGPU)
         return `only a software adapter (${found.description}) is available: wasm is much faster on a CPU`;
       const { createWebGPUBackend } = await import('../backends/webgpu/index.js');
-      return createWebGPUBackend({ gpu: found.gpu, adapter: found.adapter });
+      return createWebGPUBackend({ gpu: found.gpu, adapter: found.adapter, webgpuKernels: opts.webgpuKernels });
     }
   }
 }

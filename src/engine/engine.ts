@@ -1,5 +1,6 @@
 import type { Backend, BackendInfo, MemoryInfo } from '../backends/backend.js';
 import type { KernelDef } from './kernel.js';
+import type { Calibration } from '../backends/webgpu/calibration.js';
 import { fillKernel } from '../ops/fill.js';
 import { valueAndGrads, type ValueAndGrads } from './autograd.js';
 import { DEFAULT_MEMORY_BUDGET } from './budget.js';
@@ -25,6 +26,8 @@ export interface Resolution {
   why: string;
   /** Why each other backend was not chosen. */
   rejected: Partial<Record<Backend['name'], string>>;
+  /** 'auto' on a hardware adapter: both measured times and the choice (src/backends/webgpu/calibration.ts). */
+  calibration?: Calibration;
 }
 
 export interface EngineInfo {
@@ -36,6 +39,8 @@ export interface EngineInfo {
   fallbacks: string[];
   /** Set once the GPU device was lost: the reason, and whether an 'auto' engine moved to wasm (fallback.ts). */
   deviceLoss: DeviceLoss | null;
+  /** 'auto' on a hardware adapter: WebGPU and wasm times of the calibration workload and the choice; else null. */
+  calibration: Calibration | null;
 }
 
 export interface KernelCall<A> {
@@ -209,6 +214,7 @@ export class Engine {
       details: this.backend.info().details,
       fallbacks: [...this.fallbackLog],
       deviceLoss: this.switcher.loss && { ...this.switcher.loss },
+      calibration: this.resolution.calibration ?? null,
     };
   }
 

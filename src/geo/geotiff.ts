@@ -110,9 +110,10 @@ export async function readGeoTiff(file: string, opts: ReadOptions = {}): Promise
   // The byte-order mark and magic number (42, or 43 for BigTIFF) are checked here because geotiff
   // leaves its file handle open when it rejects a header.
   const head = new Uint8Array(4);
+  let size = 0;
   try {
     const fh = await open(file, 'r');
-    try { await fh.read(head, 0, 4, 0); } finally { await fh.close(); }
+    try { await fh.read(head, 0, 4, 0); size = (await fh.stat()).size; } finally { await fh.close(); }
   } catch (e) {
     return fail(file, `cannot be read (${(e as NodeJS.ErrnoException).code ?? firstLine(e)})`);
   }
@@ -128,13 +129,29 @@ export async function readGeoTiff(file: string, opts: ReadOptions = {}): Promise
     return fail(file, `not a readable GeoTIFF (${firstLine(e)})`);
   }
   try {
-    return await decode(tiff, file, maxValues, windowValues, opts.bands);
+    return await decode(tiff, file, maxValues, windowValues, opts.bands, size);
   } finally {
     await tiff.close();
   }
 }
 
-async function decode(tiff: GeoTIFF, file: string, maxValues: number, windowValues: number, selected: readonly number[] | undefined): Promise<Raster> {
+/**
+ * geotiff reads the missing blocks of a file cut short (a broken download or copy) as zeros, which
+ * would pass silently as no-data; every strip or tile must lie inside the file.
+ */
+async function checkBlocksInFile(image: GeoTIFFImage, file: string, size: number): Promise<void> {
+  const dir = image.getFileDirectory();
+  const tiled = dir.hasTag('TileOffsets');
+  const offsets = await dir.loadValue(tiled ? 'TileOffsets' : 'StripOffsets') as ArrayLike<number | bigint> | undefined;
+  const counts = await dir.loadValue(tiled ? 'TileByteCounts' : 'StripByteCounts') as ArrayLike<number | bigint> | undefined;
+  if (!offsets || !counts || offsets.length !== counts.length) fail(file, `not a readable GeoTIFF (its ${tiled ? 'tile' : 'strip'} offsets and byte counts are missing or disagree)`);
+  for (let i = 0; i < offsets!.length; i++) {
+    const end = Number(offsets![i]!) + Number(counts![i]!);
+    if (end > size) fail(file, `truncated: its pixel data runs to byte ${end} but the file has ${size} bytes`);
+  }
+}
+
+async function decode(tiff: GeoTIFF, file: string, maxValues: number, windowValues: number, selected: readonly number[] | undefined, size: number): Promise<Raster> {
   let image: GeoTIFFImage;
   try {
     image = await tiff.getImage(0);
@@ -151,6 +168,7 @@ async function decode(tiff: GeoTIFF, file: string, maxValues: number, windowValu
   if (total > maxValues)
     fail(file, `${width}×${height} pixels × ${bands.length} bands = ${total} values exceeds the limit of ${maxValues}`);
   const sampleType = sampleTypeOf(image, file);
+  await checkBlocksInFile(image, file, size);
   const geo = await loadGeo(image);
   const data = new Float32Array(total);
   const plane = width * height;

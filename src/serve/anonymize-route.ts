@@ -1,8 +1,9 @@
 /**
  * POST /anonymize on `inflow serve` (docs/anonymize.md §8): a photo in, the same photo with its
- * faces hidden out. face-api's TinyFaceDetector is loaded once when the server starts, on an
- * engine of the main thread; without its weights the route answers 503 and the rest of the server
- * works as before. The fills run on the host and a photo's work is short (tens to hundreds of ms),
+ * faces (and with plates=true its licence plates) hidden out. face-api's TinyFaceDetector and the
+ * bundled plate detector are loaded once when the server starts, on an engine of the main thread;
+ * a request that needs a detector that could not be loaded is answered 503 and the rest of the
+ * server works as before. The fills run on the host and a photo's work is short (tens to hundreds of ms),
  * so requests run one at a time in arrival order instead of going through the model workers.
  */
 import { Buffer } from 'node:buffer';
@@ -15,6 +16,8 @@ import type { Engine } from '../engine/engine.js';
 import { describeValue } from '../engine/errors.js';
 import { loadTinyFaceDetector } from '../models/detect/face-api-weights.js';
 import type { TinyFaceDetector } from '../models/detect/tiny-face-detector.js';
+import { BUNDLED_PLATE_DETECTOR, loadPlateDetector } from '../models/plates/plate-file-node.js';
+import type { PlateDetector } from '../models/plates/plate-detector.js';
 import { objectBody } from './body.js';
 import { badRequest, HttpError } from './http-error.js';
 import { decodePhoto } from './photo-upload.js';
@@ -24,6 +27,8 @@ export interface AnonymizeRouteOptions {
   engine: EngineOptions;
   /** face-api's model folder or TinyFaceDetector manifest (default: the installed package); false: no detector, the route answers 503. */
   weights?: string | false;
+  /** A plate detector file (default: the bundled models/plate-detector.safetensors); false: none, plates=true answers 503. */
+  plateModel?: string | false;
   /** Most pixels an upload may state in its header (default 50 000 000, as the CLI). */
   maxPixels?: number;
   /** Most requests waiting for their turn; more are answered 503 with Retry-After. */
@@ -35,8 +40,10 @@ export interface AnonymizeRouteOptions {
 export interface AnonymizeRoute {
   /** Settles once the detector is loaded or known to be unavailable (never rejects). */
   ready: Promise<void>;
-  /** Why the route answers 503, or null once it works. */
+  /** Why the route answers 503 for faces, or null once face detection works. */
   unavailable(): string | null;
+  /** Why plates=true answers 503, or null once plate detection works. */
+  platesUnavailable(): string | null;
   close(): Promise<void>;
 }
 
@@ -45,10 +52,12 @@ const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/webp'] as const;
 const MODES = ['blur', 'pixelate', 'solid', 'telea'] as const;
 const FORMATS = ['same', 'png', 'jpeg', 'webp'] as const;
 const OUTPUTS = ['image', 'json'] as const;
-const OPTION_KEYS = ['mode', 'threshold', 'shrink', 'dilate', 'format', 'output'] as const;
+const OPTION_KEYS = ['mode', 'faces', 'plates', 'threshold', 'plateThreshold', 'shrink', 'dilate', 'format', 'output'] as const;
 
 interface RouteRequest {
   options: AnonymizeOptions;
+  faces: boolean;
+  plates: boolean;
   format: (typeof FORMATS)[number];
   output: (typeof OUTPUTS)[number];
 }
@@ -59,6 +68,14 @@ function numberOption(name: string, v: unknown): number | undefined {
   const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
   if (typeof n !== 'number' || !Number.isFinite(n)) throw badRequest(`${OP}: ${name} = ${describeValue(v)} must be a number`);
   return n;
+}
+
+/** A switch from a query string ('true', 'false') or JSON (true, false). */
+function booleanOption(name: string, v: unknown, fallback: boolean): boolean {
+  if (v === undefined) return fallback;
+  if (v === true || v === 'true') return true;
+  if (v === false || v === 'false') return false;
+  throw badRequest(`${OP}: ${name} = ${describeValue(v)} must be true or false`);
 }
 
 function choice<T extends string>(name: string, v: unknown, allowed: readonly T[], fallback: T): T {
@@ -77,10 +94,18 @@ export function parseAnonymizeOptions(raw: Record<string, unknown>): RouteReques
   const mode = choice('mode', raw.mode, MODES, 'telea');
   const threshold = numberOption('threshold', raw.threshold);
   if (threshold !== undefined && !(threshold > 0 && threshold < 1)) throw badRequest(`${OP}: threshold = ${threshold} must be between 0 and 1`);
+  const faces = booleanOption('faces', raw.faces, true), plates = booleanOption('plates', raw.plates, false);
+  if (!faces && !plates) throw badRequest(`${OP}: faces=false leaves nothing to hide: add plates=true (licence plates only)`);
+  if (!faces && threshold !== undefined) throw badRequest(`${OP}: threshold applies to faces, but faces=false`);
+  const plateThreshold = numberOption('plateThreshold', raw.plateThreshold);
+  if (plateThreshold !== undefined && !plates) throw badRequest(`${OP}: plateThreshold applies to plates: add plates=true`);
+  if (plateThreshold !== undefined && !(plateThreshold > 0 && plateThreshold < 1)) throw badRequest(`${OP}: plateThreshold = ${plateThreshold} must be between 0 and 1`);
   const shrink = numberOption('shrink', raw.shrink), dilate = numberOption('dilate', raw.dilate);
   return {
+    faces, plates,
     options: {
       mode, ...(threshold !== undefined ? { scoreThreshold: threshold } : {}), ...(shrink !== undefined ? { shrink } : {}), ...(dilate !== undefined ? { dilate } : {}),
+      ...(plateThreshold !== undefined ? { plateThreshold } : {}),
     },
     format: choice('format', raw.format, FORMATS, 'same'),
     output: choice('output', raw.output, OUTPUTS, 'image'),
@@ -93,22 +118,36 @@ const round2 = (x: number): number => Math.round(x * 100) / 100;
 /** Registers POST /anonymize on `app` and starts loading the detector. */
 export function anonymizeRoute(app: FastifyInstance, opts: AnonymizeRouteOptions): AnonymizeRoute {
   const maxPixels = opts.maxPixels ?? DEFAULT_MAX_IMAGE_PIXELS;
-  let engine: Engine | null = null, detector: TinyFaceDetector | null = null;
-  let why: string | null = 'the face detector is still loading';
+  let engine: Engine | null = null, detector: TinyFaceDetector | null = null, plateDetector: PlateDetector | null = null;
+  let why: string | null = 'the face detector is still loading', plateWhy: string | null = 'the plate detector is still loading';
   const ready = (async () => {
-    if (opts.weights === false) {
-      why = 'face detection is off on this server';
-      return;
-    }
+    if (opts.weights === false) why = 'face detection is off on this server';
+    if (opts.plateModel === false) plateWhy = 'plate detection is off on this server';
+    if (opts.weights === false && opts.plateModel === false) return;
     try {
       engine = await createEngine(opts.engine);
-      detector = await loadTinyFaceDetector(engine, opts.weights !== undefined ? { weights: opts.weights } : {});
-      why = null;
     } catch (e) {
-      engine?.dispose();
-      engine = null;
-      why = `face detection is not available: ${(e as Error).message.split('\n')[0]}`;
+      why = plateWhy = `anonymisation is not available: ${(e as Error).message.split('\n')[0]}`;
       app.log.warn(`POST /anonymize will answer 503: ${why}`);
+      return;
+    }
+    if (opts.weights !== false) {
+      try {
+        detector = await loadTinyFaceDetector(engine, opts.weights !== undefined ? { weights: opts.weights } : {});
+        why = null;
+      } catch (e) {
+        why = `face detection is not available: ${(e as Error).message.split('\n')[0]}`;
+        app.log.warn(`POST /anonymize will answer 503 for faces: ${why}`);
+      }
+    }
+    if (opts.plateModel !== false) {
+      try {
+        plateDetector = loadPlateDetector(opts.plateModel ?? BUNDLED_PLATE_DETECTOR, { engine });
+        plateWhy = null;
+      } catch (e) {
+        plateWhy = `plate detection is not available: ${(e as Error).message.split('\n')[0]}`;
+        app.log.warn(`POST /anonymize will answer 503 for plates=true: ${plateWhy}`);
+      }
     }
   })();
 
@@ -131,16 +170,19 @@ export function anonymizeRoute(app: FastifyInstance, opts: AnonymizeRouteOptions
   app.addContentTypeParser('image/webp', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   const binary = { schema: { type: 'string', format: 'binary' } };
   const optionProps = {
-    mode: { type: 'string', enum: [...MODES], default: 'telea', description: 'how each face is hidden (docs/anonymize.md §2)' },
+    mode: { type: 'string', enum: [...MODES], default: 'telea', description: 'how each face or plate is hidden (docs/anonymize.md §2)' },
+    faces: { type: 'boolean', default: true, description: 'hide faces (false with plates=true: plates only)' },
+    plates: { type: 'boolean', default: false, description: 'also hide licence plates (the bundled plate detector, synthetic Indian-style plates; docs/plates.md)' },
     threshold: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.5, description: 'keep faces scoring above this' },
+    plateThreshold: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.5, description: 'keep plates scoring above this' },
     shrink: { type: 'number', minimum: 0, exclusiveMaximum: 0.5, default: 0.1, description: 'fraction taken off each side of a box' },
     dilate: { type: 'integer', minimum: 0, default: 0, description: 'pixels added on every side after shrinking' },
     format: { type: 'string', enum: [...FORMATS], default: 'same', description: 'format of the returned image (same: as uploaded; JPEG is re-encoded lossily)' },
-    output: { type: 'string', enum: [...OUTPUTS], default: 'image', description: 'image: the bytes, boxes in X-Faces / X-Boxes; json: the image as base64 with the boxes' },
+    output: { type: 'string', enum: [...OUTPUTS], default: 'image', description: 'image: the bytes, boxes in X-Faces / X-Boxes (and X-Plates / X-Plate-Boxes); json: the image as base64 with the boxes' },
   };
   app.post('/anonymize', {
     schema: {
-      summary: 'Hide the faces in a photo (face-api\'s TinyFaceDetector, then blur, pixelate, solid or telea fill)',
+      summary: 'Hide the faces (and licence plates) in a photo (face-api\'s TinyFaceDetector, inflow\'s plate detector, then blur, pixelate, solid or telea fill)',
       description: 'The photo as PNG, JPEG or WebP bytes with options in the query string, or JSON { image: base64, …options }. Pixels outside the filled boxes are returned unchanged (exactly for PNG and WebP).',
       querystring: { type: 'object', properties: optionProps },
       body: {
@@ -150,7 +192,7 @@ export function anonymizeRoute(app: FastifyInstance, opts: AnonymizeRouteOptions
         },
       },
       response: {
-        200: { description: 'the anonymised photo (headers X-Faces, X-Boxes), or with output=json: { width, height, format, faces, boxes, regions, image }' },
+        200: { description: 'the anonymised photo (headers X-Faces, X-Boxes, with plates=true X-Plates, X-Plate-Boxes), or with output=json: { width, height, format, faces, boxes, plates, plateBoxes, detections, regions, image }' },
         '4xx': { type: 'object', properties: { error: { type: 'string' } } },
         '5xx': { type: 'object', properties: { error: { type: 'string' } } },
       },
@@ -170,28 +212,42 @@ export function anonymizeRoute(app: FastifyInstance, opts: AnonymizeRouteOptions
     } else throw new HttpError(415, `${OP} takes ${IMAGE_TYPES.join(', ')} or application/json, not ${type ? `'${type}'` : 'a body without a content type'}`);
     const parsed = parseAnonymizeOptions(raw);
     await ready;
-    if (why !== null) throw new HttpError(503, why);
+    if (parsed.faces && why !== null) throw new HttpError(503, why);
+    if (parsed.plates && plateWhy !== null) throw new HttpError(503, plateWhy);
     const photo = await decodePhoto(OP, bytes, maxPixels);
     if (type !== 'application/json' && type !== `image/${photo.format}`) throw new HttpError(415, `${OP}: the body is a ${photo.format.toUpperCase()} image but its content type is '${type}'`);
-    const r = await inTurn(reply, () => anonymize(engine, photo.image, { ...parsed.options, detector: detector! }));
+    const r = await inTurn(reply, () => anonymize(engine, photo.image, {
+      ...parsed.options, ...(parsed.faces ? { detector: detector! } : { faces: false }), ...(parsed.plates ? { plates: true, plateDetector: plateDetector! } : {}),
+    }));
     const format: PhotoFormat = parsed.format === 'same' ? photo.format : parsed.format;
     const out = Buffer.from(await encodePhoto(r.image, format));
-    const boxes = r.boxes.map((d) => ({ x: round2(d.box.x), y: round2(d.box.y), width: round2(d.box.width), height: round2(d.box.height), score: Math.round(d.score * 1e4) / 1e4 }));
+    const rounded = (d: { box: { x: number; y: number; width: number; height: number }; score: number }) =>
+      ({ x: round2(d.box.x), y: round2(d.box.y), width: round2(d.box.width), height: round2(d.box.height), score: Math.round(d.score * 1e4) / 1e4 });
+    const boxes = r.boxes.map(rounded), plateBoxes = r.plates.map(rounded);
     if (parsed.output === 'json')
-      return { width: r.image.width, height: r.image.height, format, faces: boxes.length, boxes, regions: r.regions, image: out.toString('base64') };
-    return reply.type(`image/${format}`).headers({ 'x-faces': String(boxes.length), 'x-boxes': JSON.stringify(boxes) }).send(out);
+      return {
+        width: r.image.width, height: r.image.height, format, faces: boxes.length, boxes, ...(parsed.plates ? { plates: plateBoxes.length, plateBoxes } : {}),
+        detections: r.detections.map((d) => ({ kind: d.kind, ...rounded(d) })), regions: r.regions, image: out.toString('base64'),
+      };
+    return reply.type(`image/${format}`).headers({
+      'x-faces': String(boxes.length), 'x-boxes': JSON.stringify(boxes),
+      ...(parsed.plates ? { 'x-plates': String(plateBoxes.length), 'x-plate-boxes': JSON.stringify(plateBoxes) } : {}),
+    }).send(out);
   });
 
   return {
     ready,
     unavailable: () => why,
+    platesUnavailable: () => plateWhy,
     async close() {
       await ready;
       // Requests still in turn finish first: their replies need the detector.
       await turn;
       detector?.dispose();
+      plateDetector?.dispose();
       engine?.dispose();
       detector = null;
+      plateDetector = null;
       engine = null;
     },
   };

@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { expectOneLine, runCli, runCliInProcess as inProcess } from '../helpers/cli.js';
 import { pngHeader } from '../data/png-header.js';
 import { faceApiSample } from '../helpers/face-api-oracle.js';
+import { pasteScenes } from '../../src/models/plates/pasted-scenes.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'inflow-anonymize-'));
 const at = (...p: string[]) => join(dir, ...p);
@@ -32,6 +33,11 @@ beforeAll(async () => {
   await sharp(g, { raw: { width: 200, height: 120, channels: 3 } }).gif().toFile(at('anim.gif'));
   mkdirSync(at('album'));
   for (const f of ['people.jpg', 'person.png', 'empty.png']) writeFileSync(at('album', f), readFileSync(at(f)));
+  // Held-out synthetic plate scenes pasted into a grey 800 × 450 image (tests/anonymize/plates.test.ts finds all 5 plates of this one).
+  const plates = pasteScenes({ width: 800, height: 450, data: new Uint8Array(800 * 450 * 3).fill(120), channels: 3 }, { first: 0, count: 8, minSide: 150, maxSide: 300, seed: 2 });
+  await sharp(plates.image.data, { raw: { width: 800, height: 450, channels: 3 } }).png().toFile(at('plates.png'));
+  mkdirSync(at('cars'));
+  for (const f of ['plates.png', 'empty.png']) writeFileSync(at('cars', f), readFileSync(at(f)));
   mkdirSync(at('bad-album'));
   writeFileSync(at('bad-album', 'a.png'), readFileSync(at('person.png')));
   writeFileSync(at('bad-album', 'b.jpg'), readFileSync(at('truncated.jpg')));
@@ -85,6 +91,49 @@ describe('inflow anonymize', () => {
     expectOneLine(await inProcess('anonymize', at('album'), ...wasm), /^inflow: --out \S*album-anonymized: the folder is not empty; name a new or empty folder/);
   });
 
+  it('--plates --no-faces: licence plates only, every pixel outside the mask kept, the report lists them as plates', async () => {
+    const r = await inProcess('anonymize', at('plates.png'), '--plates', '--no-faces', '--out', at('plates-out.png'), '--report', at('plates.json'), '--mode', 'solid', ...wasm);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^\d+ plates? hidden \(solid\) in \S*plates\.png, 800×450 → \S*plates-out\.png in [\d.]+ s on wasm\n$/);
+    const report = JSON.parse(readFileSync(at('plates.json'), 'utf8'));
+    expect(report).toMatchObject({ mode: 'solid', plateThreshold: 0.5, plateTiles: 1024, faces: 0 });
+    expect(report.threshold).toBeUndefined();
+    const img = report.images[0];
+    expect(img.plates).toBeGreaterThanOrEqual(4);
+    expect(report.plates).toBe(img.plates);
+    expect(img.detections).toHaveLength(img.plates);
+    for (const d of img.detections) {
+      expect(d.kind).toBe('plate');
+      expect(d.score).toBeGreaterThan(0.5);
+      expect(d.rect.x1).toBeGreaterThan(d.rect.x0);
+    }
+    const input = await pixels(at('plates.png')), output = await pixels(at('plates-out.png'));
+    const inside = new Uint8Array(800 * 450);
+    for (const g of img.regions) for (let y = g.y0; y < g.y1; y++) inside.fill(1, y * 800 + g.x0, y * 800 + g.x1);
+    let outside = 0, black = 0, filled = 0;
+    for (let p = 0; p < inside.length; p++) {
+      if (inside[p]) { filled++; black += +(output.data[p * 3] === 0 && output.data[p * 3 + 1] === 0 && output.data[p * 3 + 2] === 0); }
+      else for (let c = 0; c < 3; c++) outside += +(input.data[p * 3 + c] !== output.data[p * 3 + c]);
+    }
+    expect(outside).toBe(0);
+    expect(black).toBe(filled);
+    expect(filled).toBeGreaterThan(1000);
+  }, 60_000);
+
+  it('--plates with faces: both kinds in the report; a folder counts plates and photos without any', async () => {
+    const r = await inProcess('anonymize', at('people.jpg'), '--plates', '--out', at('people-plates.png'), '--report', at('people-plates.json'), ...wasm);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^3 faces and \d+ plates? hidden \(telea\) in /);
+    const report = JSON.parse(readFileSync(at('people-plates.json'), 'utf8'));
+    expect(report).toMatchObject({ threshold: 0.5, plateThreshold: 0.5, faces: 3 });
+    expect(report.images[0].detections.filter((d: { kind: string }) => d.kind === 'face')).toHaveLength(3);
+    expect(report.images[0].detections.slice(0, 3).map((d: { kind: string }) => d.kind)).toEqual(['face', 'face', 'face']);
+    const f = await inProcess('anonymize', at('cars'), '--plates', '--no-faces', '--mode', 'blur', ...wasm);
+    expect(f.code, f.stderr).toBe(0);
+    expect(f.stdout).toMatch(/^\d+ plates hidden \(blur\) in 2 photos \(1 without plates\) → \S*cars-anonymized in/);
+    expect(readdirSync(at('cars-anonymized')).sort()).toEqual(['empty.png', 'plates.png']);
+  }, 60_000);
+
   it('bad input: one line, exit 2, nothing written', async () => {
     const ip = (...a: string[]) => inProcess('anonymize', ...a, ...wasm);
     expectOneLine(await ip(at('truncated.jpg'), '--out', at('t.png')), /^inflow: \S*truncated\.jpg: the JPEG image is corrupt or truncated$/);
@@ -107,16 +156,24 @@ describe('inflow anonymize', () => {
     expectOneLine(await ip(at('people.jpg'), '--detector', 'yolo'), /^inflow: option '--detector <name>' argument 'yolo' is invalid/);
     expectOneLine(await ip(at('people.jpg'), '--mode', 'smear'), /^inflow: option '--mode <mode>' argument 'smear' is invalid/);
     expectOneLine(await ip(at('people.jpg'), at('album')), /^inflow: \S*album: is a folder; give one folder, or image files$/);
-    for (const f of ['t.png', 'h.png', 'z.png', 'x.png', 'g.png', 'missing-anonymized.jpg', 'people-anonymized.jpg', 'bad-album-anonymized', 'p.gif'])
+    expectOneLine(await ip(at('huge.png'), '--plates', '--no-faces', '--out', at('hp.png')), /^inflow: \S*huge\.png: 50000×50000 pixels is over the 50000000 pixels an input image may have$/);
+    expectOneLine(await ip(at('truncated.jpg'), '--plates', '--out', at('tp.png')), /^inflow: \S*truncated\.jpg: the JPEG image is corrupt or truncated$/);
+    expectOneLine(await ip(at('people.jpg'), '--no-faces', '--out', at('nf.png')), /^inflow: --no-faces leaves nothing to hide: add --plates/);
+    expectOneLine(await ip(at('people.jpg'), '--plates', '--no-faces', '--threshold', '0.3', '--out', at('nf.png')), /^inflow: --threshold applies to faces, but --no-faces was given$/);
+    expectOneLine(await ip(at('people.jpg'), '--plate-threshold', '0.3', '--out', at('nf.png')), /^inflow: --plate-threshold applies to licence plates: add --plates$/);
+    expectOneLine(await ip(at('people.jpg'), '--plates', '--plate-threshold', '1', '--out', at('nf.png')), /^inflow: --plate-threshold 1: must be between 0 and 1/);
+    expectOneLine(await ip(at('people.jpg'), '--plates', '--plate-model', at('no-such.safetensors'), '--out', at('nf.png')), /no-such\.safetensors/);
+    expectOneLine(await ip(at('people.jpg'), '--plates', '--plate-model', at('people.jpg'), '--out', at('nf.png')), /people\.jpg/);
+    for (const f of ['t.png', 'h.png', 'z.png', 'x.png', 'g.png', 'hp.png', 'tp.png', 'nf.png', 'missing-anonymized.jpg', 'people-anonymized.jpg', 'bad-album-anonymized', 'p.gif'])
       expect(existsSync(at(f)), f).toBe(false);
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
   it('--help lists every option', async () => {
     const r = await inProcess('anonymize', '--help');
-    for (const flag of ['--out', '--faces', '--mode', '--report', '--mask-out', '--detector', '--weights', '--threshold', '--input-size', '--shrink', '--dilate',
+    for (const flag of ['--out', '--faces', '--no-faces', '--plates', '--plate-model', '--plate-threshold', '--plate-tiles', '--mode', '--report', '--mask-out', '--detector', '--weights', '--threshold', '--input-size', '--shrink', '--dilate',
       '--blur', '--blocks', '--color', '--radius', '--model', '--steps', '--seed', '--jump-length', '--resample', '--backend', '--threads', '--memory-budget'])
       expect(r.stdout, flag).toContain(flag);
-    expect(r.stdout).toMatch(/Licence plates are not detected yet/);
+    expect(r.stdout).toMatch(/Licence plates \(--plates; --plates --no-faces for plates only\)/);
   });
 });

@@ -13,6 +13,9 @@ import type { TinyFaceDetector } from '../../src/models/detect/tiny-face-detecto
 import { createServer, defaults, type InflowServer, type ServerOptions } from '../../src/serve/server.js';
 import { pngHeader } from '../data/png-header.js';
 import { faceApiSample } from '../helpers/face-api-oracle.js';
+import { pasteScenes } from '../../src/models/plates/pasted-scenes.js';
+import { BUNDLED_PLATE_DETECTOR, loadPlateDetector } from '../../src/models/plates/plate-file-node.js';
+import type { PlateDetector } from '../../src/models/plates/plate-detector.js';
 import { bundledModel } from './helpers.js';
 
 const options = (over: Partial<ServerOptions>): ServerOptions => ({
@@ -20,8 +23,8 @@ const options = (over: Partial<ServerOptions>): ServerOptions => ({
 });
 
 let server: InflowServer, url: string;
-let engine: Engine, detector: TinyFaceDetector;
-let png: Buffer, jpeg: Buffer, photo: RgbImage;
+let engine: Engine, detector: TinyFaceDetector, plateDetector: PlateDetector;
+let png: Buffer, jpeg: Buffer, photo: RgbImage, platePng: Buffer, platePhoto: RgbImage;
 
 /** RGB bytes of encoded image bytes, decoded as the route decodes them. */
 async function decode(bytes: Buffer): Promise<RgbImage> {
@@ -43,11 +46,17 @@ beforeAll(async () => {
   await server.anonymizer.ready;
   engine = await createEngine({ backend: 'wasm', threads: 1 });
   detector = await loadTinyFaceDetector(engine);
+  plateDetector = loadPlateDetector(BUNDLED_PLATE_DETECTOR, { engine });
+  // Held-out synthetic plate scenes pasted into a grey 640 × 360 image.
+  const scene = pasteScenes({ width: 640, height: 360, data: new Uint8Array(640 * 360 * 3).fill(120), channels: 3 }, { first: 0, count: 8, minSide: 150, maxSide: 300, seed: 2 });
+  platePng = await sharp(scene.image.data, { raw: { width: 640, height: 360, channels: 3 } }).png().toBuffer();
+  platePhoto = await decode(platePng);
 });
 
 afterAll(async () => {
   await server?.close();
   detector?.dispose();
+  plateDetector?.dispose();
   engine?.dispose();
 });
 
@@ -108,6 +117,28 @@ describe('POST /anonymize', () => {
     expect(Buffer.from((await decode(Buffer.from(await w.arrayBuffer()))).data).equals(Buffer.from(libBlur.image.data))).toBe(true);
   });
 
+  test('plates=true&faces=false: the library\'s plates and pixels; output=json lists every detection with its kind', async () => {
+    expect(server.anonymizer.platesUnavailable()).toBeNull();
+    const lib = await anonymize(engine, platePhoto, { faces: false, plates: true, plateDetector, mode: 'pixelate' });
+    expect(lib.plates.length).toBeGreaterThanOrEqual(2);
+    const r = await post(platePng, 'image/png', '?mode=pixelate&plates=true&faces=false');
+    expect(r.status).toBe(200);
+    expect([r.headers.get('x-faces'), r.headers.get('x-plates')]).toEqual(['0', String(lib.plates.length)]);
+    const plateBoxes = JSON.parse(r.headers.get('x-plate-boxes')!) as Array<{ x: number; score: number }>;
+    plateBoxes.forEach((b, i) => expect(b.x).toBeCloseTo(lib.plates[i]!.box.x, 1));
+    const out = await decode(Buffer.from(await r.arrayBuffer()));
+    expect(Buffer.from(out.data).equals(Buffer.from(lib.image.data))).toBe(true);
+    let changedOutside = 0;
+    for (let p = 0; p < 640 * 360; p++) if (!lib.mask.data[p]) for (let c = 0; c < 3; c++) changedOutside += +(out.data[p * 3 + c] !== platePhoto.data[p * 3 + c]);
+    expect(changedOutside).toBe(0);
+    const j = await (await post(JSON.stringify({ image: platePng.toString('base64'), plates: true, plateThreshold: 0.6, mode: 'solid', output: 'json' }), 'application/json')).json() as
+      { faces: number; plates: number; plateBoxes: unknown[]; detections: Array<{ kind: string; score: number }> };
+    const libBoth = await anonymize(engine, platePhoto, { detector, plates: true, plateDetector, plateThreshold: 0.6, mode: 'solid' });
+    expect([j.faces, j.plates]).toEqual([libBoth.boxes.length, libBoth.plates.length]);
+    expect(j.detections.map((d) => d.kind)).toEqual(libBoth.detections.map((d) => d.kind));
+    expect(j.detections.every((d) => d.kind !== 'plate' || d.score > 0.6)).toBe(true);
+  });
+
   test('the OpenAPI document describes the route and its four body types', async () => {
     const doc = await (await fetch(`${url}/v1/openapi.json`)).json() as { paths: Record<string, { post?: { requestBody?: { content: Record<string, unknown> } } }> };
     expect(Object.keys(doc.paths['/anonymize']!.post!.requestBody!.content).sort()).toEqual(['application/json', 'image/jpeg', 'image/png', 'image/webp']);
@@ -142,6 +173,12 @@ describe('POST /anonymize', () => {
     ['a shrink out of range', () => post(png, 'image/png', '?shrink=0.7'), 400, /^anonymize: shrink = 0.7/],
     ['an unknown option', () => post(png, 'image/png', '?colour=red'), 400, /^anonymize: unknown option "colour"/],
     ['an option given twice', () => post(png, 'image/png', '?mode=blur&mode=solid'), 400, /^anonymize: mode is given more than once$/],
+    ['a 50 000 × 50 000 header, plates only', () => post(pngHeader(50_000, 50_000), 'image/png', '?faces=false&plates=true'), 413, /^anonymize: 50000×50000 pixels is over the 50000000 pixels an image may have$/],
+    ['a truncated JPEG, with plates', () => post(jpeg.subarray(0, jpeg.length >> 1), 'image/jpeg', '?plates=true'), 400, /^anonymize: the JPEG image is corrupt or truncated$/],
+    ['plates that is no switch', () => post(png, 'image/png', '?plates=maybe'), 400, /^anonymize: plates = "maybe" must be true or false$/],
+    ['faces=false alone', () => post(png, 'image/png', '?faces=false'), 400, /^anonymize: faces=false leaves nothing to hide: add plates=true/],
+    ['plateThreshold without plates', () => post(png, 'image/png', '?plateThreshold=0.3'), 400, /^anonymize: plateThreshold applies to plates: add plates=true$/],
+    ['a face threshold with faces=false', () => post(png, 'image/png', '?faces=false&plates=true&threshold=0.3'), 400, /^anonymize: threshold applies to faces, but faces=false$/],
     ['JSON without an image', () => post(JSON.stringify({ mode: 'blur' }), 'application/json'), 400, /^anonymize: image = missing must be/],
   ];
   test.each(bad)('%s: refused with one line', async (_what, send, status, message) => {
@@ -163,6 +200,10 @@ test('without face-api weights the server starts and the route answers 503', asy
     expect(r.statusCode).toBe(503);
     expect(r.json().error).toMatch(/^face detection is not available: \S*nonexistent/);
     expect(r.json().error).not.toContain('\n');
+    // Plates only still work: the plate detector does not depend on face-api.
+    const p = await s.app.inject({ method: 'POST', url: '/anonymize?faces=false&plates=true', headers: { 'content-type': 'image/png' }, payload: platePng });
+    expect(p.statusCode).toBe(200);
+    expect(Number(p.headers['x-plates'])).toBeGreaterThanOrEqual(2);
   } finally {
     await s.close();
   }

@@ -7,6 +7,8 @@ import { fail } from '../../engine/errors.js';
 import { shader } from './shaders.js';
 import { supports } from './supports.js';
 import { isSoftwareAdapter } from '../../../bindings/webgpu-browser.js';
+import { resolveKernelSet, type WebGPUKernelSet } from './tiled-choice.js';
+import { tileConfigs, tiledKernels, tiledVariants } from './tiled.js';
 
 export interface WebGPUBackendOptions {
   gpu?: GPU;
@@ -14,6 +16,8 @@ export interface WebGPUBackendOptions {
   device?: GPUDevice;
   /** 'diagonal' forces the one-dispatch-per-diagonal solve even when the tile fits (tests, benchmarks). */
   solvePath?: GpuKernelOptions['solvePath'];
+  /** matmul and convolution kernels: default simple on a software adapter, tiled on a hardware one (tiled-choice.ts). */
+  webgpuKernels?: WebGPUKernelSet;
 }
 
 export interface WebGPUBackend extends Backend {
@@ -25,10 +29,11 @@ export interface WebGPUBackend extends Backend {
 const opByName = new Map(opKernels.map((k) => [k.name, k]));
 
 /** Every pipeline source a kernel can use, as far as it does not depend on shapes. */
-function variants(op: string, device: GPUDevice): string[] {
+function variants(op: string, device: GPUDevice, tiled: boolean): string[] {
   const g = opByName.get(op)?.webgpu;
   if (!g) fail('warmup', `no WebGPU kernel named '${op}'`);
-  const list: readonly GpuVariant[] = g.variants?.(device) ?? g.kernels.map((kernel) => ({ kernel }));
+  const list: readonly GpuVariant[] = (tiled ? tiledVariants(op, device.limits) : null) ??
+    g.variants?.(device) ?? g.kernels.map((kernel) => ({ kernel }));
   return list.map((v) => shader(v.kernel.kernel, v.subs));
 }
 
@@ -46,6 +51,9 @@ export async function createWebGPUBackend(opts: WebGPUBackendOptions): Promise<W
   const { adapter, device } = await acquireDevice(opts);
   const rt = new Runtime(device);
   const software = adapter ? isSoftwareAdapter(adapter) : false;
+  // A device passed in without its adapter still names the adapter (device.adapterInfo) where the host supports it.
+  const info = adapter?.info ?? (device as Partial<GPUDevice>).adapterInfo;
+  const kernelSet = resolveKernelSet(opts.webgpuKernels, info ? isSoftwareAdapter({ info } as GPUAdapter) : null);
   const solvePath = opts.solvePath ?? 'auto';
   const live = new Set<WebGPUStorage>();
 
@@ -66,6 +74,7 @@ export async function createWebGPUBackend(opts: WebGPUBackendOptions): Promise<W
     const g = k.webgpu;
     if (g) all[k.name] = (i, o, a) => g.run(ctx, i, o, a);
   }
+  if (kernelSet.set === 'tiled') for (const [name, run] of Object.entries(tiledKernels(device.limits))) all[name] = (i, o, a) => run(ctx, i, o, a);
   // Every kernel first refuses to run on a lost or disposed device, with the reason.
   const kernels = Object.fromEntries(Object.entries(all).map(([name, fn]) => [name,
     (i: readonly View[], o: View, a: unknown) => { rt.check(); fn(i, o, a); }],
@@ -121,6 +130,9 @@ export async function createWebGPUBackend(opts: WebGPUBackendOptions): Promise<W
           dispatches: { ...rt.dispatchCounts },
           pooledBytes: rt.storagePool.pooledBytes,
           solvePath,
+          kernels: kernelSet.set,
+          kernelsWhy: kernelSet.why,
+          ...(kernelSet.set === 'tiled' ? { tiles: tileConfigs(device.limits) } : {}),
         },
       };
     },
@@ -131,7 +143,7 @@ export async function createWebGPUBackend(opts: WebGPUBackendOptions): Promise<W
     async warmup(names = kernelNames) {
       rt.check();
       const sources = new Map<string, string>();
-      for (const op of names) for (const src of variants(op, device)) sources.set(src, op);
+      for (const op of names) for (const src of variants(op, device, kernelSet.set === 'tiled')) sources.set(src, op);
       await Promise.race([Promise.all([...sources].map(([src, op]) => rt.compile(src, op))), rt.lost]);
       rt.check();
       rt.throwRecordedErrors();

@@ -38,6 +38,11 @@ export function infoCommand(): Command {
       }
       console.log(`inflow picks: ${chosen.backend} (${chosen.why}); memory budget ${(memoryBudget / 2 ** 30).toFixed(2)} GiB`);
       for (const [name, why] of Object.entries(chosen.rejected)) console.log(`  not ${name}: ${why}`);
+      const cal = chosen.calibration;
+      if (cal) {
+        console.log(`  measured (${cal.workload}): webgpu ${cal.webgpuMs} ms, wasm ${cal.wasmMs} ms per run → ${cal.chosen}` +
+          `${cal.cached ? `, remembered from ${cal.measuredAt}` : ''}; stored: ${cal.store}`);
+      }
       console.log('\nbackends on this machine:');
       for (const r of reports) {
         const facts = r.details ? Object.entries(r.details).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(', ') : r.reason;

@@ -1,9 +1,13 @@
 /** Plate detector files on disk (Node): plate-file.ts's checks plus the model files' regular-file reading. */
+import { fileURLToPath } from 'node:url';
 import type { Engine } from '../../engine/engine.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
 import { readRegularFile } from '../../io/model-file.js';
 import { plateDetectorFromBytes, plateDetectorToBytes } from './plate-file.js';
 import type { PlateDetector } from './plate-detector.js';
+
+/** The committed detector (docs/plates.md §9); the package build copies it to the same place relative to this file. */
+export const BUNDLED_PLATE_DETECTOR = fileURLToPath(new URL('../../../models/plate-detector.safetensors', import.meta.url));
 
 /** Writes the model file atomically; returns its bytes. */
 export async function savePlateDetector(model: PlateDetector, path: string): Promise<Uint8Array> {
