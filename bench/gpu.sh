@@ -2,12 +2,18 @@
 # WebGPU benchmarks on a real NVIDIA GPU through dawn.node's Vulkan backend → bench/results/gpu.json.
 #   bash bench/gpu.sh            # a real GPU; refuses a software adapter
 #   bash bench/gpu.sh --smoke    # tiny sizes, correctness only; runs on SwiftShader too
+#   bash bench/gpu.sh --help     # the sections, the options (--budget-s, --out) and what it writes
+# Writes bench/results/gpu.json and its markdown tables, bench/results/gpu.md.
 # Needs Node ≥ 20.9 and the npm registry (for npm ci when node_modules is missing). Brings the Vulkan
 # loader (libvulkan1) with apt-get where it is missing, and finds or writes the NVIDIA Vulkan ICD manifest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SMOKE=0
-for a in "$@"; do [ "$a" = "--smoke" ] && SMOKE=1; done
+for a in "$@"; do
+  [ "$a" = "--smoke" ] && SMOKE=1
+  # Help needs neither the driver nor the kernels built.
+  if [ "$a" = "--help" ] || [ "$a" = "-h" ]; then exec node --import tsx bench/gpu.ts --help; fi
+done
 say() { echo "gpu.sh: $*" >&2; }
 
 node -e 'const [a,b]=process.versions.node.split(".").map(Number);process.exit(a>20||(a===20&&b>=9)?0:1)' 2>/dev/null \

@@ -14,11 +14,12 @@ import { perf } from './perf.js';
 import { qualityBench } from './quality.js';
 import { report } from './report/suite.js';
 import { sampling } from './sampling.js';
+import { scalingBench } from './scaling.js';
 import { serveBench } from './serve.js';
 import { trainBench } from './train.js';
 import { unetBench } from './unet.js';
 
-const suites: Suite[] = [ops, sampling, trainBench, perf, unetBench, diffusionBench, detectBench, geomapBench, serveBench, qualityBench, report];
+const suites: Suite[] = [ops, sampling, trainBench, perf, unetBench, diffusionBench, detectBench, geomapBench, serveBench, qualityBench, scalingBench, report];
 const resultsDir = join(dirname(fileURLToPath(import.meta.url)), 'results');
 
 function usage(msg: string): never {

@@ -21,3 +21,9 @@ export { loadMnist, mnistSplit, MNIST_SPLIT } from './data/mnist.js';
 export { batchValues, type ImageDataset } from './data/dataset.js';
 // The skimage sample photos (node scripts/fetch-photos.mjs puts them in .cache/photos), cut into patches.
 export { loadPhotoPatches, photoSplit, PHOTO_PATCHES, PHOTO_SOURCES } from './data/photos.js';
+// Seed purity (docs/seed-purity.md): procedural seed images, imbalanced MNIST, photos in class folders, the seed classifiers.
+export { countsFromRatio, SEED_CLASSES, SEED_IMAGES, seedImages, seedSplit, type SeedDataset } from './data/seeds/index.js';
+export { imbalancedMnist } from './data/imbalanced-mnist.js';
+export { loadClassFolders } from './data/class-folders.js';
+export { defaultSeedClassifier, SeedClassifier, type SeedClassifierConfig } from './models/seed-classifier/index.js';
+export { loadSeedClassifier, saveSeedClassifier } from './io/seed-classifier-file.js';

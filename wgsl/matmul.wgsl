@@ -1,6 +1,7 @@
 // Batched matmul y[t] = op(a[t]) · op(b[t]), one invocation per output element.
 // A naive loop on purpose: on SwiftShader a workgroup-tiled version measured slower (barriers are
-// costly there); a tiled variant belongs here once a hardware adapter is benchmarked.
+// costly there). Hardware adapters run the tiled kernel of wgsl/matmul-tiled.wgsl instead
+// (docs/webgpu-kernels.md says which set runs when).
 
 // @kernel matmul
 // aBatch / bBatch are 0 for a broadcast batch of 1. transA / transB are 0 or 1.

@@ -48,7 +48,7 @@ export async function trainStepBench(shape: FlowShape, engines: FlowEngine[], n:
 }
 
 /** The trainer's step without its bookkeeping: valueAndGrads of the mean bits/dim, then Adam. */
-async function inflowTrainStep(model: FlowModel, opt: Optimizer, x: Float32Array, shape: number[]): Promise<number> {
+export async function inflowTrainStep(model: FlowModel, opt: Optimizer, x: Float32Array, shape: number[]): Promise<number> {
   const engine = model.engine;
   const params = model.parameters();
   await model.prepare();

@@ -64,6 +64,11 @@ export interface Backend {
   read(s: Storage): Promise<Float32Array>;
   /** Synchronous read where the backend can (reference, wasm); undefined otherwise. */
   readSync?(s: Storage): Float32Array;
+  /**
+   * Copies the first into.length floats into a caller-owned array (reference, wasm). Reading into a
+   * reused array skips the page faults of a fresh multi-megabyte result, which cost more than the copy.
+   */
+  readInto?(s: Storage, into: Float32Array): void;
   /** Exact float64 contents (reference only): the oracle's own precision for gradient checks. */
   read64?(s: Storage): Float64Array;
   memory(): MemoryInfo;

@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { createEngine, type EngineOptions } from '../engine/dispatcher.js';
 import type { Engine } from '../engine/engine.js';
+import type { WebGPUKernelSet } from '../backends/webgpu/tiled-choice.js';
 import { backendChoices, parsePositiveInt, parseSize, type BackendChoice } from './options.js';
 import { UserError } from './user-error.js';
 
@@ -8,6 +9,7 @@ export interface EngineFlags {
   backend: BackendChoice;
   threads?: number;
   memoryBudget?: number;
+  webgpuKernels?: WebGPUKernelSet;
 }
 
 export const backendOption = (): Option =>
@@ -19,9 +21,15 @@ export const memoryBudgetOption = (): Option =>
     'most memory a model\'s weights plus one batch may take, e.g. 512M or 8G; larger models and batches are refused before anything is allocated (default 2G, or INFLOW_MEMORY_BUDGET)')
     .argParser(parseSize);
 
-/** --backend, --threads and --memory-budget: every command that builds an engine takes all three. */
+/** Only a choice, no default: without the flag INFLOW_WEBGPU_KERNELS and then the adapter decide (docs/webgpu-kernels.md §1). */
+export const webgpuKernelsOption = (): Option =>
+  new Option('--webgpu-kernels <set>',
+    'WebGPU matmul / convolution kernels: tiled (workgroup tiles, for GPUs) or simple (one invocation per output, for software adapters); default: INFLOW_WEBGPU_KERNELS, else chosen by the adapter')
+    .choices(['tiled', 'simple']);
+
+/** --backend, --threads, --memory-budget and --webgpu-kernels: every command that builds an engine takes all four. */
 export function addEngineOptions(cmd: Command): Command {
-  return cmd.addOption(backendOption()).addOption(threadsOption()).addOption(memoryBudgetOption());
+  return cmd.addOption(backendOption()).addOption(threadsOption()).addOption(memoryBudgetOption()).addOption(webgpuKernelsOption());
 }
 
 /** The createEngine options the flags ask for. */
@@ -29,6 +37,7 @@ export const engineOptions = (flags: EngineFlags): EngineOptions => ({
   backend: flags.backend,
   ...(flags.threads !== undefined ? { threads: flags.threads } : {}),
   ...(flags.memoryBudget !== undefined ? { memoryBudget: flags.memoryBudget } : {}),
+  ...(flags.webgpuKernels !== undefined ? { webgpuKernels: flags.webgpuKernels } : {}),
 });
 
 /**
@@ -40,7 +49,8 @@ export async function engineFrom(flags: EngineFlags, extra: Partial<EngineOption
     return await createEngine({ ...engineOptions(flags), ...extra });
   } catch (e) {
     const msg = (e instanceof Error ? e.message : String(e)).replace(/^createEngine: /, '')
-      .replace(/^threads = /, '--threads ').replace(/^memoryBudget = /, '--memory-budget ');
+      .replace(/^threads = /, '--threads ').replace(/^memoryBudget = /, '--memory-budget ')
+      .replace(/^webgpuKernels = /, '--webgpu-kernels ');
     throw new UserError(msg);
   }
 }

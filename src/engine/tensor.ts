@@ -106,40 +106,64 @@ export class Tensor {
     }
   }
 
-  async data(): Promise<Float32Array> {
+  /**
+   * The float32 contents. With `into` (exactly size floats) they are copied into that array and it is
+   * returned: reusing one array per output reads at memory speed (docs/thread-scaling.md).
+   */
+  async data(into?: Float32Array): Promise<Float32Array> {
     this.assertLive('data');
+    if (into) this.checkInto('data', into);
     await this.verify();
     this.assertLive('data');
     let all: Float32Array;
     try {
-      this.ref.backend.flush();
-      all = await this.ref.backend.read(this.ref.storage);
+      const b = this.ref.backend;
+      b.flush();
+      if (into && b.readInto) {
+        b.readInto(this.ref.storage, into);
+        return into;
+      }
+      all = await b.read(this.ref.storage);
     } catch (e) {
       // A read failed by a lost GPU rejects once an 'auto' engine has moved on, so the caller's next call works (fallback.ts).
       await this.engine.ready();
       throw e;
     }
+    if (into) {
+      into.set(all.length === this.size ? all : all.subarray(0, this.size));
+      return into;
+    }
     return all.length === this.size ? all : all.slice(0, this.size);
+  }
+
+  private checkInto(op: string, into: Float32Array): void {
+    if (!(into instanceof Float32Array)) fail(op, 'into must be a Float32Array');
+    if (into.length !== this.size)
+      fail(op, `into has ${into.length} floats but tensor ${shapeStr(this.shape)} has ${this.size}`);
   }
 
   /** Float64 contents: exact on the reference backend, widened from float32 elsewhere. */
   async data64(): Promise<Float64Array> {
     this.assertLive('data64');
     const b = this.ref.backend;
-    if (!b.read64) return Float64Array.from(await this.data());
+    if (!b.read64) return new Float64Array(await this.data());
     await this.verify();
     this.assertLive('data64');
     return b.read64(this.ref.storage);
   }
 
-  /** Synchronous read, where the backend can (reference, wasm). */
-  dataSync(): Float32Array {
+  /** Synchronous read, where the backend can (reference, wasm); `into` as for data(). */
+  dataSync(into?: Float32Array): Float32Array {
     this.assertLive('dataSync');
     const b = this.ref.backend;
     if (!b.readSync) fail('dataSync', `the ${b.name} backend reads asynchronously: use await tensor.data()`);
     // Guards are only ever pending where reads are asynchronous; a synchronous read cannot wait for one.
     if (this.guards) fail('dataSync', `tensor #${this.id} has checks still pending: use await tensor.data()`);
-    return b.readSync(this.ref.storage);
+    if (!into) return b.readSync(this.ref.storage);
+    this.checkInto('dataSync', into);
+    if (b.readInto) b.readInto(this.ref.storage, into);
+    else into.set(b.readSync(this.ref.storage).subarray(0, this.size));
+    return into;
   }
 
   /** The single value of a one-element tensor. */

@@ -4,56 +4,44 @@
  * checked by its schema, the tensors exactly the parameters it implies, finite weights and the
  * memory budget — all before the model is built.
  */
-import { checkBudget, resolveMemoryBudget } from '../engine/budget.js';
+import { resolveMemoryBudget } from '../engine/budget.js';
 import type { Engine } from '../engine/engine.js';
 import { InflowError } from '../engine/errors.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
-import { asFileProblem, bytesArgument, checkTensors, formatEntry, loadFailure, readModelFile, requireEngine, type ModelFileKind } from '../io/model-bytes.js';
+import { formatEntry } from '../io/model-bytes.js';
+import { checkModuleBytes, moduleFromBytes, moduleToBytes, type ModuleFileKind } from '../io/module-file.js';
 import { readRegularFile } from '../io/model-file.js';
-import { encodeSafetensors, type NamedArray } from '../io/safetensors.js';
+import type { NamedArray } from '../io/safetensors.js';
 import { checkPixelAutoencoderConfig, PixelAutoencoder, pixelAutoencoderParamShapes, type PixelAutoencoderConfig } from './pixel-autoencoder.js';
 
 export const PIXEL_AUTOENCODER_FORMAT = 'inflow-pixel-autoencoder-1';
 
-const PIXEL_FILE: ModelFileKind<PixelAutoencoderConfig> = {
+const PIXEL_FILE: ModuleFileKind<PixelAutoencoderConfig> = {
   format: PIXEL_AUTOENCODER_FORMAT,
   otherFormat: (found) => `not an inflow pixel autoencoder file (${formatEntry(found)})`,
   check: (json) => checkPixelAutoencoderConfig(json),
   configName: 'pixel autoencoder',
+  what: 'pixel autoencoder',
+  shapes: pixelAutoencoderParamShapes,
+  // One encode chunk (65 536 rows) of the widest layer, twice for temporaries.
+  activationBytes: (c) => 2 * 4 * 65536 * Math.max(c.bands, ...c.encoder.map((l) => l.width), ...c.decoder.map((l) => l.width)),
+  activations: "one chunk's activations",
 };
 
 /** The model's file: its config and every parameter by state-dict name. */
-export async function pixelAutoencoderToBytes(model: PixelAutoencoder): Promise<Uint8Array> {
-  const tensors = new Map<string, NamedArray>();
-  for (const [name, p] of model.namedParams()) tensors.set(name, { shape: [...p.shape], data: await p.value.data() });
-  return encodeSafetensors(tensors, { 'inflow.format': PIXEL_AUTOENCODER_FORMAT, 'inflow.config': JSON.stringify(model.config) });
+export function pixelAutoencoderToBytes(model: PixelAutoencoder): Promise<Uint8Array> {
+  return moduleToBytes(PIXEL_AUTOENCODER_FORMAT, model.config, model.namedParams());
 }
 
 /** Every check of a pixel autoencoder file that needs no engine; nothing is built. */
 export function checkPixelAutoencoderBytes(bytes: Uint8Array, name: string, memoryBudget = resolveMemoryBudget()): { config: PixelAutoencoderConfig; tensors: Map<string, NamedArray>; params: number } {
-  const { config, tensors } = readModelFile(bytes, name, PIXEL_FILE, { finite: true });
-  const shapes = pixelAutoencoderParamShapes(config);
-  const params = [...shapes.values()].reduce((s, sh) => s + sh[0]! * (sh[1] ?? 1), 0);
-  checkTensors(name, tensors, shapes, params, 'pixel autoencoder');
-  // Weights plus one encode chunk (65 536 rows) of the widest layer, twice for temporaries.
-  const widest = Math.max(config.bands, ...config.encoder.map((l) => l.width), ...config.decoder.map((l) => l.width));
-  asFileProblem(() => checkBudget(name, `the pixel autoencoder it describes (${params.toLocaleString('en')} parameters, with one chunk's activations)`,
-    4 * params + 2 * 4 * 65536 * widest, memoryBudget));
-  return { config, tensors, params };
+  const { config, tensors, values } = checkModuleBytes(PIXEL_FILE, bytes, name, memoryBudget);
+  return { config, tensors, params: values };
 }
 
 /** Checks a pixel autoencoder file's bytes and rebuilds the model on `engine`. */
 export function pixelAutoencoderFromBytes(bytes: Uint8Array | ArrayBuffer, opts: { engine: Engine; name?: string }): PixelAutoencoder {
-  requireEngine(opts, 'loadPixelAutoencoder', 'needs { engine }');
-  const name = opts.name ?? 'model bytes';
-  const { config, tensors } = checkPixelAutoencoderBytes(bytesArgument(bytes, name), name, opts.engine.memoryBudget);
-  const model = new PixelAutoencoder(opts.engine, config);
-  try {
-    model.loadStateDict(tensors);
-  } catch (e) {
-    throw loadFailure(name, model, e);
-  }
-  return model.eval();
+  return moduleFromBytes(PIXEL_FILE, 'loadPixelAutoencoder', bytes, opts, (engine, config) => new PixelAutoencoder(engine, config)).eval();
 }
 
 /** Writes the model file atomically; returns its bytes. */

@@ -1,13 +1,12 @@
 import type { Engine } from '../engine/engine.js';
-import { fail, shapeStr } from '../engine/errors.js';
-import { exp, logSoftmax, mean, mul, relu, reshape, squeeze, sum } from '../ops/index.js';
+import { exp, logSoftmax, mean, mul, relu, reshape, squeeze } from '../ops/index.js';
 import type { Tensor } from '../engine/tensor.js';
 import { Conv2d } from '../nn/conv2d.js';
 import { fanInNormal } from '../nn/init.js';
 import { Linear } from '../nn/linear.js';
 import { Module } from '../nn/module.js';
 import { checkSeed, Rng } from '../data/rng.js';
-import { checkTensorArg, ValueChecks } from './guards.js';
+import { checkedCall, crossEntropy, oneHotTarget } from './classifier-calls.js';
 
 export interface ClassifierConfig {
   kind: 'digit-classifier';
@@ -69,26 +68,10 @@ export class DigitClassifier extends Module {
     return this.checked('features', pixels, 'feature', (x) => mean(this.lastStage(x), [2, 3]));
   }
 
-  /**
-   * The pixels checked (a tensor of the input shape, finite values in [0, 256]: see ValueChecks for
-   * when on each backend), fn run in a scope so only its result stays alive, the result refused if
-   * the weights made it non-finite (outside training, whose loop guards non-finite steps itself).
-   */
   private checked(op: string, pixels: Tensor, what: string, fn: (x: Tensor) => Tensor): Tensor {
     const where = `DigitClassifier.${op}`;
     this.assertUsable(where);
-    const x = checkTensorArg(where, 'pixels', pixels);
-    const want = this.config.inputShape;
-    if (x.rank !== 4 || want.some((d, i) => x.shape[i + 1] !== d))
-      fail(where, `input ${shapeStr(x.shape)} does not match the classifier's [N, ${want.join(', ')}]`);
-    return this.engine.scope(() => {
-      const checks = new ValueChecks(where);
-      // No [0, 1] heuristic here: a batch of black samples from a flow is legitimate input to judge.
-      checks.pixels(x, 'pixels');
-      const out = fn(x);
-      checks.output(out, what);
-      return out;
-    });
+    return checkedCall(this, where, pixels, what, fn);
   }
 
   /** log softmax over classes, [N, classes]. */
@@ -98,11 +81,8 @@ export class DigitClassifier extends Module {
 
   /** Mean cross-entropy against one-hot labels [N, classes]. */
   loss(pixels: Tensor, oneHot: Tensor): Tensor {
-    const y = checkTensorArg('DigitClassifier.loss', 'oneHot', oneHot);
-    const n = (pixels as Tensor | undefined)?.shape?.[0];
-    if (y.rank !== 2 || y.shape[0] !== n || y.shape[1] !== this.config.classes)
-      fail('DigitClassifier.loss', `oneHot ${shapeStr(y.shape)} must be [${n ?? 'N'}, ${this.config.classes}]: one row per image`);
-    return this.checked('loss', pixels, 'loss', (x) => mul(mean(sum(mul(logSoftmax(this.logitsOf(x), 1), y), [1])), -1));
+    const y = oneHotTarget(this, 'DigitClassifier.loss', pixels, oneHot);
+    return this.checked('loss', pixels, 'loss', (x) => crossEntropy(this.logitsOf(x), y));
   }
 
   /** Class probabilities as host rows. */

@@ -19,6 +19,7 @@ export function createReferenceBackend(): Backend {
     write(s, data) { (s as RefStorage).data.set(data); },
     read: async (s: Storage) => Float32Array.from((s as RefStorage).data),
     readSync: (s) => Float32Array.from((s as RefStorage).data),
+    readInto: (s, into) => into.set((s as RefStorage).data.subarray(0, into.length)),
     read64: (s) => (s as RefStorage).data.slice(),
     memory() {
       let bytes = 0;

@@ -125,6 +125,11 @@ export async function createWasmBackend(opts: { threads?: number } = {}): Promis
       ptrOf(s);
       return f32(s as WasmStorage).slice();
     },
+    readInto(s, into) {
+      const w = s as WasmStorage;
+      ptrOf(w);
+      into.set(new Float32Array(mem.buffer, w.ptr, into.length));
+    },
     memory: () => ({ buffers: live.size, bytes: liveBytes }),
     info: () => ({
       name: 'wasm',

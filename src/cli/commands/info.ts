@@ -21,11 +21,11 @@ export function infoCommand(): Command {
       const chosen = engine.info();
       const memoryBudget = engine.memoryBudget;
       engine.dispose();
-      const { threads, memoryBudget: budget } = engineOptions(opts);
+      const { threads, memoryBudget: budget, webgpuKernels } = engineOptions(opts);
       const reports: BackendReport[] = [];
       for (const name of ['webgpu', 'wasm', 'reference'] as const) {
         try {
-          const e = await createEngine({ backend: name, threads, memoryBudget: budget, allowSoftwareGPU: true });
+          const e = await createEngine({ backend: name, threads, memoryBudget: budget, webgpuKernels, allowSoftwareGPU: true });
           reports.push({ name, available: true, details: e.info().details });
           e.dispose();
         } catch (err) {

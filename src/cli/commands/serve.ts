@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { MAX_THREADS } from '../../engine/budget.js';
 import { defaults } from '../../serve/server.js';
 import { serve } from '../../serve/serve.js';
-import { backendOption, engineOptions, memoryBudgetOption, type EngineFlags } from '../engine-option.js';
+import { backendOption, engineOptions, memoryBudgetOption, webgpuKernelsOption, type EngineFlags } from '../engine-option.js';
 import { parseNonNegativeInt, parseNumber, parsePositiveInt, parseSize } from '../options.js';
 
 interface ServeFlags extends EngineFlags {
@@ -68,6 +68,7 @@ export function serveCommand(): Command {
     .addOption(backendOption())
     .addOption(new Option('--threads <n>', 'wasm threads per worker, at most 64 (default: all cores with one worker, 1 with more)').argParser(parsePositiveInt))
     .addOption(memoryBudgetOption())
+    .addOption(webgpuKernelsOption())
     .option('--face-weights <dir>', "face-api's model folder for POST /anonymize (default: the installed @vladmandic/face-api)")
     .addOption(new Option('--log-level <level>', 'JSON log on stderr: one line per request at info').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'))
     .action(async (flags: ServeFlags) => {

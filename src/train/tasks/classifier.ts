@@ -1,6 +1,7 @@
 import { batchValues, type ImageDataset } from '../../data/dataset.js';
 import type { Rng } from '../../data/rng.js';
 import { oneHot, type DigitClassifier } from '../../models/classifier.js';
+import type { SeedClassifier } from '../../models/seed-classifier/classifier.js';
 import type { ParamGroup, StepContext, StepOutcome, TrainingTask } from '../loop.js';
 import type { Optimizer } from '../optimizer.js';
 
@@ -29,8 +30,11 @@ export const argmax = (p: ArrayLike<number>): number => {
   return best;
 };
 
+/** The classifiers this task trains: the same loss / predict surface. */
+export type ImageClassifier = DigitClassifier | SeedClassifier;
+
 /** Fraction of the labelled images whose most probable class is the label. */
-export async function classifierAccuracy(model: DigitClassifier, data: ImageDataset, batch = 200): Promise<number> {
+export async function classifierAccuracy(model: ImageClassifier, data: ImageDataset, batch = 200): Promise<number> {
   let correct = 0;
   for (let s = 0; s < data.count; s += batch) {
     const idx = Array.from({ length: Math.min(batch, data.count - s) }, (_, i) => s + i);
@@ -47,7 +51,7 @@ export class ClassifierTask implements TrainingTask<ImageDataset> {
   readonly kind = 'classifier';
   readonly groups: readonly ParamGroup[];
 
-  constructor(readonly model: DigitClassifier, optimizer: Optimizer, private readonly test: ImageDataset | null, private readonly shift = 0) {
+  constructor(readonly model: ImageClassifier, optimizer: Optimizer, private readonly test: ImageDataset | null, private readonly shift = 0) {
     this.groups = [{ name: '', params: () => model.parameters(), optimizer }];
   }
 

@@ -25,12 +25,10 @@ export interface GanModel extends Module {
 
 export type GanLoss = 'hinge' | 'non-saturating';
 
-export interface GanTaskOptions {
-  latentDim: number;
+/** What every adversarial task takes besides its own options. */
+export interface AdversarialOptions {
   /** Discriminator updates per generator update (default 1). */
   discriminatorSteps?: number;
-  /** Default 'hinge'. */
-  loss?: GanLoss;
   /** Defaults: Adam with β₁ = 0, β₂ = 0.999 for both, as BigGAN. */
   generatorOptimizer?: Optimizer;
   discriminatorOptimizer?: Optimizer;
@@ -39,6 +37,32 @@ export interface GanTaskOptions {
   /** An average of the weights (usually of the generator's), updated after every good step. */
   ema?: Ema | null;
   config?: Record<string, unknown>;
+}
+
+export interface GanTaskOptions extends AdversarialOptions {
+  latentDim: number;
+  /** Default 'hinge'. */
+  loss?: GanLoss;
+}
+
+/**
+ * The two parameter groups of adversarial training — the discriminator's first, then the
+ * generator's — with BigGAN's Adam (β₁ = 0, β₂ = 0.999) for an optimizer not given; the ones made
+ * here are pushed to `owned` for the task to dispose.
+ */
+export function adversarialGroups(task: string, model: Pick<GanModel, 'engine'> & { generator: Module; discriminator: Module }, opts: AdversarialOptions, owned: Optimizer[]): ParamGroup[] {
+  const n = opts.discriminatorSteps ?? 1;
+  if (!Number.isInteger(n) || n < 1) throw new InflowError(`${task}: discriminatorSteps = ${n} must be a positive integer`);
+  const make = (given: Optimizer | undefined) => {
+    if (given) return given;
+    const o = new Adam(model.engine, { beta1: 0, beta2: 0.999 });
+    owned.push(o);
+    return o;
+  };
+  return [
+    { name: 'discriminator', params: () => model.discriminator.parameters(), optimizer: make(opts.discriminatorOptimizer), lrScale: opts.discriminatorLrScale ?? 1 },
+    { name: 'generator', params: () => model.generator.parameters(), optimizer: make(opts.generatorOptimizer) },
+  ];
 }
 
 /**
@@ -57,18 +81,7 @@ export class GanTask implements TrainingTask<TensorData> {
 
   constructor(readonly model: GanModel, private readonly opts: GanTaskOptions) {
     if (!Number.isInteger(opts.latentDim) || opts.latentDim < 1) throw new InflowError(`GanTask: latentDim = ${opts.latentDim} must be a positive integer`);
-    const n = opts.discriminatorSteps ?? 1;
-    if (!Number.isInteger(n) || n < 1) throw new InflowError(`GanTask: discriminatorSteps = ${n} must be a positive integer`);
-    const make = (given: Optimizer | undefined) => {
-      if (given) return given;
-      const o = new Adam(model.engine, { beta1: 0, beta2: 0.999 });
-      this.owned.push(o);
-      return o;
-    };
-    this.groups = [
-      { name: 'discriminator', params: () => model.discriminator.parameters(), optimizer: make(opts.discriminatorOptimizer), lrScale: opts.discriminatorLrScale ?? 1 },
-      { name: 'generator', params: () => model.generator.parameters(), optimizer: make(opts.generatorOptimizer) },
-    ];
+    this.groups = adversarialGroups('GanTask', model, opts, this.owned);
     this.ema = opts.ema ?? null;
   }
 

@@ -1,0 +1,10 @@
+export { DiscriminatorBlock, GeneratorBlock, type DiscriminatorBlockOptions } from './blocks.js';
+export { ConditionalBatchNorm2d } from './conditional-batch-norm.js';
+export { ConditionalGan } from './conditional-gan.js';
+export { checkGanConfig, condDim, ganPreset, generatorStateShapes, headOutputs, resolveGanConfig, GAN_LIMITS, type GanConfig, type GanLossKind } from './config.js';
+export { ProjectionDiscriminator, type DiscriminatorOutput } from './discriminator.js';
+export { checkGanGeneratorBytes, ganGeneratorFromBytes, ganGeneratorToBytes, GAN_GENERATOR_FORMAT } from './gan-file.js';
+export { ConditionalGenerator } from './generator.js';
+export { crammerSingerLoss, hingeDiscriminatorLoss, hingeGeneratorLoss, multiHingeDiscriminatorLoss, multiHingeGeneratorLoss } from './losses.js';
+export { sampleGan, type GanSampleOptions } from './sample.js';
+export { truncatedNormals } from './truncation.js';

@@ -1,0 +1,3 @@
+export { checkSeedClassifierConfig, defaultSeedClassifier, type SeedClassifierConfig } from './config.js';
+export { SeedClassifier, type ForwardOptions, type McPrediction } from './classifier.js';
+export { McDropout } from './mc-dropout.js';
