@@ -40,6 +40,8 @@ export interface ServerOptions {
   logger: false | { level: string; stream?: NodeJS.WritableStream };
   /** face-api's model folder for POST /anonymize (default: the installed package); false: the route answers 503. */
   faceWeights?: string | false;
+  /** The plate detector file for POST /anonymize's plates=true (default: the bundled one); false: plates=true answers 503. */
+  plateModel?: string | false;
 }
 
 export const defaults = {
@@ -294,7 +296,8 @@ export async function createServer(opts: ServerOptions): Promise<InflowServer> {
     return endpoint.reply(result, job, reply, model);
   }
 
-  const anonymizer = anonymizeRoute(app, { engine, queue: opts.queue, timeoutMs: opts.timeoutMs, ...(opts.faceWeights !== undefined ? { weights: opts.faceWeights } : {}) });
+  const anonymizer = anonymizeRoute(app, { engine, queue: opts.queue, timeoutMs: opts.timeoutMs, ...(opts.faceWeights !== undefined ? { weights: opts.faceWeights } : {}),
+    ...(opts.plateModel !== undefined ? { plateModel: opts.plateModel } : {}) });
 
   const ready = pool.start();
   // Callers await `ready`; until they do, a load failure must not be an unhandled rejection.

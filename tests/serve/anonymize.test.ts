@@ -208,3 +208,20 @@ test('without face-api weights the server starts and the route answers 503', asy
     await s.close();
   }
 });
+
+test('plate detection can be turned off or given another file: plates=true then answers 503 naming why', async () => {
+  for (const [plateModel, why] of [[false, /^plate detection is off on this server$/], ['/nonexistent/plates.safetensors', /^plate detection is not available: \S*nonexistent/]] as const) {
+    const s = await createServer(options({ plateModel }));
+    try {
+      await s.anonymizer.ready;
+      const r = await s.app.inject({ method: 'POST', url: '/anonymize?faces=false&plates=true', headers: { 'content-type': 'image/png' }, payload: platePng });
+      expect(r.statusCode).toBe(503);
+      expect(r.json().error).toMatch(why);
+      // Faces do not depend on the plate detector.
+      const f = await s.app.inject({ method: 'POST', url: '/anonymize', headers: { 'content-type': 'image/png' }, payload: png });
+      expect(f.statusCode).toBe(200);
+    } finally {
+      await s.close();
+    }
+  }
+});

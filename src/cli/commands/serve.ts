@@ -19,6 +19,7 @@ interface ServeFlags extends EngineFlags {
   maxN: number;
   logLevel: string;
   faceWeights?: string;
+  plateModel?: string;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -70,6 +71,7 @@ export function serveCommand(): Command {
     .addOption(memoryBudgetOption())
     .addOption(webgpuKernelsOption())
     .option('--face-weights <dir>', "face-api's model folder for POST /anonymize (default: the installed @vladmandic/face-api)")
+    .option('--plate-model <file|none>', 'plate detector for POST /anonymize?plates=true (default: the bundled models/plate-detector.safetensors; none: plates=true answers 503)')
     .addOption(new Option('--log-level <level>', 'JSON log on stderr: one line per request at info').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'))
     .action(async (flags: ServeFlags) => {
       await serve({
@@ -87,6 +89,7 @@ export function serveCommand(): Command {
         engine: engineOptions(flags),
         logger: { level: flags.logLevel, stream: process.stderr },
         ...(flags.faceWeights !== undefined ? { faceWeights: flags.faceWeights } : {}),
+        ...(flags.plateModel !== undefined ? { plateModel: flags.plateModel === 'none' ? false : flags.plateModel } : {}),
       });
     });
 }
