@@ -10,7 +10,7 @@ import { fitPca, projectPca } from './pca.js';
 import { encodePixels, PixelAutoencoder, pixelAutoencoderPreset } from './pixel-autoencoder.js';
 import { labelImage, scaledRows } from './pixels.js';
 import type { Scene } from './scene.js';
-import { trainPixelAutoencoder } from './train-autoencoder.js';
+import { trainPixelAutoencoder, type TrainPixelOptions } from './train-autoencoder.js';
 
 /**
  * The geological-mapping pipeline (docs/geomap.md §11): scale each band of the valid pixels, reduce
@@ -21,7 +21,14 @@ import { trainPixelAutoencoder } from './train-autoencoder.js';
 
 export type GeomapMethod = 'pca' | 'ae' | 'sae';
 
-export interface GeomapOptions {
+/**
+ * Training settings as trainPixelAutoencoder takes them (train-autoencoder.ts), except the optimizer's
+ * default: 'adam' for the SAE (measured better: docs/geomap.md §16), 'sgd' with Keras decay for the AE
+ * (the paper's).
+ */
+type GeomapTraining = Pick<TrainPixelOptions, 'optimizer' | 'learningRate' | 'decay' | 'epochs' | 'batchSize' | 'patience' | 'trainSample'>;
+
+export interface GeomapOptions extends GeomapTraining {
   method: GeomapMethod;
   /** 2…8, or 'auto': the elbow of the WCSS over kRange. */
   k: number | 'auto';
@@ -41,15 +48,6 @@ export interface GeomapOptions {
   decoderOutput?: 'linear' | 'relu' | 'selu';
   /** Use this trained model instead of training one (its band count must match). */
   model?: PixelAutoencoder;
-  /** Default 'adam' for the SAE (measured better: docs/geomap.md §16), 'sgd' with Keras decay for the AE (the paper's). */
-  optimizer?: 'sgd' | 'adam';
-  learningRate?: number;
-  decay?: number;
-  epochs?: number;
-  batchSize?: number;
-  patience?: number;
-  /** Pixels trained on per epoch at most (default 200 000; see trainPixelAutoencoder). */
-  trainSample?: number;
   /** 0 (off), 3 or 5 (default 3). */
   majority?: 0 | 3 | 5;
   /** k-means++ restarts (default 4). */

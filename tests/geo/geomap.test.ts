@@ -61,6 +61,9 @@ describe('geomap', () => {
     expect(r.model).toBeInstanceOf(PixelAutoencoder);
     expect(r.model!.bands).toBe(10);
     expect(r.model!.codeDim).toBe(5);
+    // The SAE's default output layer is linear (docs/geomap.md §7); the hidden activations are the paper's.
+    expect(r.model!.config.decoder.at(-1)!.activation).toBe('linear');
+    expect(r.model!.config.encoder.map((l) => l.activation)).toEqual(['relu', 'linear', 'linear', 'linear', 'linear', 'selu']);
     expect(r.history!.length).toBe(2);
     expect(r.indices.map((row) => row.k)).toEqual([3, 4, 5]);
     expect(r.k).toBe(4);
