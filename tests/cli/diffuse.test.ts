@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine/dispatcher.js';
 import { saveModel } from '../../src/io/model-file.js';
-import { saveDiffusionModel } from '../../src/models/diffusion/diffusion-file.js';
+import { loadDiffusionModel, saveDiffusionModel } from '../../src/models/diffusion/diffusion-file.js';
 import { DiffusionModel } from '../../src/models/diffusion/diffusion-model.js';
 import { fincFlow } from '../../src/models/index.js';
 import { expectOneLine, runCli } from '../helpers/cli.js';
@@ -87,5 +87,22 @@ describe('inflow diffuse train', () => {
     const json = JSON.parse(readFileSync(join(dir, 'run', 'eval.json'), 'utf8')) as { n: number; perClass: number[][] };
     expect(json.n).toBe(4);
     expect(json.perClass.map((c) => c[1])).toEqual([1, 1, 1, 1, 0, 0, 0, 0, 0, 0]);
+  }, 120_000);
+
+  it('--prediction v is saved in the model file and kept by --resume', async () => {
+    const common = ['--data', 'mnist', '--base-channels', '8', '--channel-mults', '1,2', '--attention', '14', '--groups', '4', '--heads', '2',
+      '--timesteps', '50', '--sample-steps', '2', '--batch', '2', '--checkpoint-dir', 'vrun', '--checkpoint-every', '1', '--out', 'vrun/model.safetensors', '--backend', 'wasm', '--threads', '1'];
+    const first = run('diffuse', 'train', ...common, '--prediction', 'v', '--max-steps', '1');
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/T 50, predicting v;/);
+    const resumed = run('diffuse', 'train', '--checkpoint-dir', 'vrun', '--out', 'vrun/model.safetensors', '--resume', '--max-steps', '2', '--data', 'mnist', '--backend', 'wasm', '--threads', '1');
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stdout).toMatch(/T 50, predicting v;/);
+    const engine = await createEngine({ backend: 'wasm', threads: 1 });
+    const model = await loadDiffusionModel(join(dir, 'vrun', 'model.safetensors'), { engine });
+    expect(model.config.prediction).toBe('v');
+    model.dispose();
+    engine.dispose();
+    expectOneLine(run('diffuse', 'train', '--data', 'mnist', '--prediction', 'x0'), /--prediction.*x0.*(epsilon, v|Allowed choices)/);
   }, 120_000);
 });

@@ -14,7 +14,7 @@ import type { Autoencoder } from '../../models/autoencoder/autoencoder-bytes.js'
 import { loadAutoencoder } from '../../models/autoencoder/autoencoder-file.js';
 import { diffusionBytes, DiffusionModel } from '../../models/diffusion/diffusion-model.js';
 import { autoencoderTensors, canonicalJson, encodeImages, latentScaleOf, withAutoencoderTensors } from '../../models/diffusion/latent.js';
-import { checkDiffusionConfig, type ConditioningTask, type DiffusionModelConfig, type ImageConditioning, type ScheduleKind } from '../../models/diffusion/schema.js';
+import { checkDiffusionConfig, type ConditioningTask, type DiffusionModelConfig, type ImageConditioning, type PredictionKind, type ScheduleKind } from '../../models/diffusion/schema.js';
 import { loadCheckpoint, type Checkpoint } from '../../train/checkpoint.js';
 import { inpaintingConditioner, lowResolutionConditions, restorationConditioner, superResolutionConditioner } from '../../train/conditioners/index.js';
 import { Ema } from '../../train/ema.js';
@@ -57,6 +57,7 @@ interface DiffuseTrainFlags extends EngineFlags, DataFlags, LoopFlags {
   classes: number;
   labelDropout: number;
   schedule: ScheduleKind;
+  prediction: PredictionKind;
   timesteps: number;
   ema: number;
   sampleSteps: number;
@@ -109,6 +110,7 @@ export function trainCommand(): Command {
     .option('--label-dropout <p>', 'share of examples trained without their label (classifier-free guidance)', parseNumber, DEFAULT_LABEL_DROPOUT)
     .addOption(new Option('--schedule <kind>', 'noise schedule').choices(['linear', 'cosine']).default('linear'))
     .option('--timesteps <T>', 'diffusion steps of the schedule', parsePositiveInt, 1000)
+    .addOption(new Option('--prediction <kind>', "what the UNet learns to output: the noise (epsilon) or the velocity v = √ᾱ ε − √(1−ᾱ) x₀, whose errors at high noise reach the image far less (docs/diffusion.md, \"v-prediction\")").choices(['epsilon', 'v']).default('epsilon'))
     .option('--ema <decay>', 'decay of the weight average the model file holds', parseNumber, 0.999)
     .option('--sample-steps <n>', 'default sampler steps saved in the model file', parsePositiveInt, 50)
     .addOption(new Option('--sample-method <name>', 'default sampler saved in the model file (default: ddim for generation, ddpm for the image tasks, whose small models measured 2-8 dB better with it: docs/diffusion.md)').choices(['ddim', 'ddpm']))
@@ -127,7 +129,7 @@ const FLAG_OF: Record<string, string> = {
   'unet.imageSize': '--image-size', 'unet.baseChannels': '--base-channels', 'unet.channelMults': '--channel-mults', 'unet.resBlocks': '--res-blocks',
   'unet.attentionResolutions': '--attention', 'unet.heads': '--heads', 'unet.groups': '--groups', 'unet.dropout': '--dropout', 'unet.classes': '--classes',
   'unet.condChannels': '--task', 'conditioning.scale': '--scale', 'conditioning.degradations': '--degradations',
-  'schedule.kind': '--schedule', 'schedule.steps': '--timesteps', 'sampler.steps': '--sample-steps', 'sampler.method': '--sample-method', 'sampler.guidance': '--sample-guidance',
+  'schedule.kind': '--schedule', 'prediction': '--prediction', 'schedule.steps': '--timesteps', 'sampler.steps': '--sample-steps', 'sampler.method': '--sample-method', 'sampler.guidance': '--sample-guidance',
 };
 
 /** `config unet.groups = 12 must divide …` → `--groups 12 must divide …`; a list entry is named by its place (`--attention entry 1 5 …`). */
@@ -164,6 +166,7 @@ function configFromFlags(f: DiffuseTrainFlags, plan: TaskPlan, latentScale: numb
     ...(plan.conditioning ? { conditioning: plan.conditioning } : {}),
     ...(plan.autoencoder ? { autoencoder: { config: plan.autoencoder.model.config, latentScale } } : {}),
     schedule: { kind: f.schedule, steps: f.timesteps },
+    ...(f.prediction === 'v' ? { prediction: 'v' } : {}),
     sampler: { method: f.sampleMethod ?? (plan.conditioning ? 'ddpm' : 'ddim'), steps: f.sampleSteps, eta: 0, guidance: f.classes ? f.sampleGuidance : 1 },
   };
   const checked = checkDiffusionConfig(config, 'config');
@@ -344,10 +347,11 @@ async function runDiffuseTrain(flags: DiffuseTrainFlags): Promise<void> {
     ema, optimizer: new Adam(eng), config: config as unknown as Record<string, unknown>,
     ...(u.classes ? { conditioning: { labels: train.labels!, classes: u.classes, labelDropout: opts.labelDropout } } : {}),
     ...(opts.condDropout ? { condDropout: opts.condDropout } : {}),
+    prediction: model.prediction,
   });
   const total = totalSteps(train.count, opts);
   const s = config.schedule;
-  console.log(`inflow diffuse train: ${describeTask(plan, config)}; UNet ${u.inChannels}×${u.imageSize}×${u.imageSize}${u.condChannels ? ` + ${u.condChannels}-channel condition` : ''}, base ${u.baseChannels} × [${u.channelMults.join(', ')}], ${u.resBlocks} res block(s), attention at ${u.attentionResolutions.join(', ') || 'none'}, ${(model.unet.paramCount() / 1e6).toFixed(3)}M parameters${model.autoencoder ? ` (+ ${(model.autoencoder.paramCount() / 1e6).toFixed(3)}M frozen in the autoencoder)` : ''}${u.classes ? `, ${u.classes} classes (label dropout ${opts.labelDropout})` : ''}; ${s.kind} schedule, T ${s.steps}; EMA ${opts.emaDecay}`);
+  console.log(`inflow diffuse train: ${describeTask(plan, config)}; UNet ${u.inChannels}×${u.imageSize}×${u.imageSize}${u.condChannels ? ` + ${u.condChannels}-channel condition` : ''}, base ${u.baseChannels} × [${u.channelMults.join(', ')}], ${u.resBlocks} res block(s), attention at ${u.attentionResolutions.join(', ') || 'none'}, ${(model.unet.paramCount() / 1e6).toFixed(3)}M parameters${model.autoencoder ? ` (+ ${(model.autoencoder.paramCount() / 1e6).toFixed(3)}M frozen in the autoencoder)` : ''}${u.classes ? `, ${u.classes} classes (label dropout ${opts.labelDropout})` : ''}; ${s.kind} schedule, T ${s.steps}, predicting ${model.prediction === 'v' ? 'v' : 'ε'}; EMA ${opts.emaDecay}`);
   console.log(dataLine(split.description, eng, opts, resume));
 
   const modelBytes = (weights: Map<string, NamedArray>) => diffusionBytes(config, aeWeights ? withAutoencoderTensors(weights, aeWeights) : weights);

@@ -1,5 +1,5 @@
 /**
- * A diffusion model: a UNet that predicts the noise, its noise schedule and the sampler defaults,
+ * A diffusion model: a UNet that predicts the noise (or the velocity v), its noise schedule and the sampler defaults,
  * saved as one inflow model file of its own format (docs/model-files.md, docs/diffusion.md). The
  * file follows the flows' rules: the config is checked by a schema before anything is built, the
  * tensors must be exactly the UNet's parameters, checksums are verified, the weights must be finite
@@ -15,11 +15,12 @@ import { checkCount, checkOptions, CORRUPT } from '../guards.js';
 import { buildAutoencoder, type Autoencoder } from '../autoencoder/autoencoder-bytes.js';
 import { UNet } from '../unet/unet.js';
 import { autoencoderTensors, canonicalJson, diffusionActivationBytes, diffusionParamCount, diffusionParamShapes, splitTensors, withAutoencoderTensors } from './latent.js';
-import { sampleLoop } from './sampler.js';
+import { asEpsilonModel } from './prediction.js';
+import { sampleLoop, type EpsilonModel } from './sampler.js';
 import { noiseSchedule, type NoiseSchedule } from './schedule.js';
 import { repaintLoop } from './repaint.js';
 import { checkSampling, imageArg, SAMPLING_KEYS, type SamplingArgs } from './sample-args.js';
-import { checkDiffusionConfig, type DiffusionModelConfig, type ImageConditioning } from './schema.js';
+import { checkDiffusionConfig, type DiffusionModelConfig, type ImageConditioning, type PredictionKind } from './schema.js';
 
 /** The `inflow.format` of a diffusion model file (flows use inflow-model-1). */
 export const DIFFUSION_FORMAT = 'inflow-diffusion-1';
@@ -110,6 +111,12 @@ export class DiffusionModel {
     return u.condChannels ? [u.condChannels, u.imageSize, u.imageSize] : null;
   }
 
+  /** What the UNet predicts (config.prediction; absent in older files: ε). */
+  get prediction(): PredictionKind { return this.config.prediction ?? 'epsilon'; }
+
+  /** The UNet as the samplers see it: ε̂ = denoiser.forward(x_t, t, …), whatever the UNet predicts. */
+  get denoiser(): EpsilonModel { return asEpsilonModel(this.unet, this.schedule, this.prediction); }
+
   /** Classes of a class-conditional model (0: unconditional). */
   get classes(): number { return this.config.unet.classes; }
 
@@ -141,7 +148,7 @@ export class DiffusionModel {
     const shape = [count, ...this.latentShape] as [number, number, number, number];
     // Clamping x̂_0 to [−1, 1] assumes pixels; latents are not confined to it.
     const clip = o.clip ?? !this.autoencoder;
-    const x = await sampleLoop(this.unet, this.schedule, shape, { ...o, clip, nullLabel: this.classes });
+    const x = await sampleLoop(this.denoiser, this.schedule, shape, { ...o, clip, nullLabel: this.classes });
     if (!this.autoencoder) return this.finish(op, x, shape, o.output);
     return this.finish(op, await this.decodeLatents(op, x, shape), [count, ...this.imageShape], o.output);
   }
@@ -205,7 +212,7 @@ export class DiffusionModel {
       fail(op, `jumpLength = ${jumpLength} must be below steps (${o.steps}) to resample: a jump climbs that many steps from at least the first`);
     checkDiffusionBudget(op, this.config, o.batch, this.engine.memoryBudget);
     const shape = [count, C, H, W] as [number, number, number, number];
-    const x = await repaintLoop(this.unet, this.schedule, shape, { ...o, nullLabel: this.classes, known: known.values, fill, jumpLength, resampleCount });
+    const x = await repaintLoop(this.denoiser, this.schedule, shape, { ...o, nullLabel: this.classes, known: known.values, fill, jumpLength, resampleCount });
     return this.finish(op, x, shape, o.output);
   }
 

@@ -25,6 +25,13 @@ export const DIFFUSION_LIMITS = {
 
 export type ScheduleKind = 'linear' | 'cosine';
 export type SamplerKind = 'ddim' | 'ddpm';
+/**
+ * What the UNet's output is: the noise ε (Ho et al.), or the velocity v = √ᾱ_t ε − √(1 − ᾱ_t) x_0
+ * (Salimans & Ho 2022), whose error reaches x̂_0 scaled by √(1 − ᾱ_t) ≤ 1 instead of ε's
+ * √((1 − ᾱ_t)/ᾱ_t), which is large at high noise (docs/diffusion.md, "v-prediction").
+ */
+export type PredictionKind = 'epsilon' | 'v';
+export const PREDICTION_KINDS: readonly [PredictionKind, ...PredictionKind[]] = ['epsilon', 'v'];
 
 /** What `DiffusionModel.sample` uses when an option is not given (saved with the model, so a file samples as its trainer meant). */
 export interface SamplerDefaults {
@@ -80,6 +87,8 @@ export interface DiffusionModelConfig {
   /** Present: a latent diffusion model; the file then also carries the autoencoder's weights. */
   autoencoder?: LatentAutoencoderEntry;
   schedule: { kind: ScheduleKind; steps: number };
+  /** Absent: 'epsilon' (every file written before v-prediction existed). */
+  prediction?: PredictionKind;
   sampler: SamplerDefaults;
 }
 
@@ -135,6 +144,7 @@ export const diffusionConfigSchema = strict({
   // The autoencoder's config is checked by its own schema after this one (checkDiffusionConfig).
   autoencoder: z.optional(strict({ config: z.optional(z.unknown()), latentScale: finiteIn(1e-6, 1e6) })),
   schedule: strict({ kind: oneOf(['linear', 'cosine']), steps: int(2, L.timesteps) }),
+  prediction: z.optional(oneOf(PREDICTION_KINDS)),
   sampler: strict({
     method: oneOf(['ddim', 'ddpm']),
     steps: int(1, L.timesteps),

@@ -1,7 +1,9 @@
 import { fail } from '../../engine/errors.js';
 import type { ImageDataset } from '../../data/dataset.js';
 import type { Tensor } from '../../engine/tensor.js';
+import { perExample, predictionTarget } from '../../models/diffusion/prediction.js';
 import type { NoiseSchedule } from '../../models/diffusion/schedule.js';
+import type { PredictionKind } from '../../models/diffusion/schema.js';
 import type { Module } from '../../nn/module.js';
 import { add, mul } from '../../ops/index.js';
 import { Ema } from '../ema.js';
@@ -36,6 +38,8 @@ export interface DiffusionTaskOptions {
    * "no condition" to give it at sampling time.
    */
   condDropout?: number;
+  /** What the denoiser learns to output (default 'epsilon'; 'v': v = √ᾱ_t ε − √(1 − ᾱ_t) x_0, src/models/diffusion/prediction.ts). */
+  prediction?: PredictionKind;
 }
 
 /** Share of examples trained without their label (Ho & Salimans use 0.1–0.2): the unconditional model that guidance extrapolates from. */
@@ -48,7 +52,8 @@ export const DEFAULT_LABEL_DROPOUT = 0.1;
  * sees each example's class, replaced by the "no label" index with probability labelDropout (drawn
  * from the run's RNG after t and ε), so one network learns both ε̂(x, t, y) and ε̂(x, t, ∅). An
  * image-conditioned denoiser (condChannels > 0) trains on PairedTensorData: ε̂(x_t, t, cond) with
- * each example's condition.
+ * each example's condition. With prediction 'v' the target is v = √ᾱ_t ε − √(1 − ᾱ_t) x_0 instead
+ * of ε (the same draws, so switching changes nothing else).
  */
 export class DiffusionTask implements TrainingTask<TensorData> {
   readonly kind = 'diffusion';
@@ -75,6 +80,8 @@ export class DiffusionTask implements TrainingTask<TensorData> {
     }
     const p = opts.condDropout ?? 0;
     if (typeof p !== 'number' || !(p >= 0 && p <= 1)) fail('DiffusionTask', `condDropout = ${p} must be in [0, 1]`);
+    if (opts.prediction !== undefined && opts.prediction !== 'epsilon' && opts.prediction !== 'v')
+      fail('DiffusionTask', `prediction = ${String(opts.prediction)} must be 'epsilon' or 'v'`);
     this.condChannels = (model as { config?: { condChannels?: number } }).config?.condChannels ?? 0;
   }
 
@@ -99,18 +106,20 @@ export class DiffusionTask implements TrainingTask<TensorData> {
       labels = ctx.indices.map((i) => (ctx.rng.uniform() < p ? c.classes : c.labels[i]!));
     }
     const shape = [n, ...data.shape];
-    const coef = (f: (a: number) => number) => engine.tensor(Float64Array.from(t, (ti) => f(this.schedule.alphaBars[ti]!)), [n, ...data.shape.map(() => 1)]);
+    const coef = (f: (a: number) => number) => perExample(engine, this.schedule, t, data.shape.length, f);
     const targets = data.values(ctx.indices);
     const cond = paired ? this.conditions(data, targets, ctx) : null;
     const x0 = engine.tensor(targets, shape), eps = engine.tensor(noise, shape);
     const a = coef(Math.sqrt), b = coef((ab) => Math.sqrt(1 - ab));
     try {
       const xt = engine.noGrad(() => engine.scope(() => add(mul(x0, a), mul(eps, b))));
+      const target = engine.noGrad(() => engine.scope(() => predictionTarget(this.opts.prediction ?? 'epsilon', x0, eps, a, b)));
       try {
-        const { loss } = await ctx.update(this.groups[0]!, () => mseLoss(cond ? this.model.forward(xt, t, labels, cond) : this.model.forward(xt, t, labels), eps));
+        const { loss } = await ctx.update(this.groups[0]!, () => mseLoss(cond ? this.model.forward(xt, t, labels, cond) : this.model.forward(xt, t, labels), target));
         return { loss };
       } finally {
         xt.dispose();
+        if (target !== eps) target.dispose();
       }
     } finally {
       for (const v of [x0, eps, a, b, cond]) v?.dispose();
