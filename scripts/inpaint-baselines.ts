@@ -10,7 +10,7 @@ import { fillTelea } from '../src/anonymize/fill-telea.js';
 import { loadPhotoPatches, PHOTO_PATCHES } from '../src/data/photos.js';
 import { datasetBatch } from '../src/image/range.js';
 import { writeFileAtomic } from '../src/io/atomic-write.js';
-import { blurFill } from '../src/models/diffusion/blur-fill.js';
+import { blurFill, meanColourFill } from '../src/models/diffusion/blur-fill.js';
 import { MaskedAccumulator } from '../src/models/diffusion/eval-metrics.js';
 import { randomInpaintMask } from '../src/models/diffusion/masks.js';
 
@@ -37,7 +37,7 @@ const img = datasetBatch(set, [...Array(n).keys()]);
 const plane = S * S;
 const masks = randomInpaintMask(n, S, S, (seed ^ 0x5bd1e995) >>> 0);
 
-const telea = new Float32Array(img.data.length), mean = new Float32Array(img.data.length);
+const telea = new Float32Array(img.data.length);
 for (let i = 0; i < n; i++) {
   const bytes = new Uint8Array(3 * plane), hole = new Uint8Array(plane);
   for (let p = 0; p < plane; p++) {
@@ -45,25 +45,13 @@ for (let i = 0; i < n; i++) {
     for (let c = 0; c < 3; c++) bytes[p * 3 + c] = set.images[i * 3 * plane + c * plane + p]!;
   }
   fillTelea({ width: S, height: S, channels: 3, data: bytes }, { x0: 0, y0: 0, x1: S, y1: S, hole, rects: [] }, radius);
-  for (let c = 0; c < 3; c++) {
-    let sum = 0, known = 0;
-    for (let p = 0; p < plane; p++)
-      if (!hole[p]) {
-        sum += img.data[(i * 3 + c) * plane + p]!;
-        known++;
-      }
-    for (let p = 0; p < plane; p++) {
-      const k = (i * 3 + c) * plane + p;
-      telea[k] = bytes[p * 3 + c]! / 127.5 - 1;
-      mean[k] = hole[p] ? (known ? sum / known : 0) : img.data[k]!;
-    }
-  }
+  for (let c = 0; c < 3; c++) for (let p = 0; p < plane; p++) telea[(i * 3 + c) * plane + p] = bytes[p * 3 + c]! / 127.5 - 1;
 }
 const score = (data: Float32Array) => {
   const acc = new MaskedAccumulator();
   acc.add({ data, shape: img.shape }, img, masks);
   return acc.result();
 };
-const rows = { blurFill: score(blurFill(img, masks).data), telea: score(telea), meanColour: score(mean) };
+const rows = { blurFill: score(blurFill(img, masks).data), telea: score(telea), meanColour: score(meanColourFill(img, masks).data) };
 for (const [k, r] of Object.entries(rows)) console.log(`${k.padEnd(10)} PSNR inside the mask ${r.psnr.toFixed(2)} dB (coverage ${(100 * r.coverage).toFixed(1)} %)`);
 if (a.out) writeFileAtomic(a.out, new TextEncoder().encode(`${JSON.stringify({ n, seed, size: S, radius, ...rows }, null, 2)}\n`));

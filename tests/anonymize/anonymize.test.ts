@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { anonymize, type FillMode } from '../../src/anonymize/anonymize.js';
@@ -12,6 +13,7 @@ import { loadFaceRecognitionNet, loadSsdMobilenetV1, loadTinyFaceDetector } from
 import type { FaceRecognitionNet } from '../../src/models/detect/face-recognition-net.js';
 import type { RgbImage } from '../../src/models/detect/image.js';
 import type { TinyFaceDetector } from '../../src/models/detect/tiny-face-detector.js';
+import { loadDiffusionModel } from '../../src/models/diffusion/diffusion-file.js';
 import { DiffusionModel } from '../../src/models/diffusion/diffusion-model.js';
 import type { DiffusionModelConfig } from '../../src/models/diffusion/schema.js';
 import { faceApiSample } from '../helpers/face-api-oracle.js';
@@ -64,6 +66,24 @@ describe('anonymize on face-api demo photos', () => {
     expect(deidentifiedShare(same)).toBe(0);
     expect(SAME_PERSON_DISTANCE).toBe(0.6);
   }, 60_000);
+
+  it('the bundled colour inpainter (models/inpaint-photos.safetensors) hides the same six faces; outside the mask nothing changes', async () => {
+    const model = loadDiffusionModel(fileURLToPath(new URL('../../models/inpaint-photos.safetensors', import.meta.url)), { engine });
+    expect([model.prediction, model.conditioning?.task]).toEqual(['v', 'inpainting']);
+    const distances: number[] = [];
+    try {
+      for (const i of [3, 4]) {
+        const img = await photo(i);
+        const r = await anonymize(engine, img, { mode: 'inpaint', model, detector });
+        expect(changedOutside(img, r.image, r.mask.data)).toBe(0);
+        distances.push(...await descriptorDistances(net, img, r.image, r.boxes.map((d) => d.box)));
+      }
+    } finally {
+      model.dispose();
+    }
+    expect(distances).toHaveLength(6);
+    expect(deidentifiedShare(distances), distances.map((d) => d.toFixed(3)).join(' ')).toBeGreaterThanOrEqual(5 / 6);
+  }, 120_000);
 
   it('a photo without faces comes back pixel for pixel, with an empty mask; the Node entry loads the detector itself', async () => {
     const data = new Uint8Array(320 * 200 * 3);

@@ -67,6 +67,21 @@ describe('inflow anonymize', () => {
     expect(filled / 3).toBe(area);
   });
 
+  it('--mode inpaint without --model fills with the bundled colour inpainter; every pixel outside the mask kept', async () => {
+    const r = runCli(dir, ['anonymize', 'people.jpg', '--out', 'inpainted.png', '--mask-out', 'inpaint-mask.png', '--mode', 'inpaint', '--steps', '10', ...wasm]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^3 faces hidden \(inpaint\) in people\.jpg, 640×450 → inpainted\.png/);
+    const input = await pixels(at('people.jpg')), output = await pixels(at('inpainted.png')), mask = await sharp(at('inpaint-mask.png')).grayscale().raw().toBuffer();
+    let outside = 0, inside = 0, filled = 0;
+    for (let p = 0; p < mask.length; p++)
+      for (let c = 0; c < 3; c++) {
+        const d = input.data[p * 3 + c] !== output.data[p * 3 + c];
+        if (mask[p] === 255) { filled++; inside += +d; } else outside += +d;
+      }
+    expect(outside).toBe(0);
+    expect(inside / filled).toBeGreaterThan(0.5);
+  }, 60_000);
+
   it('no faces: written unchanged (exit 0, the report says 0); default names beside the input keep the format', async () => {
     const r = await inProcess('anonymize', at('empty.png'), '--report', at('empty.json'), ...wasm);
     expect(r.code, r.stderr).toBe(0);
@@ -147,7 +162,7 @@ describe('inflow anonymize', () => {
     expectOneLine(await ip(at('people.jpg'), '--out', at('p.gif')), /^inflow: --out \S*p\.gif: name a \.png, \.jpg, \.jpeg or \.webp file/);
     expectOneLine(await ip(at('bad-album')), /^inflow: \S*b\.jpg: the JPEG image is corrupt or truncated$/);
     expectOneLine(await ip(at('album'), '--out', at('album')), /^inflow: --out \S*album: the folder is not empty/);
-    expectOneLine(await ip(at('people.jpg'), '--mode', 'inpaint'), /^inflow: --mode inpaint needs --model <file>: .*no model trained on faces ships with inflow/);
+    expectOneLine(await ip(at('people.jpg'), '--mode', 'inpaint', '--model', at('no-such-model.safetensors')), /no-such-model\.safetensors/);
     expectOneLine(await ip(at('people.jpg'), '--mode', 'pixelate', '--blur', '0.3'), /^inflow: --blur applies to --mode blur only \(the mode is pixelate\)$/);
     expectOneLine(await ip(at('people.jpg'), '--threshold', '1.5'), /^inflow: --threshold 1.5: must be between 0 and 1/);
     expectOneLine(await ip(at('people.jpg'), '--shrink', '0.5'), /^inflow: --shrink 0.5: must be from 0 up to/);

@@ -29,6 +29,32 @@ function gaussianKernel(sigma: number): Kernel2d {
   return { size, weights };
 }
 
+/** The mask's length checked against the batch: one value per pixel, shared by the channels. */
+function checkMask(op: string, img: ImageBatch, mask: ArrayLike<number>): void {
+  checkBatch(op, img);
+  const [n, , H, W] = img.shape;
+  if (mask.length !== n * H * W) fail(op, `mask has ${mask.length} values, [${n}, 1, ${H}, ${W}] needs ${n * H * W}`);
+}
+
+/**
+ * `img` with every hole pixel (mask 1) set to the mean of its image's known pixels, channel by
+ * channel (0 where an image has none): the crudest fill, and blurFill's starting point.
+ */
+export function meanColourFill(img: ImageBatch, mask: ArrayLike<number>): ImageBatch {
+  checkMask('meanColourFill', img, mask);
+  const [n, C, H, W] = img.shape, plane = H * W;
+  const data = Float32Array.from(img.data);
+  for (let i = 0; i < n; i++)
+    for (let c = 0; c < C; c++) {
+      const base = (i * C + c) * plane;
+      let sum = 0, known = 0;
+      for (let p = 0; p < plane; p++) if (!mask[i * plane + p]) { sum += data[base + p]!; known++; }
+      const mean = known ? sum / known : 0;
+      for (let p = 0; p < plane; p++) if (mask[i * plane + p]) data[base + p] = mean;
+    }
+  return { data, shape: img.shape };
+}
+
 /**
  * `img` with the pixels where `mask` is 1 filled by blur diffusion; mask: n · H · W values (one
  * per pixel, shared by the channels), 1 = hole, 0 = known. Known pixels are returned unchanged; an
@@ -36,25 +62,18 @@ function gaussianKernel(sigma: number): Kernel2d {
  */
 export function blurFill(img: ImageBatch, mask: ArrayLike<number>, opts: BlurFillOptions = {}): ImageBatch {
   const op = 'blurFill';
-  checkBatch(op, img);
+  checkMask(op, img, mask);
   const [n, C, H, W] = img.shape, plane = H * W;
-  if (mask.length !== n * plane) fail(op, `mask has ${mask.length} values, [${n}, 1, ${H}, ${W}] needs ${n * plane}`);
   const sigma = opts.sigma ?? 1, tolerance = opts.tolerance ?? 1e-4, maxIterations = opts.maxIterations ?? 2000;
   if (!(sigma > 0 && sigma <= 16)) fail(op, `sigma = ${sigma} must be a number above 0, at most 16`);
   if (!(tolerance > 0)) fail(op, `tolerance = ${tolerance} must be above 0`);
   if (!Number.isInteger(maxIterations) || maxIterations < 1) fail(op, `maxIterations = ${maxIterations} must be a positive integer`);
   const kernel = gaussianKernel(sigma);
-  const data = Float32Array.from(img.data);
+  const x = meanColourFill(img, mask), data = x.data;
   const holes: number[] = [];
   for (let i = 0; i < n; i++)
-    for (let c = 0; c < C; c++) {
-      const base = (i * C + c) * plane;
-      let sum = 0, known = 0;
-      for (let p = 0; p < plane; p++) if (!mask[i * plane + p]) { sum += data[base + p]!; known++; }
-      const start = known ? sum / known : 0;
-      for (let p = 0; p < plane; p++) if (mask[i * plane + p]) { data[base + p] = start; holes.push(base + p); }
-    }
-  const x: ImageBatch = { data, shape: img.shape };
+    for (let c = 0; c < C; c++)
+      for (let p = 0; p < plane; p++) if (mask[i * plane + p]) holes.push((i * C + c) * plane + p);
   for (let it = 0; it < maxIterations && holes.length; it++) {
     const blurred = filter2d(x, kernel).data;
     let moved = 0;
