@@ -5,7 +5,9 @@
 // 2. a whole detection on the demo photos (letterbox, network, box decoding, NMS) against
 //    face-api's detectAllFaces with TinyFaceDetectorOptions({ inputSize: 416 });
 // 3. anonymize() of a 1920 × 1080 photo per fill mode on wasm 1 / all threads, and one photo file
-//    to file (JPEG decode, anonymize, JPEG encode as `inflow anonymize` writes it).
+//    to file (JPEG decode, anonymize, JPEG encode as `inflow anonymize` writes it);
+// 4. the licence-plate detector (bench/detect-plates.ts): forward at 128 × 128, tiled detection of
+//    a 1920 × 1080 photo with plates, and anonymize() of it with plates per classical mode.
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { anonymize, type AnonymizeOptions, type FillMode } from '../src/anonymize/anonymize.js';
@@ -21,7 +23,8 @@ import { relDiff, sig } from './lib/compare.js';
 import type { Suite, SuiteContext } from './lib/suite.js';
 import { sideBySide, type Call, type TimingPlan } from './lib/timing.js';
 import { agreement, faceApiPeer, faceApiSample, gridToNhwc, tinyFaceFlops, type FaceApiPeer } from './detect-peer.js';
-import { anonymizeTable, detectTable, forwardTable, type AnonymizeRow, type DetectRow, type ForwardRow, type Slot } from './detect-tables.js';
+import { plateRows } from './detect-plates.js';
+import { anonymizeTable, detectTable, forwardTable, plateAnonymizeTable, plateForwardTable, plateTiledTable, type AnonymizeRow, type DetectRow, type ForwardRow, type Slot } from './detect-tables.js';
 import { tfjsAndInflowContenders } from './ops.js';
 import { webgpuEngine } from './unet.js';
 
@@ -112,7 +115,7 @@ async function timeAnonymize(slots: Slot[], dets: Map<string, TinyFaceDetector>,
 
 export const detectBench: Suite = {
   name: 'detect',
-  about: "face-api's TinyFaceDetector at 416×416 on inflow wasm 1 / all threads (webgpu apart) vs face-api on tfjs-wasm; detection on the demo photos; anonymize() of a 1920×1080 photo per mode (about 3 min; --quick < 1 min)",
+  about: "face-api's TinyFaceDetector at 416×416 on inflow wasm 1 / all threads (webgpu apart) vs face-api on tfjs-wasm; detection on the demo photos; anonymize() of a 1920×1080 photo per mode; the licence-plate detector at 128×128, tiled on a 1920×1080 photo, and anonymize() with plates per mode (about 6 min; --quick ≈ 1 min)",
   async run(ctx: SuiteContext) {
     const q = ctx.quick, size = q ? SIZES.quick : SIZES.full;
     const { contenders, notes, tfjsFacts } = await tfjsAndInflowContenders(ctx);
@@ -179,6 +182,11 @@ export const detectBench: Suite = {
     } else notes.push('quick: the learned fill (inpaint) is timed in full runs only: RePaint with the bundled digit model takes seconds per photo');
     ctx.peak.sample(1);
 
+    // ---- 4. licence plates
+    const plates = await plateRows(inflow, dets, hd, MODES, q);
+    notes.push(...plates.notes);
+    ctx.peak.sample(1);
+
     for (const d of dets.values()) d.dispose();
     for (const s of inflow) s.engine!.dispose();
     if (!('why' in gpuOr)) gpuOr.engine.dispose();
@@ -190,6 +198,9 @@ export const detectBench: Suite = {
         forwardTable(forward, peak),
         detectTable(detect, SIZE),
         anonymizeTable(anon, HD, hdFaceApi),
+        plateForwardTable(plates.forward, peak),
+        plateTiledTable(plates.tiled),
+        plateAnonymizeTable(plates.anonymize, HD),
         ...(notes.length ? [{ title: 'detect notes', header: ['note'], rows: notes.map((n) => [n]) }] : []),
       ],
       data: {
@@ -197,7 +208,14 @@ export const detectBench: Suite = {
         forward: forward.map((r) => ({ ...r, contenders: r.contenders.map(strip) })),
         detect: detect.map((r) => ({ ...r, contenders: r.contenders.map(strip) })),
         anonymize: anon.map((r) => ({ ...r, contenders: r.contenders.map(strip) })),
-        inpaint: size.inpaint ? INPAINT : null, notes,
+        inpaint: size.inpaint ? INPAINT : null,
+        plates: {
+          detector: 'models/plate-detector.safetensors', photo: { base: 'sample1.jpg resized', ...HD, pastedPlates: plates.photo.pasted, tiles: plates.photo.tiles },
+          forward: plates.forward.map((r) => ({ ...r, contenders: r.contenders.map(strip) })),
+          tiled: plates.tiled.map((r) => ({ ...r, contenders: r.contenders.map(strip) })),
+          anonymize: plates.anonymize.map((r) => ({ ...r, contenders: r.contenders.map(strip) })),
+        },
+        notes,
       },
     };
   },

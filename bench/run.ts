@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { detectBench } from './detect.js';
 import { diffusionBench } from './diffusion.js';
+import { ganBench } from './gan.js';
 import { geomapBench } from './geomap.js';
 import { machineFacts } from './lib/machine.js';
 import { formatTable, writeJsonAtomic } from './lib/report.js';
@@ -19,7 +20,7 @@ import { serveBench } from './serve.js';
 import { trainBench } from './train.js';
 import { unetBench } from './unet.js';
 
-const suites: Suite[] = [ops, sampling, trainBench, perf, unetBench, diffusionBench, detectBench, geomapBench, serveBench, qualityBench, scalingBench, report];
+const suites: Suite[] = [ops, sampling, trainBench, perf, unetBench, diffusionBench, detectBench, ganBench, geomapBench, serveBench, qualityBench, scalingBench, report];
 const resultsDir = join(dirname(fileURLToPath(import.meta.url)), 'results');
 
 function usage(msg: string): never {

@@ -20,7 +20,7 @@ const padOf = (p: number): Pad => [[0, 0], [p, p], [p, p], [0, 0]];
  *   dW[a, b, ci, co] = Σ_{n,p,q} x[n, p·s + a − top, q·s + b − left, ci] · dy[n, p, q, co]
  *                    = conv2d(xᵀ [Ci, H, W, N], dyᵀ [Ho, Wo, N, Co], dilation s)[ci, a, b, co].
  */
-function convWithFilterGrad(stride: number, pad: number): (x: tf.Tensor4D, w: tf.Tensor4D) => tf.Tensor4D {
+export function convWithFilterGrad(stride: number, pad: number): (x: tf.Tensor4D, w: tf.Tensor4D) => tf.Tensor4D {
   return tf.customGrad(((x: tf.Tensor4D, w: tf.Tensor4D, save: (ts: tf.Tensor[]) => void) => {
     save([x, w]);
     return {
