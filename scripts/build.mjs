@@ -39,9 +39,10 @@ copy('bindings/generated/inflow-threads.wasm', 'bindings/generated/inflow-thread
 // The default of `inflow demo` (src/cli/commands/demo.ts: ../../../models/ from its own file), and
 // the package export inflow/models/finc-mnist.safetensors for pages and examples.
 copy('models/finc-mnist.safetensors', 'models/finc-mnist.safetensors');
-// The defaults of `inflow upscale | restore | inpaint | anonymize --mode inpaint` and `inflow diffuse eval`'s judge
+// The defaults of `inflow upscale | restore | inpaint | anonymize --mode inpaint` and `inflow diffuse eval`'s judge;
+// the seed GAN and its judge for package users (inflow/models/seeds-gan.safetensors)
 // (src/cli/task-images.ts bundledModel, src/cli/commands/diffuse-eval.ts: ../../models/ from dist/src/cli).
-for (const m of ['sr-mnist', 'restore-mnist', 'diffusion-mnist', 'mnist-classifier', 'plate-detector', 'inpaint-photos']) copy(`models/${m}.safetensors`, `models/${m}.safetensors`);
+for (const m of ['sr-mnist', 'restore-mnist', 'diffusion-mnist', 'mnist-classifier', 'plate-detector', 'inpaint-photos', 'seeds-gan', 'seed-classifier']) copy(`models/${m}.safetensors`, `models/${m}.safetensors`);
 // The bin: it runs the compiled main.js beside it, so an installed package needs no TypeScript loader.
 copy('src/cli/inflow.mjs', 'src/cli/inflow.mjs', 0o755);
 

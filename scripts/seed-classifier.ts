@@ -2,12 +2,17 @@
 // MNIST and prints held-out accuracy, per-class recall and macro-F1: a measurement, not a test.
 //   nice -n 19 node --import tsx scripts/seed-classifier.ts [--data seeds|mnist] [--arch basic|resnet] [--size 32]
 //     [--train 200,200,200,200] [--test 100,100,100,100] [--epochs 5] [--batch 32] [--lr 0.003] [--seed 1] [--threads 2]
+//     [--out classifier.safetensors]   (--out: also save the trained classifier, e.g. as the judge of scripts/gan-quality.ts)
+//     [--extra <class-folder>]   (appended to the training set: one sub-folder per class, named as the data's classes,
+//                                 e.g. the minority images of `inflow gan sample … --out extra/`; docs/gan.md §9.2)
 import { parseArgs } from 'node:util';
 import type { ImageDataset } from '../src/data/dataset.js';
 import { batchValues } from '../src/data/dataset.js';
+import { loadClassFolders } from '../src/data/class-folders.js';
 import { imbalancedMnist } from '../src/data/imbalanced-mnist.js';
-import { seedSplit } from '../src/data/seeds/index.js';
+import { SEED_CLASSES, seedSplit } from '../src/data/seeds/index.js';
 import { createEngine } from '../src/engine/dispatcher.js';
+import { saveSeedClassifier } from '../src/io/seed-classifier-file.js';
 import { defaultSeedClassifier, SeedClassifier } from '../src/models/seed-classifier/index.js';
 import { defaultLoopOptions, runTraining } from '../src/train/loop.js';
 import { Optimizer } from '../src/train/optimizer.js';
@@ -25,6 +30,8 @@ const { values } = parseArgs({
     lr: { type: 'string', default: '0.003' },
     seed: { type: 'string', default: '1' },
     threads: { type: 'string', default: '2' },
+    out: { type: 'string' },
+    extra: { type: 'string' },
   },
 });
 function die(msg: string): never {
@@ -48,6 +55,7 @@ try {
     train = pad32(train);
     test = pad32(test);
   }
+  if (values.extra) train = await withExtra(train, values.extra, values.data === 'seeds' ? [...SEED_CLASSES] : ['0', '1', '2', '3']);
 } catch (e) {
   die(e instanceof Error ? e.message : String(e));
 }
@@ -72,8 +80,25 @@ const precision = confusion.map((_, k) => confusion[k]![k]! / Math.max(1, confus
 const f1 = recall.map((r, k) => (r + precision[k]! > 0 ? (2 * r * precision[k]!) / (r + precision[k]!) : 0));
 const accuracy = confusion.reduce((a, row, k) => a + row[k]!, 0) / test.count;
 console.log(`${values.data} ${values.arch}: held-out accuracy ${(100 * accuracy).toFixed(1)} %, macro-F1 ${(f1.reduce((a, b) => a + b) / classes).toFixed(3)}, recall per class ${recall.map((r) => r.toFixed(2)).join(' ')}`);
+if (values.out) {
+  await saveSeedClassifier(model, values.out, { 'inflow.classes': JSON.stringify(values.data === 'seeds' ? SEED_CLASSES : [0, 1, 2, 3]), 'inflow.trainedOn': `${values.data} ${values.train}, real images only` });
+  console.log(`classifier written to ${values.out}`);
+}
 optimizer.dispose();
 model.dispose();
+
+// Generated (or any extra) images join the training set only: the held-out set stays real.
+// Sub-folder names must be class names of the data, so a folder can never land on the wrong label.
+async function withExtra(d: ImageDataset, root: string, names: string[]): Promise<ImageDataset> {
+  const { data, classNames } = await loadClassFolders(root, { shape: [...d.shape], onCorrupt: 'stop' });
+  const label = classNames.map((n) => (names.includes(n) ? names.indexOf(n) : die(`--extra: class folder ${JSON.stringify(n)} is not one of ${names.join(', ')}`)));
+  const images = new Uint8Array(d.images.length + data.images.length);
+  images.set(d.images);
+  images.set(data.images, d.images.length);
+  const labels = Int32Array.from([...d.labels!, ...Array.from(data.labels, (k) => label[k]!)]);
+  console.log(`--extra: ${data.count} images from ${root} (${classNames.join(', ')}) added to ${d.count} training images`);
+  return { ...d, images, labels, count: d.count + data.count };
+}
 
 function pad32(d: ImageDataset): ImageDataset {
   const [C, H, W] = d.shape, out = new Uint8Array(d.count * C * 32 * 32), oy = (32 - H) >> 1, ox = (32 - W) >> 1;

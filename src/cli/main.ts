@@ -2,12 +2,14 @@ import { Command, CommanderError } from 'commander';
 import { InflowError } from '../engine/errors.js';
 import { fsReason } from '../io/atomic-write.js';
 import { ModelFileError } from '../io/safetensors.js';
+import { activeLearnCommand } from './commands/active-learn.js';
 import { anonymizeCommand } from './commands/anonymize.js';
 import { autoencoderCommand } from './commands/autoencoder.js';
 import { benchCommand } from './commands/bench.js';
 import { demoCommand } from './commands/demo.js';
 import { diffuseCommand } from './commands/diffuse.js';
 import { evalCommand } from './commands/eval.js';
+import { ganCommand } from './commands/gan.js';
 import { geomapCommand } from './commands/geomap.js';
 import { imageTaskCommands } from './commands/image-tasks.js';
 import { infoCommand } from './commands/info.js';
@@ -22,7 +24,7 @@ export function buildProgram(): Command {
   const program = new Command()
     .name('inflow')
     .description('Normalizing flows with fast invertible convolutions, on WebAssembly SIMD and WebGPU.');
-  for (const c of [trainCommand(), sampleCommand(), evalCommand(), infoCommand(), inspectCommand(), benchCommand(), demoCommand(), trainClassifierCommand(), diffuseCommand(), autoencoderCommand(), serveCommand(), ...imageTaskCommands(), anonymizeCommand(), geomapCommand()])
+  for (const c of [trainCommand(), sampleCommand(), evalCommand(), infoCommand(), inspectCommand(), benchCommand(), demoCommand(), trainClassifierCommand(), diffuseCommand(), ganCommand(), autoencoderCommand(), serveCommand(), ...imageTaskCommands(), anonymizeCommand(), geomapCommand(), activeLearnCommand()])
     program.addCommand(c);
   // addCommand does not pass these settings down, so every command gets them itself.
   for (const c of [program, ...program.commands])

@@ -1,24 +1,6 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker } from './module-worker.js';
 import type { EngineMemory, FromWorker, ToWorker, WorkerInit } from './protocol.js';
-
-/**
- * Workers get no TypeScript loader: the compiled package (dist/) starts worker.js; a source checkout
- * has only worker.ts, which the worker compiles through tsx (a devDependency) as src/cli/inflow.mjs
- * does for the CLI. An eval'd bootstrap does either, so the same code runs in both layouts and
- * under vitest. Paths are absolute: an eval worker resolves imports against the working directory.
- */
-const compiled = import.meta.url.endsWith('.js');
-const boot = {
-  entry: new URL(compiled ? './worker.js' : './worker.ts', import.meta.url).href,
-  tsx: compiled ? null : import.meta.resolve('tsx/esm/api'),
-};
-const BOOT = `
-const { workerData, parentPort } = require('node:worker_threads');
-(async () => {
-  if (workerData.boot.tsx) (await import(workerData.boot.tsx)).register();
-  await import(workerData.boot.entry);
-})().catch((e) => parentPort.postMessage({ type: 'fatal', error: 'worker failed to start: ' + String(e && e.message || e).split('\\n')[0] }));
-`;
 
 export interface PoolEvents {
   /** A worker reported its engine's memory (after warm-up and after every batch). */
@@ -56,7 +38,7 @@ export class WorkerPool {
 
   private spawn(index: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      const worker = new Worker(BOOT, { eval: true, workerData: { ...this.init, index, boot } satisfies WorkerInit & { boot: typeof boot } });
+      const worker = startModuleWorker(import.meta.url, 'worker', { ...this.init, index } satisfies WorkerInit, { type: 'fatal' });
       const slot: Slot = { index, worker, ready: false, busy: false, exited: false, job: null };
       this.slots[index] = slot;
       let stopped = false;

@@ -22,7 +22,8 @@ export function sampleGan(generator: ConditionalGenerator, opts: GanSampleOption
   const was = generator.training;
   generator.eval();
   try {
-    return generator.engine.noGrad(() => generator.forward(z, opts.labels));
+    // The scope frees every intermediate activation; only the images leave it.
+    return generator.engine.scope(() => generator.engine.noGrad(() => generator.forward(z, opts.labels)));
   } finally {
     generator.train(was);
     z.dispose();

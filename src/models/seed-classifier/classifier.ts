@@ -1,7 +1,7 @@
 import type { Engine } from '../../engine/engine.js';
 import { fail } from '../../engine/errors.js';
 import type { Tensor } from '../../engine/tensor.js';
-import { exp, logSoftmax, mul } from '../../ops/index.js';
+import { exp, logSoftmax, mean, mul, reshape } from '../../ops/index.js';
 import { fanInNormal } from '../../nn/init.js';
 import { Linear } from '../../nn/linear.js';
 import { Module } from '../../nn/module.js';
@@ -15,6 +15,8 @@ import { McDropout } from './mc-dropout.js';
 export interface ForwardOptions {
   /** Keep dropout on even in eval mode: one Monte-Carlo pass (a new mask on every call). */
   mcDropout?: boolean;
+  /** A consistent Monte-Carlo pass (one dropout mask shared by every image, drawn from this seed; McDropout.forwardShared); overrides mcDropout. */
+  mcSeed?: number;
 }
 
 /** The probabilities of `passes` Monte-Carlo dropout passes over N images. */
@@ -52,7 +54,21 @@ export class SeedClassifier extends Module {
   }
 
   private logitsOf(pixels: Tensor, opts: ForwardOptions): Tensor {
-    return this.fc.forward(this.drop.forwardMc(this.body.forward(mul(pixels, 1 / 255)), opts.mcDropout === true));
+    const features = this.body.forward(mul(pixels, 1 / 255));
+    return this.fc.forward(opts.mcSeed !== undefined ? this.drop.forwardShared(features, opts.mcSeed) : this.drop.forwardMc(features, opts.mcDropout === true));
+  }
+
+  /**
+   * The last conv stage averaged over positions, [N, widths[2]] (no dropout): the feature space of
+   * the FID proxy (src/models/frechet.ts, scripts/gan-quality.ts). Averaged as DigitClassifier's,
+   * so 1 000 samples estimate the covariance of 64 numbers, not of the basic body's 1 024.
+   */
+  features(pixels: Tensor): Tensor {
+    return this.checked('features', pixels, 'feature', (x) => {
+      const h = this.body.forward(mul(x, 1 / 255)), w = this.config.widths[2];
+      // The basic body flattens [N, w, H/8, W/8] channel by channel; the ResNet body has already averaged.
+      return this.config.arch === 'basic' ? mean(reshape(h, [h.shape[0]!, w, h.shape[1]! / w]), [2]) : h;
+    });
   }
 
   /** log softmax over classes, [N, classes]. */
@@ -73,12 +89,19 @@ export class SeedClassifier extends Module {
     return Array.from({ length: data.length / k }, (_, i) => data.subarray(i * k, (i + 1) * k));
   }
 
-  /** `passes` Monte-Carlo dropout passes: every pass's probabilities and their mean. */
-  async mcPredict(pixels: Tensor, passes: number): Promise<McPrediction> {
+  /**
+   * `passes` Monte-Carlo dropout passes: every pass's probabilities and their mean. With `seed`,
+   * pass t is the consistent pass of mask seed seed + t (the same thinned network for every image
+   * and on every call), which BatchBALD needs; without it each image draws its own masks.
+   */
+  async mcPredict(pixels: Tensor, passes: number, opts: { seed?: number } = {}): Promise<McPrediction> {
     if (!Number.isSafeInteger(passes) || passes < 1) fail('SeedClassifier.mcPredict', `passes = ${passes} must be a positive integer`);
+    // Mask seeds are philox keys: any integer below 2^53 (the dropout op checks the same).
+    if (opts.seed !== undefined && !(Number.isSafeInteger(opts.seed) && opts.seed >= 0 && opts.seed + passes <= Number.MAX_SAFE_INTEGER))
+      fail('SeedClassifier.mcPredict', `seed = ${opts.seed} must be an integer from 0 to 2^53 − passes`);
     const k = this.config.classes, n = checkTensorArg('SeedClassifier.mcPredict', 'pixels', pixels).shape[0]!;
     const probs = new Float32Array(passes * n * k);
-    for (let t = 0; t < passes; t++) probs.set(await this.probs(pixels, { mcDropout: true }), t * n * k);
+    for (let t = 0; t < passes; t++) probs.set(await this.probs(pixels, opts.seed !== undefined ? { mcSeed: opts.seed + t } : { mcDropout: true }), t * n * k);
     const avg = new Float32Array(n * k);
     for (let i = 0; i < probs.length; i++) avg[i % (n * k)]! += probs[i]! / passes;
     return { passes, classes: k, probs, mean: Array.from({ length: n }, (_, i) => avg.subarray(i * k, (i + 1) * k)) };

@@ -1,0 +1,14 @@
+export { acquire, ACQUISITIONS, isAcquisition, type AcquisitionName } from './acquire.js';
+export { topScores, type Acquired } from './acquired.js';
+export { bald, baldScores } from './bald.js';
+export { batchBald, BATCHBALD_DEFAULTS, type BatchBaldOptions } from './batch-bald.js';
+export { learningCurvePng, type CurveSeries } from './curve-plot.js';
+export { activeLearningData, padImages, type ActiveData, type ActiveDataOptions } from './data.js';
+export { entropy, expectedEntropies, meanEntropies } from './entropy.js';
+export { initialLabels, labelSchedule, runActiveLearning, type CurvePoint, type ExperimentOptions, type RoundEvent, type StepEvent } from './experiment.js';
+export { exactJointEntropy, ExactJoint, sampledJointEntropy, SampledJoint } from './joint-entropy.js';
+export { ActiveLearner, defaultRetrain, type ActiveLearnerOptions, type RetrainOptions } from './learner.js';
+export { maxEntropy } from './max-entropy.js';
+export { checkPoolProbs, type CheckedProbs, type PoolProbs } from './pool-probs.js';
+export { randomAcquisition, randomPick } from './random.js';
+export { scoresFromConfusion, type HeldOutScores } from './scores.js';
