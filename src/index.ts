@@ -20,6 +20,8 @@ export * as detect from './models/detect/index.js';
 export * as anonymizer from './anonymize/index.js';
 // Licence plates: inflow's plate detector (plateDetectorFromBytes) and its tiled detection of large photos.
 export * as plates from './models/plates/index.js';
+// Class-conditional GAN (docs/gan.md): CBN, spectral norm, the projection discriminator, the losses, generator files as bytes.
+export * as gan from './models/gan/index.js';
 export { anonymize, type AnonymizeOptions, type AnonymizeResult, type FillMode } from './anonymize/anonymize.js';
 export { decodeTfjsWeights, loadTfjsWeights, parseTfjsManifest, type TfjsWeight } from './io/tfjs-manifest.js';
 export { fetchTfjsWeights } from './io/tfjs-weights-url.js';

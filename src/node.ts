@@ -27,5 +27,6 @@ export { imbalancedMnist } from './data/imbalanced-mnist.js';
 export { loadClassFolders } from './data/class-folders.js';
 export { defaultSeedClassifier, SeedClassifier, type SeedClassifierConfig } from './models/seed-classifier/index.js';
 export { loadSeedClassifier, saveSeedClassifier } from './io/seed-classifier-file.js';
+export { loadGanGenerator, saveGanGenerator } from './models/gan/gan-file-node.js';
 // Active learning (docs/active-learning.md): BALD, BatchBALD, max-entropy and random acquisition over MC-dropout probabilities, and the loop.
 export { acquire, ACQUISITIONS, ActiveLearner, bald, batchBald, exactJointEntropy, maxEntropy, randomAcquisition, runActiveLearning, sampledJointEntropy, type AcquisitionName, type CurvePoint, type PoolProbs } from './active/index.js';

@@ -11,6 +11,7 @@ export { AutoencoderTask, mseLoss, reconstructionError, type Autoencoder, type A
 export { ClassifierTask } from './tasks/classifier.js';
 export { DiffusionTask, type Denoiser, type DiffusionTaskOptions } from './tasks/diffusion.js';
 export { GanTask, type Discriminator, type GanLoss, type GanModel, type GanTaskOptions, type Generator } from './tasks/gan.js';
+export { ConditionalGanTask, type ConditionalGanTaskOptions } from './tasks/conditional-gan.js';
 export { FlowTask } from './tasks/flow.js';
 export { imageTensorData, tensorData, type TensorData } from './tensor-data.js';
 export { pairedTensorData, type Conditioner, type PairedTensorData } from './paired-data.js';
