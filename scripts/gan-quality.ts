@@ -8,7 +8,7 @@
 //     [--data seeds|mnist] [--n 1000] [--truncation t] [--seed 0] [--batch 100] [--threads 1] [--out quality.json]
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { ImageDataset } from '../src/data/dataset.js';
+import { padImages, type ImageDataset } from '../src/data/dataset.js';
 import { imbalancedMnist } from '../src/data/imbalanced-mnist.js';
 import { seedSplit } from '../src/data/seeds/index.js';
 import { createEngine } from '../src/engine/dispatcher.js';
@@ -57,7 +57,7 @@ if (a.data === 'seeds') {
   ({ train, test: heldOut } = seedSplit({ train: Array(K).fill(perClass), test: Array(K).fill(perClass), size: R }));
 } else {
   const { train: t, test } = imbalancedMnist({ counts: Array(K).fill(Math.min(perClass, 900)), testPerClass: Math.min(perClass, 890) });
-  [train, heldOut] = [pad32(t), pad32(test)];
+  [train, heldOut] = [padImages(t, 32), padImages(test, 32)];
 }
 
 const t0 = performance.now();
@@ -89,9 +89,3 @@ G.dispose();
 judge.dispose();
 engine.dispose();
 
-function pad32(d: ImageDataset): ImageDataset {
-  const [C, H, W] = d.shape, out = new Uint8Array(d.count * C * 32 * 32), oy = (32 - H) >> 1, ox = (32 - W) >> 1;
-  for (let i = 0; i < d.count * C; i++)
-    for (let y = 0; y < H; y++) out.set(d.images.subarray((i * H + y) * W, (i * H + y + 1) * W), (i * 32 + y + oy) * 32 + ox);
-  return { ...d, images: out, shape: [C, 32, 32] };
-}

@@ -7,7 +7,7 @@
 //                                 e.g. the minority images of `inflow gan sample … --out extra/`; docs/gan.md §9.2)
 import { parseArgs } from 'node:util';
 import type { ImageDataset } from '../src/data/dataset.js';
-import { batchValues } from '../src/data/dataset.js';
+import { batchValues, padImages } from '../src/data/dataset.js';
 import { loadClassFolders } from '../src/data/class-folders.js';
 import { imbalancedMnist } from '../src/data/imbalanced-mnist.js';
 import { SEED_CLASSES, seedSplit } from '../src/data/seeds/index.js';
@@ -52,8 +52,8 @@ try {
     const per = list('test', values.test);
     ({ train, test } = imbalancedMnist({ counts: list('train', values.train), testPerClass: Math.min(...per) }));
     // 28 × 28 digits padded to 32 × 32, which the classifiers' three halvings need.
-    train = pad32(train);
-    test = pad32(test);
+    train = padImages(train, 32);
+    test = padImages(test, 32);
   }
   if (values.extra) train = await withExtra(train, values.extra, values.data === 'seeds' ? [...SEED_CLASSES] : ['0', '1', '2', '3']);
 } catch (e) {
@@ -100,9 +100,3 @@ async function withExtra(d: ImageDataset, root: string, names: string[]): Promis
   return { ...d, images, labels, count: d.count + data.count };
 }
 
-function pad32(d: ImageDataset): ImageDataset {
-  const [C, H, W] = d.shape, out = new Uint8Array(d.count * C * 32 * 32), oy = (32 - H) >> 1, ox = (32 - W) >> 1;
-  for (let i = 0; i < d.count * C; i++)
-    for (let y = 0; y < H; y++) out.set(d.images.subarray((i * H + y) * W, (i * H + y + 1) * W), (i * 32 + y + oy) * 32 + ox);
-  return { ...d, images: out, shape: [C, 32, 32] };
-}

@@ -1,5 +1,5 @@
 import { loadClassFolders } from '../data/class-folders.js';
-import { subset, type ImageDataset } from '../data/dataset.js';
+import { padImages, subset, type ImageDataset } from '../data/dataset.js';
 import { imbalancedMnist } from '../data/imbalanced-mnist.js';
 import { Rng } from '../data/rng.js';
 import { SEED_CLASSES, SEED_SIZES, seedSplit } from '../data/seeds/index.js';
@@ -47,15 +47,6 @@ function pickClasses(asked: readonly string[] | undefined, known: readonly strin
   if (new Set(names).size !== names.length) throw new InflowError(`a class is listed twice in ${names.join(', ')}`);
   if (names.length < 2) throw new InflowError(`active learning needs at least two classes, got ${names.join(', ') || 'none'}`);
   return names;
-}
-
-/** The images of a dataset padded with zeros to side × side, centred (28 × 28 digits to the classifier's 32 × 32). */
-export function padImages<D extends ImageDataset>(d: D, side: number): D {
-  const [C, H, W] = d.shape, oy = (side - H) >> 1, ox = (side - W) >> 1;
-  const out = new Uint8Array(d.count * C * side * side);
-  for (let i = 0; i < d.count * C; i++)
-    for (let y = 0; y < H; y++) out.set(d.images.subarray((i * H + y) * W, (i * H + y + 1) * W), (i * side + y + oy) * side + ox);
-  return { ...d, images: out, shape: [C, side, side] };
 }
 
 function relabel<D extends ImageDataset>(d: D, map: (label: number) => number): D & { labels: Int32Array } {

@@ -31,3 +31,12 @@ export function batchValues(d: ImageDataset, indices: readonly number[]): Float3
   });
   return out;
 }
+
+/** The images of a dataset padded with zeros (black) to side × side, centred (28 × 28 digits to a 32 × 32 model). */
+export function padImages<D extends ImageDataset>(d: D, side: number): D {
+  const [C, H, W] = d.shape, oy = (side - H) >> 1, ox = (side - W) >> 1;
+  const out = new Uint8Array(d.count * C * side * side);
+  for (let i = 0; i < d.count * C; i++)
+    for (let y = 0; y < H; y++) out.set(d.images.subarray((i * H + y) * W, (i * H + y + 1) * W), (i * side + y + oy) * side + ox);
+  return { ...d, images: out, shape: [C, side, side] };
+}

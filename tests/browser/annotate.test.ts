@@ -54,9 +54,12 @@ describe.skipIf(!!missing)('annotation page in headless Chromium', () => {
     await page.waitForFunction(() => document.body.dataset.phase === 'labelling', null, { timeout: 30_000 });
     const selects = page.locator('#batch select');
     await expect.poll(() => selects.count()).toBe(4);
-    // Every thumbnail is a decoded 32 × 32 PNG.
-    const sizes = await page.locator('#batch img').evaluateAll((imgs) => imgs.map((i) => [(i as HTMLImageElement).naturalWidth, (i as HTMLImageElement).complete]));
-    for (const [w, complete] of sizes) { expect(complete).toBe(true); expect(w).toBe(32); }
+    // Every thumbnail is a decoded 32 × 32 PNG (decoding finishes after the elements appear, so wait for it).
+    const sizes = () => page.locator('#batch img').evaluateAll((imgs) => imgs.map((i) => [(i as HTMLImageElement).naturalWidth, (i as HTMLImageElement).complete]));
+    await expect.poll(async () => (await sizes()).every(([, complete]) => complete), { timeout: 10_000 }).toBe(true);
+    const decoded = await sizes();
+    expect(decoded).toHaveLength(4);
+    for (const [w] of decoded) expect(w).toBe(32);
     expect(await page.locator('#history tr').count()).toBe(0);
 
     const picked: { index: number; label: string }[] = [];

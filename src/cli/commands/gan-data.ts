@@ -4,6 +4,7 @@
  * folders. What a run read is saved as a GanDataSpec in its checkpoint, so --resume reads the same.
  */
 import { loadClassFolders } from '../../data/class-folders.js';
+import { padImages } from '../../data/dataset.js';
 import { imbalancedMnist } from '../../data/imbalanced-mnist.js';
 import { countsFromRatio, SEED_CLASSES, SEED_IMAGES, seedImages } from '../../data/seeds/index.js';
 import { InflowError } from '../../engine/errors.js';
@@ -47,10 +48,8 @@ export async function loadGanImages(spec: GanDataSpec): Promise<GanImages> {
     if (spec.source === 'mnist-imbalanced') {
       const counts = countsFromRatio(spec.ratio!, spec.count!);
       const { train } = imbalancedMnist({ digits: MNIST_DIGITS, counts });
-      // 28×28 digits on a black (−1) 32×32 canvas: the presets need a power-of-two side.
-      const values = new Float32Array(train.count * 1024).fill(-1);
-      for (let n = 0; n < train.count; n++)
-        for (let y = 0; y < 28; y++) for (let x = 0; x < 28; x++) values[n * 1024 + (y + 2) * 32 + x + 2] = train.images[n * 784 + y * 28 + x]! / 127.5 - 1;
+      // 28×28 digits on a black 32×32 canvas: the presets need a power-of-two side.
+      const values = toUnit(padImages(train, 32).images);
       return { values, labels: Int32Array.from(train.labels!), shape: [1, 32, 32], classNames: MNIST_DIGITS.map(String), description: `imbalanced MNIST digits ${MNIST_DIGITS.join(', ')}, ${counts.join(' : ')}, padded to 32×32` };
     }
     const { data, classNames } = await loadClassFolders(spec.folder!, {
