@@ -14,6 +14,8 @@ export { faceApiModelDir, loadFaceRecognitionNet, loadSsdMobilenetV1, loadTinyFa
 export { anonymize, type NodeAnonymizeOptions } from './anonymize/anonymize-node.js';
 export { BUNDLED_PLATE_DETECTOR, loadPlateDetector } from './models/plates/plate-file-node.js';
 export * as training from './train/index.js';
+// Data parallelism on worker threads (docs/thread-scaling.md §6): a FlowModel or UNet replicated, each batch split across the cores.
+export { DataParallel, type DataParallelOptions, type DiffusionBatch, type ParallelStepOptions, type ParallelStepResult } from './parallel/data-parallel.js';
 // Geological mapping (GeoTIFF files, so Node only): geo.geomap, geo.readGeoTiff, geo.makeScene, …
 export * as geo from './geo/index.js';
 // MNIST from the `mnist` dependency (it reads files): data for the examples and quick experiments.

@@ -1,6 +1,6 @@
 import type { Engine } from '../engine/engine.js';
 import { describeValue, fail, shapeStr } from '../engine/errors.js';
-import { add, affine, concat, relu, reshape, sum } from '../ops/index.js';
+import { add, affine, concat, relu, reshape, sum, transpose } from '../ops/index.js';
 import type { Tensor } from '../engine/tensor.js';
 import { ActNorm } from '../layers/actnorm.js';
 import { ClassPrior } from '../layers/class-prior.js';
@@ -12,7 +12,7 @@ import { MultiScaleFlow, type MultiScaleConfig } from '../layers/multiscale.js';
 import { Preprocess } from '../layers/preprocess.js';
 import { checkSeed, Rng } from '../data/rng.js';
 import type { ModelConfig } from './config.js';
-import { checkBatchBudget, modelCost, type ModelCost } from './cost.js';
+import { checkBatchBudget, modelCost, weightBytes, type ModelCost } from './cost.js';
 import { checkCount, checkEnum, checkLabels, checkOptions, checkTemperature, checkTensorArg, CORRUPT, ValueChecks, type PixelRange } from './guards.js';
 import { planModel } from './plan.js';
 
@@ -48,6 +48,9 @@ export interface ScoreOptions {
    */
   range?: PixelRange;
 }
+
+/** Images per batched pass over the classes of a class-conditional flow (classesPerPass). */
+const PASS_IMAGES = 64;
 
 const SAMPLE_KEYS = ['temperature', 'seed', 'labels', 'output'] as const;
 const SCORE_KEYS = ['labels', 'range'] as const;
@@ -214,11 +217,38 @@ export class FlowModel extends Module {
 
   private classLogProbsOf(x: Tensor): Tensor {
     const N = x.shape[0]!, K = this.prior!.classes;
-    // One scope per class: a class-conditional flow holds one pass's activations at a time.
-    if (this.classCouplings)
-      return concat(Array.from({ length: K }, (_, y) => this.engine.scope(() => reshape(this.logProbGiven(x, new Array<number>(N).fill(y)), [N, 1]))));
+    if (this.classCouplings) {
+      // Several classes per pass: the batch repeated once per class, so each kernel call does that many
+      // times the work for the same per-op overhead (an image's result does not depend on its batch).
+      // One scope per pass bounds the activations held at once.
+      const perPass = this.classesPerPass(N);
+      const parts: Tensor[] = [];
+      for (let y0 = 0; y0 < K; y0 += perPass) {
+        const ys = Math.min(perPass, K - y0);
+        parts.push(this.engine.scope(() => {
+          const xs = ys === 1 ? x : concat(new Array<Tensor>(ys).fill(x), 0);
+          const labels = Array.from({ length: ys * N }, (_, i) => y0 + Math.floor(i / N));
+          return transpose(reshape(this.logProbGiven(xs, labels), [ys, N]));
+        }));
+      }
+      return parts.length === 1 ? parts[0]! : concat(parts, 1);
+    }
     const { lp, z } = this.flowLogProb(x, undefined);
     return add(this.prior!.classLogProbs(z.at(-1)!), reshape(lp, [N, 1]));
+  }
+
+  /**
+   * How many class passes of a class-conditional flow run as one batch: all of them under a
+   * gradient tape; otherwise enough for about PASS_IMAGES images (larger passes measured no faster
+   * on one thread, docs/thread-scaling.md §4), no more than a quarter of the memory budget holds
+   * activations for, at least one.
+   */
+  private classesPerPass(n: number): number {
+    // Under a gradient tape every pass's activations stay until backward anyway: one pass, fewest ops.
+    if (this.engine.isRecording()) return this.prior!.classes;
+    const free = this.engine.memoryBudget / 4 - weightBytes(this.cost);
+    const byMemory = Math.floor(free / this.cost.activationBytesPerImage / n);
+    return Math.max(1, Math.min(this.prior!.classes, Math.floor(PASS_IMAGES / n), byMemory));
   }
 
   /** Everything but the top latent's prior term: preprocessing and flow log-dets, split latents. */
@@ -324,10 +354,7 @@ export class FlowModel extends Module {
       const { z, labels } = this.draw(n, o);
       const x = this.withLabels('sample', labels ?? undefined, n, () => this.flow.decode(z));
       const probe = this.engine.noGrad(() => sum(reshape(x, [x.size])));
-      if (o.output === 'flow') return [x, probe];
-      // α keeps the logit finite but lets sigmoid's ends map a hair outside [0, 256].
-      const px = this.preprocess.decode(x);
-      return [affine(relu(affine(relu(px), -1, 256)), -1, 256), probe];
+      return [o.output === 'flow' ? x : this.toPixels(x), probe];
     });
     let total = NaN;
     try {
@@ -338,6 +365,13 @@ export class FlowModel extends Module {
     }
     if (!Number.isFinite(total)) fail('FlowModel.sample', `the model produced non-finite pixels: ${CORRUPT}`);
     return out!;
+  }
+
+  /** The flow's logit-space output (decode's) as pixels in [0, 256], as sample() returns them. */
+  toPixels(x: Tensor): Tensor {
+    // α keeps the logit finite but lets sigmoid's ends map a hair outside [0, 256].
+    const px = this.preprocess.decode(x);
+    return affine(relu(affine(relu(px), -1, 256)), -1, 256);
   }
 
   /**

@@ -1,4 +1,6 @@
 import type { Engine } from '../engine/engine.js';
+import type { Param } from '../nn/param.js';
+import type { Optimizer } from './optimizer.js';
 import { add, mul, sumSquares } from '../ops/index.js';
 import type { Tensor } from '../engine/tensor.js';
 
@@ -19,4 +21,23 @@ export function clipByGlobalNorm(grads: Tensor[], norm: number, maxNorm: number)
     g.dispose();
     return s;
   });
+}
+
+/**
+ * The one rule of every training update: a non-finite loss or gradient norm changes nothing (the
+ * step is bad); otherwise the gradients are clipped to `clip` (0: off) and the optimizer steps at
+ * `lr`. Takes ownership of `grads` (freed here).
+ */
+export async function applyGradients(params: readonly Param[], grads: Tensor[], loss: number, opts: { optimizer: Optimizer; lr: number; clip: number }): Promise<{ loss: number; gradNorm: number; applied: boolean }> {
+  const engine = opts.optimizer.engine;
+  const gradNorm = await globalNorm(engine, grads);
+  const applied = Number.isFinite(loss) && Number.isFinite(gradNorm);
+  if (!applied) {
+    for (const g of grads) g.dispose();
+    return { loss, gradNorm, applied };
+  }
+  const clipped = clipByGlobalNorm(grads, gradNorm, opts.clip);
+  opts.optimizer.step(params, clipped, opts.lr);
+  for (const g of clipped) g.dispose();
+  return { loss, gradNorm, applied };
 }

@@ -8,7 +8,7 @@ import { Dropout } from '../nn/dropout.js';
 import type { Module, StateDict } from '../nn/module.js';
 import type { Param } from '../nn/param.js';
 import { saveCheckpoint, type Checkpoint, type TrainState } from './checkpoint.js';
-import { clipByGlobalNorm, globalNorm } from './clip.js';
+import { applyGradients } from './clip.js';
 import type { Ema } from './ema.js';
 import type { Optimizer } from './optimizer.js';
 import { learningRate } from './schedule.js';
@@ -87,6 +87,12 @@ export interface StepContext {
    * clipped to the global norm and the group's optimizer takes a step at lr · lrScale.
    */
   update(group: ParamGroup, loss: () => Tensor): Promise<UpdateResult>;
+  /**
+   * update() for gradients computed elsewhere (e.g. summed over data-parallel shards, one per
+   * parameter of the group in params() order): the same guard, clip and optimizer step. Takes
+   * ownership of `grads`.
+   */
+  apply(group: ParamGroup, loss: number, grads: Tensor[]): Promise<UpdateResult>;
 }
 
 export interface StepOutcome {
@@ -224,21 +230,16 @@ export async function runTraining<D extends TrainData, O extends LoopOptions>(ta
       const engine = task.model.engine;
       const ctx: StepContext = {
         step: state.step, epoch: state.epoch, lr, rng, indices,
-        update: async (group, lossFn) => {
-          const params = group.params();
-          const { value, grads } = engine.valueAndGrads(lossFn, params.map((p) => p.value));
-          const loss = await value.item();
-          value.dispose();
-          const norm = await globalNorm(engine, grads);
-          const applied = Number.isFinite(loss) && Number.isFinite(norm);
-          if (applied) {
-            const clipped = clipByGlobalNorm(grads, norm, group.clip ?? opts.clip);
-            group.optimizer.step(params, clipped, lr * (group.lrScale ?? 1));
-            for (const g of clipped) g.dispose();
-          } else for (const g of grads) g.dispose();
-          const r = { loss, gradNorm: norm, applied };
+        apply: async (group, loss, grads) => {
+          const r = await applyGradients(group.params(), grads, loss, { optimizer: group.optimizer, lr: lr * (group.lrScale ?? 1), clip: group.clip ?? opts.clip });
           updates.push(r);
           return r;
+        },
+        update: async (group, lossFn) => {
+          const { value, grads } = engine.valueAndGrads(lossFn, group.params().map((p) => p.value));
+          const loss = await value.item();
+          value.dispose();
+          return ctx.apply(group, loss, grads as Tensor[]);
         },
       };
       const outcome = await task.step(data, ctx);

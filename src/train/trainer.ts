@@ -7,6 +7,7 @@ import { checkShape } from './evaluate.js';
 import { defaultLoopOptions, positiveInt, runTraining, validateLoopOptions, type LoopCallbacks, type LoopOptions } from './loop.js';
 import { checkOptimizerConfig, defaultOptimizer, Optimizer, type OptimizerKind } from './optimizer.js';
 import { FlowTask } from './tasks/flow.js';
+import { DataParallel } from '../parallel/data-parallel.js';
 
 export { checkpointPath, TrainingDiverged, type StepMetrics } from './loop.js';
 
@@ -17,6 +18,12 @@ export interface TrainOptions extends LoopOptions {
   /** SGD momentum. */
   momentum?: number;
   evalBatch: number;
+  /**
+   * Data parallelism (src/parallel): the model replicated on this many threads (each with a
+   * one-thread wasm engine), every batch split in as many shards whose gradients are summed. The
+   * run's numbers depend on this value, never on the machine. Unset: one engine.
+   */
+  dataParallel?: number;
 }
 
 export const defaultTrainOptions: TrainOptions = { ...defaultLoopOptions, optimizer: 'adam', evalBatch: 100 };
@@ -53,12 +60,15 @@ export async function train(model: FlowModel, trainSet: ImageDataset, testSet: I
     ...defaultOptimizer, kind: opts.optimizer,
     ...(opts.weightDecay !== undefined ? { weightDecay: opts.weightDecay } : {}), ...(opts.momentum !== undefined ? { momentum: opts.momentum } : {}),
   });
-  const task = new FlowTask(model, optimizer, testSet, { seed: opts.seed, evalBatch: opts.evalBatch });
+  const n = opts.dataParallel;
+  const parallel = n === undefined ? null : await DataParallel.create(model, { threads: n, shards: n });
+  const task = new FlowTask(model, optimizer, testSet, { seed: opts.seed, evalBatch: opts.evalBatch, parallel });
   try {
     const r = await runTraining(task, trainSet, opts, callbacks, resume);
     return { steps: r.steps, finalLoss: r.finalLoss, heldOut: r.heldOut.map(({ epoch, value }) => ({ epoch, bitsPerDim: value })), seconds: r.seconds };
   } finally {
     optimizer.dispose();
+    await parallel?.close();
   }
 }
 
@@ -66,6 +76,7 @@ export async function train(model: FlowModel, trainSet: ImageDataset, testSet: I
 export function validateTrainOptions(opts: TrainOptions): void {
   validateLoopOptions(opts);
   positiveInt('evalBatch', opts.evalBatch);
+  if (opts.dataParallel !== undefined) positiveInt('dataParallel', opts.dataParallel);
   checkOptimizerConfig({ kind: opts.optimizer, ...(opts.weightDecay !== undefined ? { weightDecay: opts.weightDecay } : {}), ...(opts.momentum !== undefined ? { momentum: opts.momentum } : {}) });
 }
 

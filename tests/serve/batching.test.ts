@@ -17,7 +17,7 @@ beforeAll(async () => {
   [batched, single, small] = await Promise.all([
     createServer(options({ maxDelayMs: 1000, maxBatch: 16 })),
     createServer(options({ batching: false })),
-    createServer(options({ maxDelayMs: 0, queue: 1, timeoutMs: 1000 })),
+    createServer(options({ maxDelayMs: 0, queue: 1, timeoutMs: 250 })),
   ]);
   await Promise.all([batched.ready, single.ready, small.ready]);
 });
@@ -102,7 +102,7 @@ describe('dynamic batching', () => {
 describe('bounded queue and timeout', () => {
   test('a full queue answers 503 with Retry-After; requests past --timeout-ms answer 504; then the server serves again', async () => {
     // Three slow requests for one worker and a queue of one: one runs, one waits, one is refused.
-    // Each takes seconds on one thread, far past the 1 s timeout.
+    // Each takes 0.6 s or more on one thread (a quiet 2-core machine), past the 250 ms timeout.
     const slow = { n: 256, seed: 1, format: 'f32' };
     const rs = await Promise.all([post(small, 'sample', slow), post(small, 'sample', slow), post(small, 'sample', slow)]);
     const byStatus = rs.map((r) => r.statusCode).sort();
@@ -110,7 +110,7 @@ describe('bounded queue and timeout', () => {
     const busy = rs.find((r) => r.statusCode === 503)!;
     expect(busy.headers['retry-after']).toBe('1');
     expect(busy.json()).toEqual({ error: 'the server is busy: 1 requests are already waiting (--queue 1); retry shortly' });
-    for (const r of rs.filter((x) => x.statusCode === 504)) expect(r.json()).toEqual({ error: 'the request did not finish within 1000 ms (--timeout-ms)' });
+    for (const r of rs.filter((x) => x.statusCode === 504)) expect(r.json()).toEqual({ error: 'the request did not finish within 250 ms (--timeout-ms)' });
     // The request that timed out while waiting left the queue; the running one finishes, unread.
     expect(metric(await metrics(small), 'inflow_queue_depth')).toBe(0);
     while (metric(await metrics(small), 'inflow_workers_busy') !== 0) await new Promise((r) => setTimeout(r, 100));

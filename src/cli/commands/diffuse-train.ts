@@ -22,6 +22,7 @@ import { defaultLoopOptions, runTraining, type LoopOptions, type StepMetrics } f
 import { Adam } from '../../train/optimizer.js';
 import { pairedTensorData } from '../../train/paired-data.js';
 import { DEFAULT_LABEL_DROPOUT, diffusionImageData, DiffusionTask, WarmEma } from '../../train/tasks/diffusion.js';
+import { DataParallel } from '../../parallel/data-parallel.js';
 import { tensorData, type TensorData } from '../../train/tensor-data.js';
 import { loadData, maxImagePixelsOption, type DataFlags, type DataSplit } from '../data-source.js';
 import { addEngineOptions, engineFrom, type EngineFlags } from '../engine-option.js';
@@ -63,6 +64,7 @@ interface DiffuseTrainFlags extends EngineFlags, DataFlags, LoopFlags {
   sampleSteps: number;
   sampleGuidance: number;
   sampleMethod?: 'ddim' | 'ddpm';
+  dataParallel?: number;
 }
 
 /** What a diffusion run saves beside the loop's options, so --resume continues it unchanged. */
@@ -77,6 +79,8 @@ interface DiffuseRunOptions extends LoopOptions {
   /** A latent run's autoencoder file (absolute) and the CRC-32 of its bytes: a resume must encode with the very same one. */
   autoencoderFile?: string;
   autoencoderCrc?: number;
+  /** --data-parallel: replicas (and shards of every batch); the run's numbers depend on it. */
+  dataParallel?: number;
 }
 
 function parseDegradations(value: string): DegradationKind[] {
@@ -114,7 +118,8 @@ export function trainCommand(): Command {
     .option('--ema <decay>', 'decay of the weight average the model file holds', parseNumber, 0.999)
     .option('--sample-steps <n>', 'default sampler steps saved in the model file', parsePositiveInt, 50)
     .addOption(new Option('--sample-method <name>', 'default sampler saved in the model file (default: ddim for generation, ddpm for the image tasks, whose small models measured 2-8 dB better with it: docs/diffusion.md)').choices(['ddim', 'ddpm']))
-    .option('--sample-guidance <w>', 'default guidance scale saved in the model file (class-conditional)', parseNumber, 2), {
+    .option('--sample-guidance <w>', 'default guidance scale saved in the model file (class-conditional)', parseNumber, 2)
+    .option('--data-parallel <threads>', 'split every batch across this many threads, each running the whole UNet on its own one-thread wasm engine (scales better than --threads; the run depends on this number, not on the machine; --resume keeps it)', parsePositiveInt), {
     defaults: { epochs: 100, batch: 32, lr: 5e-4, warmup: 500, clip: 1, out: 'diffusion.safetensors' },
     help: {
       seed: 'seed of the initial weights, data order, timesteps, noise, label dropout and the tasks\' random conditions',
@@ -294,9 +299,15 @@ async function runDiffuseTrain(flags: DiffuseTrainFlags): Promise<void> {
   if (!resume) checkTaskFlags(flags);
   if (!(flags.labelDropout >= 0 && flags.labelDropout <= 1)) throw new UserError(`--label-dropout ${flags.labelDropout} must be in [0, 1]`);
   if (!(flags.ema >= 0 && flags.ema < 1)) throw new UserError(`--ema ${flags.ema} must be in [0, 1)`);
+  if (flags.dataParallel !== undefined && (flags.threads !== undefined || !['auto', 'wasm'].includes(flags.backend)))
+    throw new UserError('--data-parallel runs one-thread wasm engines, one per thread: drop --threads and --backend (or use --backend wasm)');
+  if (flags.dataParallel !== undefined && !resume && flags.dropout > 0)
+    throw new UserError(`--data-parallel needs --dropout 0: dropout masks would differ between the threads (got --dropout ${flags.dropout})`);
 
   let engine: Engine | null = null;
-  const getEngine = async () => (engine ??= await engineFrom(flags));
+  // A data-parallel run (asked now or by the checkpoint) keeps its main replica on a one-thread wasm engine.
+  const dataParallel = flags.dataParallel ?? (resume?.state.options as { dataParallel?: number } | undefined)?.dataParallel;
+  const getEngine = async () => (engine ??= await engineFrom(dataParallel !== undefined ? { ...flags, backend: 'wasm', threads: 1 } : flags));
   let config: DiffusionModelConfig;
   let opts: DiffuseRunOptions;
   let plan: TaskPlan;
@@ -312,6 +323,7 @@ async function runDiffuseTrain(flags: DiffuseTrainFlags): Promise<void> {
       labelDropout: flags.labelDropout, emaDecay: flags.ema, emaWarmup: true, imageSize: plan.unetShape[1],
       ...(plan.conditioning ? { condDropout: flags.condDropout } : {}),
       ...(plan.autoencoder ? { autoencoderFile: plan.autoencoder.file, autoencoderCrc: plan.autoencoder.crc } : {}),
+      ...(flags.dataParallel !== undefined ? { dataParallel: flags.dataParallel } : {}),
     };
   }
   finishLoopOptions(opts, run);
@@ -343,8 +355,9 @@ async function runDiffuseTrain(flags: DiffuseTrainFlags): Promise<void> {
   const aeWeights = model.autoencoder ? await autoencoderTensors(model.autoencoder) : null;
   const ema = opts.emaWarmup ? new WarmEma(model.unet, opts.emaDecay) : new Ema(model.unet, opts.emaDecay);
   // The checkpoint's model config is the whole config (a latent run's autoencoder entry included), so --resume rebuilds the same model.
+  const parallel = opts.dataParallel !== undefined ? await DataParallel.create(model.unet, { threads: opts.dataParallel, shards: opts.dataParallel }) : null;
   const task = new DiffusionTask(model.unet, model.schedule, {
-    ema, optimizer: new Adam(eng), config: config as unknown as Record<string, unknown>,
+    ema, optimizer: new Adam(eng), config: config as unknown as Record<string, unknown>, parallel,
     ...(u.classes ? { conditioning: { labels: train.labels!, classes: u.classes, labelDropout: opts.labelDropout } } : {}),
     ...(opts.condDropout ? { condDropout: opts.condDropout } : {}),
     prediction: model.prediction,
@@ -375,6 +388,7 @@ async function runDiffuseTrain(flags: DiffuseTrainFlags): Promise<void> {
     }, resume);
   } finally {
     bar.end();
+    await parallel?.close();
   }
   const weights = new Map<string, NamedArray>();
   for (const [k, v] of await ema.state()) weights.set(k, { shape: [...v.shape], data: Float32Array.from(v.data) });

@@ -33,6 +33,7 @@ interface TrainFlags extends EngineFlags, DataFlags, LoopFlags {
   momentum?: number;
   evalEvery: number;
   init?: string;
+  dataParallel?: number;
   /** --model was typed, not defaulted (with --init it must then match the file). */
   modelGiven?: boolean;
 }
@@ -69,7 +70,8 @@ export function trainCommand(): Command {
         .addOption(new Option('--optimizer <name>', 'optimizer').choices(['adam', 'adamw', 'adamax', 'sgd']).default('adam'))
         .option('--weight-decay <x>', 'weight decay (adamw: decoupled, default 0.01; others: L2 added to the gradient, default 0)', parseNumber)
         .option('--momentum <x>', 'sgd momentum (default 0)', parseNumber),
-      maxSteps: (c) => c.option('--eval-every <epochs>', 'held-out bits/dim after every this many epochs (and the last)', parsePositiveInt, 1),
+      maxSteps: (c) => c.option('--eval-every <epochs>', 'held-out bits/dim after every this many epochs (and the last)', parsePositiveInt, 1)
+        .option('--data-parallel <threads>', 'split every batch across this many threads, each running the whole model on its own one-thread wasm engine (scales whole models better than --threads; the run depends on this number, not on the machine; --resume keeps it)', parsePositiveInt),
       resume: (c) => c.option('--init <model>', 'start from the weights of this model file (fine-tuning); its architecture is used (--classes may add a class prior)'),
     },
   }))
@@ -78,6 +80,8 @@ export function trainCommand(): Command {
 
 async function runTrain(flags: TrainFlags): Promise<void> {
   if (flags.init && flags.resume) throw new UserError('--init and --resume do not mix: --resume already restores the weights of the checkpoint');
+  if (flags.dataParallel !== undefined && (flags.threads !== undefined || !['auto', 'wasm'].includes(flags.backend)))
+    throw new UserError('--data-parallel runs one-thread wasm engines, one per thread: drop --threads and --backend (or use --backend wasm)');
   if (flags.momentum !== undefined && flags.optimizer !== 'sgd')
     throw new UserError(`--momentum applies to --optimizer sgd, not ${flags.optimizer}`);
   // Every file and option is checked before the engine starts and the data loads.
@@ -86,6 +90,7 @@ async function runTrain(flags: TrainFlags): Promise<void> {
     epochs: flags.epochs, batch: flags.batch, lr: flags.lr, warmupSteps: flags.warmup, decay: flags.decay, optimizer: flags.optimizer,
     ...(flags.weightDecay !== undefined ? { weightDecay: flags.weightDecay } : {}), ...(flags.momentum !== undefined ? { momentum: flags.momentum } : {}),
     clip: flags.clip, seed: flags.seed, checkpointEvery: flags.checkpointEvery, evalEvery: flags.evalEvery, ...(flags.maxSteps ? { maxSteps: flags.maxSteps } : {}),
+    ...(flags.dataParallel !== undefined ? { dataParallel: flags.dataParallel } : {}),
   };
   opts.checkpointDir = flags.checkpointDir;
   opts.logPath = logPath;
@@ -97,7 +102,8 @@ async function runTrain(flags: TrainFlags): Promise<void> {
     if (!(e instanceof InflowError)) throw e;
     throw new UserError(`${resume ? `--resume: ${ckptFile}: its options: ` : ''}${e.message}`);
   }
-  const engine = await engineFrom(flags);
+  const parallel = opts.dataParallel !== undefined;
+  const engine = await engineFrom(parallel ? { ...flags, backend: 'wasm', threads: 1 } : flags);
   let model: FlowModel;
   let fitPrior = false;
   if (resume) {

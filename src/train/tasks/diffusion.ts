@@ -12,6 +12,7 @@ import { Adam, type Optimizer } from '../optimizer.js';
 import { isPairedData, type PairedTensorData } from '../paired-data.js';
 import type { TensorData } from '../tensor-data.js';
 import { mseLoss } from './autoencoder.js';
+import type { DataParallel } from '../../parallel/data-parallel.js';
 
 /** A denoiser: ε̂ = model(x_t, t[, labels[, cond]]) (the UNet of src/models/unet). */
 export interface Denoiser extends Module {
@@ -40,6 +41,8 @@ export interface DiffusionTaskOptions {
   condDropout?: number;
   /** What the denoiser learns to output (default 'epsilon'; 'v': v = √ᾱ_t ε − √(1 − ᾱ_t) x_0, src/models/diffusion/prediction.ts). */
   prediction?: PredictionKind;
+  /** Replicas of the UNet on worker threads: each batch's gradients are summed over its shards (src/parallel), from the same draws. */
+  parallel?: DataParallel | null;
 }
 
 /** Share of examples trained without their label (Ho & Salimans use 0.1–0.2): the unconditional model that guidance extrapolates from. */
@@ -108,7 +111,14 @@ export class DiffusionTask implements TrainingTask<TensorData> {
     const shape = [n, ...data.shape];
     const coef = (f: (a: number) => number) => perExample(engine, this.schedule, t, data.shape.length, f);
     const targets = data.values(ctx.indices);
-    const cond = paired ? this.conditions(data, targets, ctx) : null;
+    const condValues = paired ? this.conditions(data, targets, ctx) : null;
+    const parallel = this.opts.parallel;
+    if (parallel) {
+      const batch = { x0: targets, shape, t, noise, ...(labels ? { labels } : {}), ...(condValues ? { cond: { data: condValues, shape: [n, ...(data as PairedTensorData).condShape] } } : {}) };
+      const g = await parallel.diffusionGradients(batch, this.schedule, this.opts.prediction ?? 'epsilon');
+      return { loss: (await ctx.apply(this.groups[0]!, g.loss, g.grads)).loss };
+    }
+    const cond = condValues ? engine.tensor(condValues, [n, ...(data as PairedTensorData).condShape]) : null;
     const x0 = engine.tensor(targets, shape), eps = engine.tensor(noise, shape);
     const a = coef(Math.sqrt), b = coef((ab) => Math.sqrt(1 - ab));
     try {
@@ -127,13 +137,13 @@ export class DiffusionTask implements TrainingTask<TensorData> {
   }
 
   /** The batch's image conditions (drawn after t, ε and the labels), with condDropout's zeros. */
-  private conditions(data: PairedTensorData, targets: Float32Array, ctx: StepContext): Tensor {
+  private conditions(data: PairedTensorData, targets: Float32Array, ctx: StepContext): Float32Array {
     const n = ctx.indices.length, p = this.opts.condDropout ?? 0;
     // A copy before zeroing: a conditioner may hand out an array it keeps.
     const values = p > 0 ? Float32Array.from(data.cond(ctx.indices, targets, ctx.rng)) : data.cond(ctx.indices, targets, ctx.rng);
     const per = values.length / n;
     if (p > 0) for (let i = 0; i < n; i++) if (ctx.rng.uniform() < p) values.fill(0, i * per, (i + 1) * per);
-    return this.model.engine.tensor(values, [n, ...data.condShape]);
+    return values;
   }
 
   dispose(): void {

@@ -1,6 +1,7 @@
 import { batchValues, type ImageDataset } from '../../data/dataset.js';
 import { Rng } from '../../data/rng.js';
 import type { FlowModel } from '../../models/flow-model.js';
+import type { DataParallel } from '../../parallel/data-parallel.js';
 import { mean } from '../../ops/index.js';
 import type { Ema } from '../ema.js';
 import { dequantize, evaluateBitsPerDim } from '../evaluate.js';
@@ -12,6 +13,8 @@ export interface FlowTaskOptions {
   seed: number;
   /** Batch size of held-out evaluation. */
   evalBatch: number;
+  /** Replicas of the model on worker threads: each batch's gradients are summed over its shards (src/parallel). */
+  parallel?: DataParallel | null;
 }
 
 /**
@@ -46,8 +49,12 @@ export class FlowTask implements TrainingTask<ImageDataset> {
     await model.prepare();
     // A class prior learns one component per class from labels; unlabelled data trains the mixture as a whole.
     const labels = model.classes > 0 && data.labels ? idx.map((i) => data.labels![i]!) : undefined;
-    const { loss } = await ctx.update(this.groups[0]!,
-      () => mean(model.bitsPerDim(engine.tensor(x, [idx.length, ...data.shape]), { ...(labels ? { labels } : {}), range: 'pixels' })));
+    const group = this.groups[0]!, shape = [idx.length, ...data.shape];
+    if (this.opts.parallel) {
+      const g = await this.opts.parallel.flowGradients(x, shape, labels);
+      return { loss: (await ctx.apply(group, g.loss, g.grads)).loss };
+    }
+    const { loss } = await ctx.update(group, () => mean(model.bitsPerDim(engine.tensor(x, shape), { ...(labels ? { labels } : {}), range: 'pixels' })));
     return { loss };
   }
 
