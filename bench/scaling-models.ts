@@ -15,13 +15,15 @@ import { Rng } from '../src/data/rng.js';
 import { Optimizer } from '../src/train/optimizer.js';
 import { sig } from './lib/compare.js';
 import type { SuiteContext } from './lib/suite.js';
-import { sideBySide, type TimingPlan } from './lib/timing.js';
+import { inBlocks, median, sideBySide, type TimingPlan } from './lib/timing.js';
 import { pixels } from './peers/flow-pair.js';
 
 const FLOW = fileURLToPath(new URL('../models/finc-mnist.safetensors', import.meta.url));
 const DIFFUSION = fileURLToPath(new URL('../models/diffusion-mnist.safetensors', import.meta.url));
 /** Unlabelled, a 10-class flow's training step holds 10 passes' activations: batch 32 needs more than wasm32's 2 GiB on one engine. */
 const FLOW_TRAIN_MAX = 16;
+
+const SUSTAINED = { block: 4, rounds: 4 };
 
 const PLANS: Record<'model' | 'train' | 'quick', TimingPlan> = {
   // Short calls get many repetitions (the machine's noise is milliseconds), long ones stop at the budget.
@@ -47,6 +49,11 @@ export interface ModelRow {
   parallelOverOne: number;
   /** Each replica's shard time in the last data-parallel call: how balanced the threads were. */
   shardMs: number[];
+  /**
+   * Batch ≥ 16 (full runs): 1 thread and data-parallel in blocks of SUSTAINED.block calls, the
+   * first of each block dropped (bench/lib/timing.ts inBlocks): the rate of a loop that keeps calling.
+   */
+  sustained: { oneMs: number; parallelMs: number; parallelOverOne: number; samples: number } | null;
   /** forward / sample: data-parallel and threaded outputs equal the 1-thread output bit for bit; train: data-parallel on all threads left the same weights as on 1 thread. */
   identical: boolean;
 }
@@ -97,10 +104,18 @@ async function row(ctx: SuiteContext, model: ModelRow['model'], task: Task, batc
   const medianMs = Object.fromEntries(names.map((c, i) => [c, sig(timings[i]!.medianMs, 4)])) as ModelRow['medianMs'];
   ctx.peak.sample(1);
   const samplesMs = Object.fromEntries(names.map((c, i) => [c, timings[i]!.samplesMs.map((v) => sig(v, 4))])) as ModelRow['samplesMs'];
+  // Before the sustained blocks, which train one contender further than its twin.
+  const identicalOutputs = await identical(outs);
+  let sustained: ModelRow['sustained'] = null;
+  if (!ctx.quick && batch >= 16) {
+    const [one, parallel] = await inBlocks([calls.one!, calls.parallel!], SUSTAINED);
+    const [a, b] = [median(one!), median(parallel!)];
+    sustained = { oneMs: sig(a, 4), parallelMs: sig(b, 4), parallelOverOne: sig(a / b, 3), samples: one!.length };
+  }
   return {
     model, task, batch, medianMs, samplesMs, reps: timings[0]!.samplesMs.length,
     kernelsOverOne: sig(medianMs.one! / medianMs.kernels!, 3), parallelOverOne: sig(medianMs.one! / medianMs.parallel!, 3),
-    shardMs: shardMs().map((v) => sig(v, 4)), identical: await identical(outs),
+    shardMs: shardMs().map((v) => sig(v, 4)), identical: identicalOutputs, sustained,
   };
 }
 

@@ -73,3 +73,20 @@ export async function sideBySide(fns: readonly Call[], plan: TimingPlan): Promis
 export const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 
 export const gflops = (flops: number, ms: number): number => flops / ms / 1e6;
+
+/**
+ * Sustained rate: each round runs every contender `block` times in a row and keeps all but the
+ * first call of each block. Alternating single calls (sideBySide) leaves each contender's threads
+ * idle while the others run, and on a virtual machine an idle core is handed away and comes back
+ * cold; a loop that keeps calling one model (training, a loaded server) runs at this rate instead.
+ */
+export async function inBlocks(fns: readonly Call[], plan: { block: number; rounds: number }): Promise<number[][]> {
+  const kept = fns.map((): number[] => []);
+  for (let r = 0; r < plan.rounds; r++)
+    for (let i = 0; i < fns.length; i++)
+      for (let b = 0; b < plan.block; b++) {
+        const ms = await timeAndRelease(fns[i]!);
+        if (b > 0) kept[i]!.push(ms);
+      }
+  return kept;
+}

@@ -27,6 +27,9 @@ async function start(): Promise<Module> {
 const ready = start();
 ready.then(() => post({ type: 'ready' }), (e: unknown) => post({ type: 'failed', error: oneLine(e) }));
 
+/** Set when new weights could not be loaded: every later shard is refused with this reason. */
+let broken: string | null = null;
+
 // One message at a time, in order: a state update always lands before the shard sent after it.
 let queue: Promise<unknown> = ready;
 port.on('message', (m: ToReplica) => {
@@ -37,7 +40,17 @@ port.on('message', (m: ToReplica) => {
       port.close();
       return;
     }
-    if (m.type === 'state') return load(model, m.state, false);
+    if (m.type === 'state') {
+      try {
+        load(model, m.state, false);
+      } catch (e) {
+        // A replica with stale weights would answer wrongly without a word: it refuses every later shard instead.
+        broken = `could not take the model's new weights: ${oneLine(e)}`;
+        post({ type: 'failed', error: broken });
+      }
+      return;
+    }
+    if (broken) return post({ type: 'error', id: m.id, error: broken });
     try {
       model.train(m.training);
       const result = await runProgram(model, m.program, m.args as never);

@@ -131,6 +131,17 @@ describe('a replica that dies', () => {
     await dp.close();
     m.dispose();
   });
+
+  it('a replica that cannot take new weights stops rather than answer with stale ones', async () => {
+    const m = await flow(3);
+    const dp = await DataParallel.create(m, { threads: 2 });
+    const pool = (dp as unknown as { pool: { workers: Array<{ send(msg: unknown): void }> } }).pool;
+    const name = [...m.namedState().keys()][0]!;
+    pool.workers[0]!.send({ type: 'state', state: [[name, { data: new Float32Array(3), shape: [3] }]] });
+    await expect(dp.logProb(pixels(4, 1), [4, 1, 8, 8])).rejects.toThrow(/replica 1 stopped \(could not take the model's new weights: .*has shape \[3\]/);
+    await dp.close();
+    m.dispose();
+  });
 });
 
 describe('data-parallel training', () => {
