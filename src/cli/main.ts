@@ -26,9 +26,13 @@ export function buildProgram(): Command {
     .description('Normalizing flows with fast invertible convolutions, on WebAssembly SIMD and WebGPU.');
   for (const c of [trainCommand(), sampleCommand(), evalCommand(), infoCommand(), inspectCommand(), benchCommand(), demoCommand(), trainClassifierCommand(), diffuseCommand(), ganCommand(), autoencoderCommand(), serveCommand(), ...imageTaskCommands(), anonymizeCommand(), geomapCommand(), activeLearnCommand()])
     program.addCommand(c);
-  // addCommand does not pass these settings down, so every command gets them itself.
-  for (const c of [program, ...program.commands])
+  // addCommand does not pass these settings down, so every command and subcommand gets them itself:
+  // without them commander exits by itself (code 1, "error: …") instead of throwing to main's one-line handler.
+  const configure = (c: Command): void => {
     c.exitOverride().configureOutput({ outputError: (str, write) => write(`inflow: ${str.replace(/^error: /, '')}`) });
+    for (const sub of c.commands) configure(sub);
+  };
+  configure(program);
   return program;
 }
 

@@ -12,6 +12,7 @@
 import os from 'node:os';
 import { MAX_THREADS } from '../engine/budget.js';
 import { fail } from '../engine/errors.js';
+import { ActNorm } from '../layers/actnorm.js';
 import type { Tensor } from '../engine/tensor.js';
 import { FlowModel, type SampleOptions, type ScoreOptions } from '../models/flow-model.js';
 import { checkEnum, CORRUPT } from '../models/guards.js';
@@ -19,7 +20,7 @@ import type { NoiseSchedule } from '../models/diffusion/schedule.js';
 import { UNet } from '../models/unet/unet.js';
 import { applyGradients } from '../train/clip.js';
 import type { Optimizer } from '../train/optimizer.js';
-import type { HostTensor, ProgramArgs, ProgramName } from './programs.js';
+import { readAndFree, type HostTensor, type ProgramArgs, type ProgramName } from './programs.js';
 import { ReplicaPool } from './replica-pool.js';
 import { concatShards, rows, shardRanges, sumShardGrads } from './shards.js';
 
@@ -116,7 +117,7 @@ export class DataParallel {
     await model.prepare();
     const { z, labels } = model.drawLatents(n, drawOpts);
     const latents: HostTensor[] = [];
-    for (const t of z) latents.push(await readAndFree(t));
+    for (const t of z) latents.push({ shape: [...t.shape], data: await readAndFree(t) });
     const args = shardRanges(n, Math.min(this.threads, n)).map((r): ProgramArgs['flow.decode'] => ({
       z: latents.map((l) => rowsOf(l.data, l.shape, r)),
       labels: labels ? labels.slice(...r) : null, output,
@@ -148,7 +149,7 @@ export class DataParallel {
     const op = 'DataParallel.flowGradients', model = this.flow(op);
     const n = batchOf(op, x, shape);
     if (labels) perImage(op, 'labels', labels, n);
-    if (model.modules().some((m) => 'initialized' in m && m.initialized === false))
+    if (model.modules().some((m) => m instanceof ActNorm && !m.initialized))
       fail(op, 'the flow\'s ActNorms are not initialised: call model.initialize(firstBatch) before the first step');
     return this.gradients('flow.grads', shardRanges(n, Math.min(this.shards, n)).map((r): ProgramArgs['flow.grads'] => ({
       x: rowsOf(x, shape, r), labels: labels ? labels.slice(...r) : null, scale: 1 / n,
@@ -224,12 +225,4 @@ function rowsOf(data: Float32Array, shape: readonly number[], r: [number, number
 function shardOf(h: HostTensor, n: number, r: [number, number]): HostTensor {
   if (h.shape[0] !== n) fail('dataParallel', `the image condition has ${h.shape[0]} images for a batch of ${n}`);
   return rowsOf(h.data, h.shape, r);
-}
-
-async function readAndFree(t: Tensor): Promise<HostTensor> {
-  try {
-    return { data: await t.data(), shape: [...t.shape] };
-  } finally {
-    t.dispose();
-  }
 }

@@ -12,6 +12,7 @@ import type { PixelRange } from '../models/guards.js';
 import { UNet } from '../models/unet/unet.js';
 import type { UNetConfig } from '../models/unet/config.js';
 import type { Module } from '../nn/module.js';
+import { predictionTarget } from '../models/diffusion/prediction.js';
 import { add, mul, square, sub, sum } from '../ops/index.js';
 
 /** How a worker rebuilds the model it replicates (its weights follow as a state dict). */
@@ -60,7 +61,8 @@ export function buildReplica(engine: Engine, spec: ReplicaSpec): Module {
 
 const tensorOf = (engine: Engine, h: HostTensor): Tensor => engine.tensor(h.data, h.shape);
 
-async function readAndFree(t: Tensor): Promise<Float32Array> {
+/** A tensor's values on the host; the tensor is freed. */
+export async function readAndFree(t: Tensor): Promise<Float32Array> {
   try {
     return await t.data();
   } finally {
@@ -124,7 +126,7 @@ export const PROGRAMS: { [K in ProgramName]: Program<K> } = {
     const [xt, target] = e.noGrad(() => e.scope(() => {
       const x0 = tensorOf(e, a.x0), eps = tensorOf(e, a.noise);
       const ca = e.tensor(Float64Array.from(a.alphaBar, Math.sqrt), coefShape), cb = e.tensor(Float64Array.from(a.alphaBar, (ab) => Math.sqrt(1 - ab)), coefShape);
-      return [add(mul(x0, ca), mul(eps, cb)), a.prediction === 'v' ? sub(mul(eps, ca), mul(x0, cb)) : eps];
+      return [add(mul(x0, ca), mul(eps, cb)), predictionTarget(a.prediction, x0, eps, ca, cb)];
     }));
     const cond = a.cond ? tensorOf(e, a.cond) : null;
     try {

@@ -17,10 +17,18 @@ interface Pending { resolve(r: ShardResult): void; reject(e: Error): void }
 class ReplicaWorker {
   readonly pending = new Map<number, Pending>();
   dead: string | null = null;
+  /** Settles when the worker has built the model and loaded its weights, or stopped before. */
+  readonly ready: Promise<void>;
+  private started: { resolve(): void; reject(e: Error): void } | null = null;
 
   constructor(readonly worker: Worker, readonly index: number) {
+    this.ready = new Promise<void>((resolve, reject) => { this.started = { resolve, reject }; });
     worker.on('message', (m: FromReplica) => {
-      if (m.type === 'done' || m.type === 'error') {
+      if (m.type === 'ready') {
+        worker.unref();
+        this.started?.resolve();
+        this.started = null;
+      } else if (m.type === 'done' || m.type === 'error') {
         const p = this.pending.get(m.id);
         this.pending.delete(m.id);
         // An idle replica must not keep the process alive (a script that forgets close() still exits).
@@ -36,6 +44,8 @@ class ReplicaWorker {
   stop(reason: string): void {
     if (this.dead) return;
     this.dead = reason;
+    this.started?.reject(new InflowError(`dataParallel: replica ${this.index} failed to start: ${reason}`));
+    this.started = null;
     for (const p of this.pending.values()) p.reject(new InflowError(`dataParallel: replica ${this.index} stopped (${reason})`));
     this.pending.clear();
   }
@@ -67,16 +77,7 @@ export class ReplicaPool {
     const pool = new ReplicaPool(model, workers);
     pool.synced = versions;
     try {
-      await Promise.all(workers.map((r) => new Promise<void>((resolve, reject) => {
-        r.worker.on('message', (m: FromReplica) => {
-          if (m.type === 'ready') {
-            r.worker.unref();
-            resolve();
-          }
-          else if (m.type === 'failed') reject(new InflowError(`dataParallel: replica ${r.index} failed to start: ${m.error}`));
-        });
-        r.worker.once('exit', () => reject(new InflowError(`dataParallel: replica ${r.index} exited while starting (${r.dead ?? 'no reason given'})`)));
-      })));
+      await Promise.all(workers.map((r) => r.ready));
     } catch (e) {
       await pool.close();
       throw e;

@@ -18,8 +18,8 @@ export function shardRanges(n: number, count: number): Array<[number, number]> {
 }
 
 /** Rows [start, end) of a row-major batch whose images have `per` values each (a view, no copy). */
-export function rows<T extends Float32Array | Int32Array>(values: T, per: number, [start, end]: [number, number]): T {
-  return values.subarray(start * per, end * per) as T;
+export function rows(values: Float32Array, per: number, [start, end]: [number, number]): Float32Array {
+  return values.subarray(start * per, end * per);
 }
 
 /** Concatenates the shards' outputs in shard order. */

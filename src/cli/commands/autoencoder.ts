@@ -27,11 +27,7 @@ import { parseIntList } from './diffuse-shared.js';
 export function autoencoderCommand(): Command {
   const cmd = new Command('autoencoder')
     .description("latent autoencoders for latent diffusion: Affine-StableSR's coupling-layer autoencoder and a conv VAE of Stable Diffusion's kind");
-  for (const sub of [trainCommand(), evalCommand()]) {
-    // main.ts configures top-level commands only; a subcommand needs its own to reach main's one-line handler.
-    sub.exitOverride().configureOutput({ outputError: (str, write) => write(`inflow: ${str.replace(/^error: /, '')}`) });
-    cmd.addCommand(sub);
-  }
+  for (const sub of [trainCommand(), evalCommand()]) cmd.addCommand(sub);
   return cmd;
 }
 

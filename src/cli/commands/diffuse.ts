@@ -15,12 +15,7 @@ import { trainCommand } from './diffuse-train.js';
 export function diffuseCommand(): Command {
   const cmd = new Command('diffuse')
     .description('diffusion models: train a UNet denoiser (generation, super-resolution, restoration, inpainting), sample with DDIM / DDPM and classifier-free guidance, measure models');
-  for (const sub of [trainCommand(), sampleCommand(), evalCommand()]) {
-    // main.ts sets these on the top-level commands only; a subcommand needs its own, or commander
-    // would exit by itself (code 1, "error: …") instead of throwing to main's one-line handler.
-    sub.exitOverride().configureOutput({ outputError: (str, write) => write(`inflow: ${str.replace(/^error: /, '')}`) });
-    cmd.addCommand(sub);
-  }
+  for (const sub of [trainCommand(), sampleCommand(), evalCommand()]) cmd.addCommand(sub);
   return cmd;
 }
 

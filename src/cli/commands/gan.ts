@@ -20,11 +20,7 @@ import { ganTrainCommand } from './gan-train.js';
 export function ganCommand(): Command {
   const cmd = new Command('gan')
     .description('class-conditional GANs (BigGAN-style, small): train one on labelled images, sample images of chosen classes (e.g. to balance a minority class)');
-  for (const sub of [ganTrainCommand(), sampleCommand()]) {
-    // As in diffuse.ts: a subcommand needs these itself, or commander exits by itself instead of throwing to main's handler.
-    sub.exitOverride().configureOutput({ outputError: (str, write) => write(`inflow: ${str.replace(/^error: /, '')}`) });
-    cmd.addCommand(sub);
-  }
+  for (const sub of [ganTrainCommand(), sampleCommand()]) cmd.addCommand(sub);
   return cmd;
 }
 
