@@ -1,5 +1,5 @@
 /**
- * What the training commands (`inflow train`, `diffuse train`, `autoencoder train`) share about the
+ * What the training commands (`inflow train`, `diffuse train`, `autoencoder train`, `gan train`) share about the
  * training loop: its flags (each command gives its defaults and the help text that is its own), the
  * run's files checked before anything starts (--checkpoint-dir, --log, --out, --resume), and the
  * loop's own option checks as one line naming the flag.
@@ -13,7 +13,7 @@ import { writeFileAtomic } from '../io/atomic-write.js';
 import { ModelFileError } from '../io/safetensors.js';
 import { loadCheckpoint, type Checkpoint } from '../train/checkpoint.js';
 import type { Checked } from '../models/schema.js';
-import { checkpointPath, defaultLoopOptions, validateLoopOptions, type LoopOptions, type StepMetrics } from '../train/loop.js';
+import { checkpointPath, defaultLoopOptions, runTraining, validateLoopOptions, type LoopCallbacks, type LoopOptions, type LoopResult, type StepMetrics, type TrainData, type TrainingTask } from '../train/loop.js';
 import { parseInteger, parseNonNegativeInt, parseNumber, parsePositiveInt } from './options.js';
 import { checkFolder, makeParent, prepareOutput } from './paths.js';
 import { UserError } from './user-error.js';
@@ -154,6 +154,25 @@ export const dataLine = (description: string, engine: Engine, opts: LoopOptions,
   `data: ${description}; backend ${engine.name} (${engine.info().why}); batch ${opts.batch}, lr ${opts.lr}${resume ? `; resuming at step ${resume.state.step}` : ''}`;
 
 export const badStepLine = (m: StepMetrics, n: number): string => `step ${m.step}: non-finite loss or gradient, skipped (${n} in a row)`;
+
+/**
+ * The loop as the model commands run it (gan train, diffuse train, autoencoder train): each skipped
+ * step reported in one line, the model file rewritten from every checkpoint as it lands (so a running
+ * job always leaves a file the other commands read), and the progress display closed whatever happens.
+ */
+export async function trainWithProgress<D extends TrainData, O extends LoopOptions>(task: TrainingTask<D>, data: D, opts: O, resume: Checkpoint | undefined,
+  run: { bar: { end(): void }; onStep: LoopCallbacks['onStep']; onEpoch?: LoopCallbacks['onEpoch']; writeModel(ckpt: Checkpoint): void }): Promise<LoopResult> {
+  try {
+    return await runTraining(task, data, opts, {
+      onStep: run.onStep,
+      ...(run.onEpoch ? { onEpoch: run.onEpoch } : {}),
+      onBadStep: (m, n) => console.error(badStepLine(m, n)),
+      onCheckpoint: (path) => run.writeModel(loadCheckpoint(path)),
+    }, resume);
+  } finally {
+    run.bar.end();
+  }
+}
 
 /** Writes the model file whole (atomically), its folder made first: a running job always leaves a readable file. */
 export function writeModelFile(path: string, bytes: Uint8Array): void {

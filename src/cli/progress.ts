@@ -83,3 +83,21 @@ export class CountProgress {
     this.bar = null;
   }
 }
+
+/** The last `size` steps' metrics, for the running means a progress line shows (NaN before the first step). */
+export class RecentSteps {
+  private readonly steps: StepMetrics[] = [];
+  constructor(private readonly size = 50) {}
+
+  push(m: StepMetrics): void {
+    this.steps.push(m);
+    if (this.steps.length > this.size) this.steps.shift();
+  }
+
+  mean(f: (m: StepMetrics) => number | undefined): number {
+    return this.steps.reduce((s, m) => s + (f(m) ?? NaN), 0) / this.steps.length;
+  }
+
+  get length(): number { return this.steps.length; }
+  get last(): StepMetrics | undefined { return this.steps.at(-1); }
+}

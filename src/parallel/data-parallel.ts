@@ -20,7 +20,7 @@ import type { NoiseSchedule } from '../models/diffusion/schedule.js';
 import { UNet } from '../models/unet/unet.js';
 import { applyGradients } from '../train/clip.js';
 import type { Optimizer } from '../train/optimizer.js';
-import { readAndFree, type HostTensor, type ProgramArgs, type ProgramName } from './programs.js';
+import { readAndFree, type FlowScore, type HostTensor, type ProgramArgs, type ProgramName } from './programs.js';
 import { ReplicaPool } from './replica-pool.js';
 import { concatShards, rows, shardRanges, sumShardGrads } from './shards.js';
 
@@ -94,15 +94,31 @@ export class DataParallel {
   }
 
   /** log p(x) per image of a batch of dequantised pixels (FlowModel.logProb's options). */
-  async logProb(x: Float32Array, shape: readonly number[], opts: ScoreOptions = {}): Promise<Float32Array> {
-    this.flow('DataParallel.logProb');
-    const n = batchOf('DataParallel.logProb', x, shape);
+  logProb(x: Float32Array, shape: readonly number[], opts: ScoreOptions = {}): Promise<Float32Array> {
+    return this.score('DataParallel.logProb', 'logProb', x, shape, opts);
+  }
+
+  /** bits/dim per image (FlowModel.bitsPerDim's options): the same bits as on one thread. */
+  bitsPerDim(x: Float32Array, shape: readonly number[], opts: ScoreOptions = {}): Promise<Float32Array> {
+    return this.score('DataParallel.bitsPerDim', 'bitsPerDim', x, shape, opts);
+  }
+
+  /** log p(x, y) per image and class, [n, K] row-major (FlowModel.classLogProbs). */
+  classLogProbs(x: Float32Array, shape: readonly number[], opts: Omit<ScoreOptions, 'labels'> = {}): Promise<Float32Array> {
+    const op = 'DataParallel.classLogProbs';
+    if (!this.flow(op).classes) fail(op, 'the model has no class prior (train it with --classes)');
+    return this.score(op, 'classLogProbs', x, shape, opts);
+  }
+
+  private async score(op: string, score: FlowScore, x: Float32Array, shape: readonly number[], opts: ScoreOptions): Promise<Float32Array> {
+    this.flow(op);
+    const n = batchOf(op, x, shape);
     // The all-in-[0, 1] heuristic looks at the whole batch: when it passes, the shards score as 'pixels' (still range-checked).
     const range = opts.range ?? (x.every((v) => v >= 0 && v <= 1) ? undefined : 'pixels');
     const labels = opts.labels === undefined ? null : Array.from(opts.labels);
-    if (labels && labels.length !== n) fail('DataParallel.logProb', `${labels.length} labels for ${n} images`);
+    if (labels && labels.length !== n) fail(op, `${labels.length} labels for ${n} images`);
     const args = shardRanges(n, Math.min(this.threads, n)).map((r): ProgramArgs['flow.logProb'] =>
-      ({ x: rowsOf(x, shape, r), labels: labels ? labels.slice(...r) : null, range }));
+      ({ x: rowsOf(x, shape, r), labels: labels ? labels.slice(...r) : null, range, score }));
     return concatShards((await this.pool.run('flow.logProb', args)).map((s) => s.out!));
   }
 

@@ -23,7 +23,9 @@ export type ReplicaSpec =
 /** A host tensor inside a message: values and shape. */
 export interface HostTensor { data: Float32Array; shape: number[] }
 
-export interface FlowScoreArgs { x: HostTensor; labels: number[] | null; range: PixelRange | undefined }
+/** What a flow shard scores: log p(x) (or log p(x | y) with labels) per image, bits/dim per image, or log p(x, y) per image and class ([n, K]). */
+export type FlowScore = 'logProb' | 'bitsPerDim' | 'classLogProbs';
+export interface FlowScoreArgs { x: HostTensor; labels: number[] | null; range: PixelRange | undefined; score?: FlowScore }
 export interface FlowDecodeArgs { z: HostTensor[]; labels: number[] | null; output: 'pixels' | 'flow' }
 /** Σ over the shard of bits/dim, times `scale` (1 / the whole batch): shard gradients then add up to the batch mean's. */
 export interface FlowGradArgs { x: HostTensor; labels: number[] | null; scale: number }
@@ -88,8 +90,13 @@ export const PROGRAMS: { [K in ProgramName]: Program<K> } = {
   async 'flow.logProb'(m, a) {
     const model = flow(m), e = model.engine;
     await model.prepare();
-    const lp = e.noGrad(() => e.scope(() => model.logProb(tensorOf(e, a.x), { ...(a.labels ? { labels: a.labels } : {}), ...(a.range ? { range: a.range } : {}) })));
-    return { out: await readAndFree(lp) };
+    const range = a.range ? { range: a.range } : {}, opts = { ...(a.labels ? { labels: a.labels } : {}), ...range };
+    const scored = e.noGrad(() => e.scope(() => {
+      const x = tensorOf(e, a.x);
+      if (a.score === 'classLogProbs') return model.classLogProbs(x, range);
+      return a.score === 'bitsPerDim' ? model.bitsPerDim(x, opts) : model.logProb(x, opts);
+    }));
+    return { out: await readAndFree(scored) };
   },
 
   async 'flow.decode'(m, a) {

@@ -8,6 +8,7 @@
 import type { Worker } from 'node:worker_threads';
 import { fail, InflowError } from '../engine/errors.js';
 import type { Module } from '../nn/module.js';
+import type { TensorSlot } from '../nn/param.js';
 import { startModuleWorker } from '../serve/module-worker.js';
 import { replicaSpecOf, runProgram, type ProgramArgs, type ProgramName, type ShardResult } from './programs.js';
 import type { FromReplica, StateEntries, ToReplica } from './protocol.js';
@@ -143,14 +144,30 @@ export class ReplicaPool {
   }
 }
 
-/** The model's tensors whose version differs from `known` (all of them when null), read to the host. */
+/**
+ * The model's tensors whose version differs from `known` (all of them when null), read to the host
+ * into one SharedArrayBuffer: each entry's data is a view into it, so every worker receives the same
+ * memory without a copy (structured cloning shares a SharedArrayBuffer), and the read is one copy per
+ * tensor out of the engine (docs/thread-scaling.md §6). A new buffer per sync: a worker may still be
+ * loading the previous one.
+ */
 async function snapshot(model: Module, known: ReadonlyMap<string, number> | null): Promise<{ state: StateEntries; versions: Map<string, number> }> {
-  const state: StateEntries = [];
+  const changed: Array<[string, TensorSlot]> = [];
   const versions = new Map<string, number>();
+  let total = 0;
   for (const [name, slot] of model.namedState()) {
     versions.set(name, slot.version);
     if (known && known.get(name) === slot.version) continue;
-    state.push([name, { data: await slot.value.data(), shape: [...slot.shape] }]);
+    changed.push([name, slot]);
+    total += slot.value.size;
+  }
+  const packed = new Float32Array(new SharedArrayBuffer(total * Float32Array.BYTES_PER_ELEMENT));
+  const state: StateEntries = [];
+  let at = 0;
+  for (const [name, slot] of changed) {
+    const view = packed.subarray(at, at + slot.value.size);
+    state.push([name, { data: await slot.value.data(view), shape: [...slot.shape] }]);
+    at += slot.value.size;
   }
   return { state, versions };
 }
@@ -163,7 +180,8 @@ async function snapshot(model: Module, known: ReadonlyMap<string, number> | null
 function compact<T>(value: T, depth = 0): T {
   if (ArrayBuffer.isView(value)) {
     const v = value as unknown as Float32Array;
-    return (v.byteLength < v.buffer.byteLength ? v.slice() : v) as unknown as T;
+    // Shared memory is never copied by postMessage: its views go as they are.
+    return (v.buffer instanceof ArrayBuffer && v.byteLength < v.buffer.byteLength ? v.slice() : v) as unknown as T;
   }
   if (depth > 6 || value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map((x) => compact(x, depth + 1)) as unknown as T;

@@ -11,17 +11,29 @@ import { checkCount } from '../models/guards.js';
 export const EVAL_NOISE_SEED = 12345;
 
 /**
+ * Runs the model's per-image scores of a batch elsewhere — DataParallel (src/parallel/data-parallel.ts)
+ * on several threads — with the same bits as the model's own pass, so an evaluation's numbers do not
+ * depend on where it ran.
+ */
+export interface BatchScorer {
+  bitsPerDim(x: Float32Array, shape: readonly number[], opts: { range: 'pixels' }): Promise<Float32Array>;
+  classLogProbs(x: Float32Array, shape: readonly number[], opts: { range: 'pixels' }): Promise<Float32Array>;
+}
+
+/**
  * Mean bits/dim of a model over a dataset (every log-det included, docs/flows.md §14), in batches.
  * Noise comes from its own seeded RNG so evaluation never disturbs a training run's random stream.
  */
 export async function evaluateBitsPerDim(model: FlowModel, data: ImageDataset, batch = 100,
-  onProgress?: (done: number, total: number) => void): Promise<number> {
+  onProgress?: (done: number, total: number) => void, scorer?: BatchScorer): Promise<number> {
   const engine = model.engine;
   let total = 0;
-  await forEachBatch(model, data, batch, async (x) => {
+  await forEachBatch(model, data, batch, async (x, _idx, values) => {
     // range 'pixels': these are dequantised pixels by construction, so a batch of only very dark
     // images (the last, short batch of a folder) is scored, not refused as normalised.
-    const s = engine.noGrad(() => engine.scope(() => sum(model.bitsPerDim(x, { range: 'pixels' }))));
+    const perImage = scorer ? engine.tensor(await scorer.bitsPerDim(values, x.shape, { range: 'pixels' }), [x.shape[0]!]) : null;
+    const s = engine.noGrad(() => engine.scope(() => sum(perImage ?? model.bitsPerDim(x, { range: 'pixels' }))));
+    perImage?.dispose();
     total += await s.item();
     s.dispose();
   }, onProgress);
@@ -34,13 +46,14 @@ export async function evaluateBitsPerDim(model: FlowModel, data: ImageDataset, b
  * null without a class prior or labels.
  */
 export async function evaluateWithClasses(model: FlowModel, data: ImageDataset, batch = 100,
-  onProgress?: (done: number, total: number) => void): Promise<{ bitsPerDim: number; accuracy: number | null }> {
+  onProgress?: (done: number, total: number) => void, scorer?: BatchScorer): Promise<{ bitsPerDim: number; accuracy: number | null }> {
   const engine = model.engine, K = model.classes;
-  if (!K) return { bitsPerDim: await evaluateBitsPerDim(model, data, batch, onProgress), accuracy: null };
+  if (!K) return { bitsPerDim: await evaluateBitsPerDim(model, data, batch, onProgress, scorer), accuracy: null };
   let total = 0, right = 0;
-  await forEachBatch(model, data, batch, async (x, idx) => {
+  await forEachBatch(model, data, batch, async (x, idx, values) => {
+    const scored = scorer ? engine.tensor(await scorer.classLogProbs(values, x.shape, { range: 'pixels' }), [idx.length, K]) : null;
     const [perClass, bpd] = engine.noGrad(() => engine.scope(() => {
-      const lp = model.classLogProbs(x, { range: 'pixels' });
+      const lp = scored ?? model.classLogProbs(x, { range: 'pixels' });
       return [lp, sum(model.bitsPerDimFromClasses(lp))];
     }));
     const lp = await perClass!.data();
@@ -56,7 +69,7 @@ export async function evaluateWithClasses(model: FlowModel, data: ImageDataset, 
 }
 
 /** Dequantised batches with the fixed evaluation noise, in order (evaluation and prior fitting). */
-export async function forEachBatch(model: FlowModel, data: ImageDataset, batch: number, fn: (x: Tensor, idx: number[]) => Promise<void>,
+export async function forEachBatch(model: FlowModel, data: ImageDataset, batch: number, fn: (x: Tensor, idx: number[], values: Float32Array) => Promise<void>,
   onProgress?: (done: number, total: number) => void): Promise<void> {
   const engine = model.engine;
   checkShape(model, data);
@@ -66,9 +79,10 @@ export async function forEachBatch(model: FlowModel, data: ImageDataset, batch: 
   const rng = new Rng(EVAL_NOISE_SEED);
   for (let start = 0; start < data.count; start += batch) {
     const idx = Array.from({ length: Math.min(batch, data.count - start) }, (_, i) => start + i);
-    const x = engine.tensor(dequantize(batchValues(data, idx), rng), [idx.length, ...data.shape]);
+    const values = dequantize(batchValues(data, idx), rng);
+    const x = engine.tensor(values, [idx.length, ...data.shape]);
     try {
-      await fn(x, idx);
+      await fn(x, idx, values);
     } finally {
       x.dispose();
     }

@@ -17,3 +17,4 @@ export { imageTensorData, tensorData, type TensorData } from './tensor-data.js';
 export { pairedTensorData, type Conditioner, type PairedTensorData } from './paired-data.js';
 export { inpaintingConditioner, lowResolutionConditions, restorationConditioner, superResolutionConditioner } from './conditioners/index.js';
 export { train, type TrainOptions } from './trainer.js';
+export { evaluateBitsPerDim, evaluateWithClasses, type BatchScorer } from './evaluate.js';

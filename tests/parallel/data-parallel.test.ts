@@ -7,7 +7,12 @@ import { UNet } from '../../src/models/unet/unet.js';
 import type { Module } from '../../src/nn/module.js';
 import { DataParallel } from '../../src/parallel/data-parallel.js';
 import { Optimizer } from '../../src/train/optimizer.js';
+import { evaluateBitsPerDim, evaluateWithClasses } from '../../src/train/evaluate.js';
+import type { ImageDataset } from '../../src/data/dataset.js';
 import { build } from '../models/build.js';
+import { DiffusionModel, type DiffusionSampleOptions } from '../../src/models/diffusion/diffusion-model.js';
+import type { DiffusionModelConfig } from '../../src/models/diffusion/schema.js';
+import { condConfig, randomizeOutput, tinyConfig } from '../models/diffusion-fixtures.js';
 
 // Small models: a 3-class flow whose couplings see the label (so unlabelled scores run batched class
 // passes) and a class-conditional UNet. Each replica runs a one-thread wasm engine.
@@ -79,6 +84,23 @@ describe('data-parallel flow', () => {
       expect(same(Array.from({ length: 4 }, (_, i) => all[i * 3 + y]!), one)).toBe(true);
     }
     t.dispose();
+  });
+
+  it('gives bits/dim and per-class scores, and an evaluation, the bits of one engine', async () => {
+    const x = pixels(5, 6), dims = [5, 1, 8, 8], t = m.engine.tensor(x, dims);
+    const bpd = await read(m.engine.noGrad(() => m.bitsPerDim(t, { range: 'pixels' })));
+    expect(same(await dp.bitsPerDim(x, dims, { range: 'pixels' }), bpd)).toBe(true);
+    const perClass = await read(m.engine.noGrad(() => m.classLogProbs(t, { range: 'pixels' })));
+    expect(same(await dp.classLogProbs(x, dims, { range: 'pixels' }), perClass)).toBe(true);
+    t.dispose();
+    // 13 labelled images in batches of 4: the short last batch too.
+    const rng = new Rng(8);
+    const data: ImageDataset = { name: 'noise', images: Uint8Array.from({ length: 13 * 64 }, () => rng.below(256)), labels: Int32Array.from({ length: 13 }, () => rng.below(3)), count: 13, shape: [1, 8, 8] };
+    const plain = await evaluateWithClasses(m, data, 4);
+    const parallel = await evaluateWithClasses(m, data, 4, undefined, dp);
+    expect(Object.is(parallel.bitsPerDim, plain.bitsPerDim)).toBe(true);
+    expect(parallel.accuracy).toBe(plain.accuracy);
+    expect(Object.is(await evaluateBitsPerDim(m, data, 4, undefined, dp), await evaluateBitsPerDim(m, data, 4))).toBe(true);
   });
 
   it('samples the images model.sample draws for the same seed', async () => {
@@ -223,5 +245,30 @@ describe('data-parallel training', () => {
     expect(Math.abs(loss - expected[0]!)).toBeLessThan(1e-5 * expected[0]!);
     await dp.close();
     u.dispose();
+  });
+});
+
+describe('data-parallel diffusion sampling', () => {
+  it('samples the images of one engine, guided, image-conditioned and v-predicting alike', async () => {
+    const e = await engine();
+    const cases: Array<[string, DiffusionModelConfig, DiffusionSampleOptions]> = [
+      ['guided, 3 classes', tinyConfig(25, 3), { labels: [0, 1, 2, 1, 0], guidance: 2, method: 'ddpm' }],
+      ['v-prediction, image condition', { ...condConfig(1, 0), prediction: 'v' }, { cond: Float64Array.from(new Rng(3).uniforms(5 * 64, -1, 1)) }],
+    ];
+    for (const [what, config, opts] of cases) {
+      const m = new DiffusionModel(e, config, { seed: 2 });
+      randomizeOutput(m);
+      const dp = await DataParallel.create(m.unet, { threads: 2 });
+      try {
+        const plain = await read(await m.sample(5, { ...opts, seed: 7, steps: 4 }));
+        const parallel = await read(await m.sample(5, { ...opts, seed: 7, steps: 4, replicas: dp }));
+        expect(same(parallel, plain), what).toBe(true);
+        expect(dp.lastShardMs, what).toHaveLength(2);
+        await expect(m.sample(2, { replicas: { model: {}, denoise: dp.denoise.bind(dp) } } as DiffusionSampleOptions)).rejects.toThrow(/replicas must be DataParallel.create\(model.unet/);
+      } finally {
+        await dp.close();
+        m.dispose();
+      }
+    }
   });
 });

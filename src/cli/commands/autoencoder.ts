@@ -8,18 +8,17 @@ import { buildAutoencoder, type Autoencoder } from '../../models/autoencoder/aut
 import { loadAutoencoder } from '../../models/autoencoder/autoencoder-file.js';
 import { checkAutoencoderConfig, defaultConvVaeConfig, defaultCouplingConfig, latentShapeOf, type AutoencoderConfig } from '../../models/autoencoder/config.js';
 import { encodeAutoencoder } from '../../models/autoencoder/format.js';
-import { loadCheckpoint } from '../../train/checkpoint.js';
-import { defaultLoopOptions, runTraining, type LoopOptions, type StepMetrics } from '../../train/loop.js';
+import { defaultLoopOptions, type LoopOptions } from '../../train/loop.js';
 import { Adam } from '../../train/optimizer.js';
 import { diffusionImageData } from '../../train/tasks/diffusion.js';
 import { DEFAULT_REGULARIZER_WEIGHT, LatentAutoencoderTask, reconstructionQuality } from '../../train/tasks/latent-autoencoder.js';
 import type { TensorData } from '../../train/tensor-data.js';
 import { loadData, maxImagePixelsOption, type DataFlags } from '../data-source.js';
 import { addEngineOptions, engineFrom, type EngineFlags } from '../engine-option.js';
-import { addLoopOptions, badStepLine, dataLine, finishLoopOptions, loopOptionsFrom, prepareRun, requireBatchFits, resumedRun, totalSteps, writeModelFile, type LoopFlags } from '../loop-options.js';
+import { addLoopOptions, dataLine, finishLoopOptions, loopOptionsFrom, prepareRun, requireBatchFits, resumedRun, totalSteps, trainWithProgress, writeModelFile, type LoopFlags } from '../loop-options.js';
 import { parseNumber, parsePositiveInt } from '../options.js';
 import { makeParent, prepareOutput } from '../paths.js';
-import { CountProgress } from '../progress.js';
+import { CountProgress, RecentSteps } from '../progress.js';
 import { UserError } from '../user-error.js';
 import { parseIntList } from './diffuse-shared.js';
 
@@ -179,26 +178,19 @@ async function runAutoencoderTrain(flags: AutoencoderTrainFlags, given: (name: s
   const writeModel = (weights: ReadonlyMap<string, NamedArray>) => writeModelFile(flags.out, encodeAutoencoder(config, weights));
   const bar = new CountProgress('train', total, 'steps', undefined, 30_000, (line) => console.error(line));
   bar.begin();
-  const recent: StepMetrics[] = [];
-  const mean = (f: (m: StepMetrics) => number | undefined) => recent.reduce((s, m) => s + (f(m) ?? NaN), 0) / recent.length;
-  let result;
-  try {
-    result = await runTraining(task, asModelData(split.train), opts, {
-      onStep: (m) => {
-        recent.push(m);
-        if (recent.length > 50) recent.shift();
-        bar.update(m.step);
-      },
-      onEpoch: (epoch, heldOut) => {
-        const terms = Object.keys(recent.at(-1)?.metrics ?? {}).filter((k) => k !== 'recPsnr').map((k) => `${k} ${mean((m) => m.metrics?.[k]).toExponential(3)}`);
-        console.log(`epoch ${epoch + 1}: ${heldOut !== null ? `held-out reconstruction PSNR ${heldOut.toFixed(2)} dB; ` : ''}last ${recent.length} steps: loss ${mean((m) => m.loss).toExponential(3)}${terms.length ? `, ${terms.join(', ')}` : ''}`);
-      },
-      onBadStep: (m, n) => console.error(badStepLine(m, n)),
-      onCheckpoint: (path) => writeModel(loadCheckpoint(path).weights),
-    }, resume);
-  } finally {
-    bar.end();
-  }
+  const recent = new RecentSteps();
+  const result = await trainWithProgress(task, asModelData(split.train), opts, resume, {
+    bar,
+    onStep: (m) => {
+      recent.push(m);
+      bar.update(m.step);
+    },
+    onEpoch: (epoch, heldOut) => {
+      const terms = Object.keys(recent.last?.metrics ?? {}).filter((k) => k !== 'recPsnr').map((k) => `${k} ${recent.mean((m) => m.metrics?.[k]).toExponential(3)}`);
+      console.log(`epoch ${epoch + 1}: ${heldOut !== null ? `held-out reconstruction PSNR ${heldOut.toFixed(2)} dB; ` : ''}last ${recent.length} steps: loss ${recent.mean((m) => m.loss).toExponential(3)}${terms.length ? `, ${terms.join(', ')}` : ''}`);
+    },
+    writeModel: (ckpt) => writeModel(ckpt.weights),
+  });
   const weights = new Map<string, NamedArray>();
   for (const [k, v] of await model.stateDict()) weights.set(k, v);
   writeModel(weights);

@@ -15,20 +15,20 @@ import { loadAutoencoder } from '../../models/autoencoder/autoencoder-file.js';
 import { diffusionBytes, DiffusionModel } from '../../models/diffusion/diffusion-model.js';
 import { autoencoderTensors, canonicalJson, encodeImages, latentScaleOf, withAutoencoderTensors } from '../../models/diffusion/latent.js';
 import { checkDiffusionConfig, type ConditioningTask, type DiffusionModelConfig, type ImageConditioning, type PredictionKind, type ScheduleKind } from '../../models/diffusion/schema.js';
-import { loadCheckpoint, type Checkpoint } from '../../train/checkpoint.js';
+import type { Checkpoint } from '../../train/checkpoint.js';
 import { inpaintingConditioner, lowResolutionConditions, restorationConditioner, superResolutionConditioner } from '../../train/conditioners/index.js';
 import { Ema } from '../../train/ema.js';
-import { defaultLoopOptions, runTraining, type LoopOptions, type StepMetrics } from '../../train/loop.js';
+import { defaultLoopOptions, type LoopOptions, type StepMetrics } from '../../train/loop.js';
 import { Adam } from '../../train/optimizer.js';
 import { pairedTensorData } from '../../train/paired-data.js';
 import { DEFAULT_LABEL_DROPOUT, diffusionImageData, DiffusionTask, WarmEma } from '../../train/tasks/diffusion.js';
 import { DataParallel } from '../../parallel/data-parallel.js';
 import { tensorData, type TensorData } from '../../train/tensor-data.js';
 import { loadData, maxImagePixelsOption, type DataFlags, type DataSplit } from '../data-source.js';
-import { addEngineOptions, engineFrom, type EngineFlags } from '../engine-option.js';
-import { addLoopOptions, badStepLine, dataLine, finishLoopOptions, loopOptionsFrom, prepareRun, requireBatchFits, resumedRun, totalSteps, writeModelFile, type LoopFlags } from '../loop-options.js';
+import { addEngineOptions, checkDataParallel, engineFrom, replicaEngineFlags, type EngineFlags } from '../engine-option.js';
+import { addLoopOptions, dataLine, finishLoopOptions, loopOptionsFrom, prepareRun, requireBatchFits, resumedRun, totalSteps, trainWithProgress, writeModelFile, type LoopFlags } from '../loop-options.js';
 import { parseNonNegativeInt, parseNumber, parsePositiveInt } from '../options.js';
-import { CountProgress } from '../progress.js';
+import { CountProgress, RecentSteps } from '../progress.js';
 import { UserError } from '../user-error.js';
 import { parseDegradationKinds, parseIntList, StepBar } from './diffuse-shared.js';
 
@@ -299,15 +299,14 @@ async function runDiffuseTrain(flags: DiffuseTrainFlags): Promise<void> {
   if (!resume) checkTaskFlags(flags);
   if (!(flags.labelDropout >= 0 && flags.labelDropout <= 1)) throw new UserError(`--label-dropout ${flags.labelDropout} must be in [0, 1]`);
   if (!(flags.ema >= 0 && flags.ema < 1)) throw new UserError(`--ema ${flags.ema} must be in [0, 1)`);
-  if (flags.dataParallel !== undefined && (flags.threads !== undefined || !['auto', 'wasm'].includes(flags.backend)))
-    throw new UserError('--data-parallel runs one-thread wasm engines, one per thread: drop --threads and --backend (or use --backend wasm)');
+  checkDataParallel(flags);
   if (flags.dataParallel !== undefined && !resume && flags.dropout > 0)
     throw new UserError(`--data-parallel needs --dropout 0: dropout masks would differ between the threads (got --dropout ${flags.dropout})`);
 
   let engine: Engine | null = null;
   // A data-parallel run (asked now or by the checkpoint) keeps its main replica on a one-thread wasm engine.
   const dataParallel = flags.dataParallel ?? (resume?.state.options as { dataParallel?: number } | undefined)?.dataParallel;
-  const getEngine = async () => (engine ??= await engineFrom(dataParallel !== undefined ? { ...flags, backend: 'wasm', threads: 1 } : flags));
+  const getEngine = async () => (engine ??= await engineFrom(replicaEngineFlags(flags, dataParallel)));
   let config: DiffusionModelConfig;
   let opts: DiffuseRunOptions;
   let plan: TaskPlan;
@@ -372,28 +371,21 @@ async function runDiffuseTrain(flags: DiffuseTrainFlags): Promise<void> {
   // while the loop waits), so a running job always leaves a file `diffuse sample` and `eval` can read.
   const writeModel = (ckpt: Checkpoint) => writeModelFile(flags.out, modelBytes(new Map<string, NamedArray>(ckpt.ema ?? ckpt.weights)));
   const bar = new StepBar('train', total, 100);
-  const recent: number[] = [];
+  const recent = new RecentSteps();
   const onStep = (m: StepMetrics) => {
-    recent.push(m.loss);
-    if (recent.length > 50) recent.shift();
-    const avg = recent.reduce((a, b) => a + b, 0) / recent.length;
-    bar.update(m.step, { loss: avg.toFixed(4), 'img/s': m.imagesPerSecond.toFixed(1) });
+    recent.push(m);
+    bar.update(m.step, { loss: recent.mean((s) => s.loss).toFixed(4), 'img/s': m.imagesPerSecond.toFixed(1) });
   };
   let result;
   try {
-    result = await runTraining(task, data, opts, {
-      onStep,
-      onBadStep: (m, n) => console.error(badStepLine(m, n)),
-      onCheckpoint: (path) => writeModel(loadCheckpoint(path)),
-    }, resume);
+    result = await trainWithProgress(task, data, opts, resume, { bar, onStep, writeModel });
   } finally {
-    bar.end();
     await parallel?.close();
   }
   const weights = new Map<string, NamedArray>();
   for (const [k, v] of await ema.state()) weights.set(k, { shape: [...v.shape], data: Float32Array.from(v.data) });
   writeModelFile(flags.out, modelBytes(weights));
-  const avg = recent.length ? recent.reduce((a, b) => a + b, 0) / recent.length : NaN;
+  const avg = recent.mean((s) => s.loss);
   console.log(`done: ${result.steps} steps in ${result.seconds.toFixed(1)} s; mean loss of the last ${recent.length} steps ${avg.toFixed(4)}; model (EMA weights) written to ${flags.out}`);
   task.dispose();
   ema.dispose();

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { checkImageGrid, writeImageGrid } from '../../io/png.js';
-import { addEngineOptions, engineFrom, type EngineFlags } from '../engine-option.js';
+import { addEngineOptions, checkDataParallel, dataParallelOption, engineFrom, replicaEngineFlags, where, withReplicas, type EngineFlags } from '../engine-option.js';
 import { parsePositiveInt } from '../options.js';
 import { makeParent, prepareOutput } from '../paths.js';
 import { UserError } from '../user-error.js';
@@ -28,10 +28,12 @@ function sampleCommand(): Command {
     .option('--n <count>', 'number of images', parsePositiveInt, 64))
     .option('--label <classes>', "class of each image for a class-conditional model, e.g. '3', or '0,1,2' to cycle (default: 0,1,…,classes−1 cycled)", parseLabels)
     .option('--out <file>', 'PNG grid to write', 'samples.png')
-    .option('--scale <n>', 'pixel magnification of the PNG', parsePositiveInt, 2))
-    .action(async (file: string, flags: EngineFlags & SamplingFlags & { n: number; label?: number[]; out: string; scale: number }) => {
+    .option('--scale <n>', 'pixel magnification of the PNG', parsePositiveInt, 2)
+    .addOption(dataParallelOption('run every denoiser step')))
+    .action(async (file: string, flags: EngineFlags & SamplingFlags & { n: number; label?: number[]; out: string; scale: number; dataParallel?: number }) => {
+      checkDataParallel(flags);
       prepareOutput('--out', flags.out);
-      const engine = await engineFrom(flags);
+      const engine = await engineFrom(replicaEngineFlags(flags, flags.dataParallel));
       const model = await openDiffusionModel(file, engine);
       const task = model.conditioning?.task;
       if (task) throw new UserError(`${file} is a ${task} model: it makes images from a condition image, not from noise alone (measure it with \`inflow diffuse eval\`)`);
@@ -43,7 +45,8 @@ function sampleCommand(): Command {
       let x;
       try {
         // The library checks steps, eta, guidance, labels and seed against the model (one-line InflowErrors).
-        x = await model.sample(flags.n, { ...opts, seed: flags.seed, ...(flags.label ? { labels: flags.label } : {}), onStep: (d) => bar.update(d) });
+        x = await withReplicas(model.unet, flags.dataParallel, (dp) =>
+          model.sample(flags.n, { ...opts, seed: flags.seed, ...(flags.label ? { labels: flags.label } : {}), onStep: (d) => bar.update(d), ...(dp ? { replicas: dp } : {}) }));
       } finally {
         bar.end();
       }
@@ -54,7 +57,7 @@ function sampleCommand(): Command {
       const s = model.config.sampler;
       const method = opts.method ?? s.method;
       const how = `${method} ${steps} steps${method === 'ddim' ? `, eta ${opts.eta ?? s.eta}` : ''}${model.classes ? `, guidance ${opts.guidance ?? s.guidance}, classes ${(flags.label ?? [...Array(model.classes).keys()]).join(',')}` : ''}`;
-      console.log(`${flags.n} samples (${how}; seed ${flags.seed}) in ${(ms / 1000).toFixed(1)} s on ${engine.name} → ${flags.out}`);
+      console.log(`${flags.n} samples (${how}; seed ${flags.seed}) in ${(ms / 1000).toFixed(1)} s on ${where(engine.name, flags.dataParallel)} → ${flags.out}`);
       x.dispose();
       model.dispose();
       engine.dispose();

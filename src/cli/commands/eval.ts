@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { checkShape, evaluateWithClasses } from '../../train/evaluate.js';
 import { loadEvalData, maxImagePixelsOption, type DataFlags } from '../data-source.js';
-import { addEngineOptions, engineFrom, type EngineFlags } from '../engine-option.js';
+import { addEngineOptions, checkDataParallel, dataParallelOption, engineFrom, replicaEngineFlags, where, withReplicas, type EngineFlags } from '../engine-option.js';
 import { openModel } from '../open-model.js';
 import { parsePositiveInt } from '../options.js';
 import { UserError } from '../user-error.js';
@@ -16,9 +16,11 @@ export function evalCommand(): Command {
     .option('--cifar <files...>', 'CIFAR-10 batch files (all records)')
     .addOption(new Option('--on-corrupt <what>', 'an unreadable or oversized image: skip it with a warning, or stop').choices(['skip', 'stop']).default('skip'))
     .addOption(maxImagePixelsOption())
-    .option('--batch <n>', 'images per evaluation batch (the memory budget caps it)', parsePositiveInt, 100))
-    .action(async (file: string, flags: EngineFlags & DataFlags & { batch: number }) => {
-      const engine = await engineFrom(flags);
+    .option('--batch <n>', 'images per evaluation batch (the memory budget caps it)', parsePositiveInt, 100)
+    .addOption(dataParallelOption('score every batch')))
+    .action(async (file: string, flags: EngineFlags & DataFlags & { batch: number; dataParallel?: number }) => {
+      checkDataParallel(flags);
+      const engine = await engineFrom(replicaEngineFlags(flags, flags.dataParallel));
       const model = await openModel(file, engine);
       const data = await loadEvalData(flags, model.config.model.inputShape);
       try {
@@ -27,8 +29,8 @@ export function evalCommand(): Command {
         throw new UserError(e instanceof Error ? e.message : String(e));
       }
       const t0 = performance.now();
-      const { bitsPerDim, accuracy } = await evaluateWithClasses(model, data, flags.batch);
-      console.log(`${bitsPerDim.toFixed(4)} bits/dim on ${data.count} images of ${data.name} (${((performance.now() - t0) / 1000).toFixed(1)} s on ${engine.name})`);
+      const { bitsPerDim, accuracy } = await withReplicas(model, flags.dataParallel, (dp) => evaluateWithClasses(model, data, flags.batch, undefined, dp ?? undefined));
+      console.log(`${bitsPerDim.toFixed(4)} bits/dim on ${data.count} images of ${data.name} (${((performance.now() - t0) / 1000).toFixed(1)} s on ${where(engine.name, flags.dataParallel)})`);
       if (accuracy !== null) console.log(`the flow as a classifier (argmax of p(x | y) over its ${model.classes} classes): ${(accuracy * 100).toFixed(2)}% of the labels`);
       model.dispose();
       engine.dispose();

@@ -13,15 +13,16 @@ import { checkGanConfig, ganPreset, type GanConfig, type GanLossKind } from '../
 import { ganGeneratorFromBytes } from '../../models/gan/gan-file.js';
 import { generatorFileBytes, generatorStateOf } from '../../models/gan/generator-state.js';
 import { sampleGan } from '../../models/gan/sample.js';
-import { loadCheckpoint, type Checkpoint } from '../../train/checkpoint.js';
-import { runTraining, defaultLoopOptions, type LoopOptions, type StepMetrics } from '../../train/loop.js';
+import type { Checkpoint } from '../../train/checkpoint.js';
+import { defaultLoopOptions, type LoopOptions, type StepMetrics } from '../../train/loop.js';
 import { Adam } from '../../train/optimizer.js';
 import { ConditionalGanTask } from '../../train/tasks/conditional-gan.js';
 import { WarmEma } from '../../train/tasks/diffusion.js';
 import { tensorData } from '../../train/tensor-data.js';
 import { DEFAULT_MAX_IMAGE_PIXELS } from '../../data/image-folder.js';
 import { addEngineOptions, engineFrom, type EngineFlags } from '../engine-option.js';
-import { badStepLine, dataLine, finishLoopOptions, prepareRun, requireBatchFits, resumedRun, writeModelFile } from '../loop-options.js';
+import { dataLine, finishLoopOptions, prepareRun, requireBatchFits, resumedRun, trainWithProgress, writeModelFile } from '../loop-options.js';
+import { RecentSteps } from '../progress.js';
 import { parseInteger, parseNumber, parsePositiveInt } from '../options.js';
 import { makeParent, prepareOutput } from '../paths.js';
 import { UserError } from '../user-error.js';
@@ -200,23 +201,13 @@ async function runGanTrain(flags: GanTrainFlags): Promise<void> {
   // Each checkpoint's EMA generator, written while the loop waits: a running job always leaves a file `gan sample` reads.
   const writeGenerator = (ckpt: Checkpoint) => writeModelFile(flags.out, generatorFileBytes(config, generatorStateOf(ckpt.weights, ckpt.ema), g.classNames));
   const bar = new StepBar('train', total, 100);
-  const recent: { g: number; d: number; caught: number }[] = [];
+  const recent = new RecentSteps();
   const onStep = (m: StepMetrics) => {
-    recent.push({ g: m.loss, d: m.metrics?.discriminator ?? NaN, caught: m.metrics?.fakesCaught ?? NaN });
-    if (recent.length > 50) recent.shift();
-    const avg = (k: 'g' | 'd' | 'caught') => recent.reduce((s, r) => s + r[k], 0) / recent.length;
-    bar.update(m.step + 1, { G: avg('g').toFixed(3), D: avg('d').toFixed(3), caught: `${(100 * avg('caught')).toFixed(0)}%`, 'img/s': m.imagesPerSecond.toFixed(1) });
+    recent.push(m);
+    const [G, D, caught] = [recent.mean((s) => s.loss), recent.mean((s) => s.metrics?.discriminator), recent.mean((s) => s.metrics?.fakesCaught)];
+    bar.update(m.step + 1, { G: G.toFixed(3), D: D.toFixed(3), caught: `${(100 * caught).toFixed(0)}%`, 'img/s': m.imagesPerSecond.toFixed(1) });
   };
-  let result;
-  try {
-    result = await runTraining(task, tensorData(images.values, images.shape), opts, {
-      onStep,
-      onBadStep: (m, n) => console.error(badStepLine(m, n)),
-      onCheckpoint: (path) => writeGenerator(loadCheckpoint(path)),
-    }, resume);
-  } finally {
-    bar.end();
-  }
+  const result = await trainWithProgress(task, tensorData(images.values, images.shape), opts, resume, { bar, onStep, writeModel: writeGenerator });
   const bytes = generatorFileBytes(config, generatorStateOf(await gan.stateDict(), await ema.state()), g.classNames);
   writeModelFile(flags.out, bytes);
   // The grid is drawn from the file just written, so it shows exactly what `gan sample` will.
@@ -225,7 +216,7 @@ async function runGanTrain(flags: GanTrainFlags): Promise<void> {
   const x = sampleGan(G, { labels, seed: opts.seed });
   makeParent(gridPath);
   await writeImageGrid(gridPath, (await x.data()).map((v) => (v + 1) * 127.5), x.shape as [number, number, number, number], GRID_PER_CLASS, 2);
-  const last = recent.length ? recent.reduce((s, r) => s + r.caught, 0) / recent.length : NaN;
+  const last = recent.mean((s) => s.metrics?.fakesCaught);
   console.log(`done: ${result.steps} steps in ${result.seconds.toFixed(1)} s; D caught ${(100 * last).toFixed(0)} % of the fakes over the last ${recent.length} steps; generator (EMA weights) written to ${flags.out}, samples (a row per class) to ${gridPath}`);
   x.dispose();
   G.dispose();

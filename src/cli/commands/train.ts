@@ -10,7 +10,7 @@ import { fitClassPrior } from '../../train/fit-class-prior.js';
 import type { OptimizerKind } from '../../train/optimizer.js';
 import { defaultTrainOptions, train, validateTrainOptions, type TrainOptions } from '../../train/trainer.js';
 import { loadData, maxImagePixelsOption, type DataFlags } from '../data-source.js';
-import { addEngineOptions, engineFrom, type EngineFlags } from '../engine-option.js';
+import { addEngineOptions, checkDataParallel, engineFrom, replicaEngineFlags, type EngineFlags } from '../engine-option.js';
 import { addLoopOptions, badStepLine, prepareRun, type LoopFlags } from '../loop-options.js';
 import { parseNumber, parsePositiveInt } from '../options.js';
 import { makeParent } from '../paths.js';
@@ -80,8 +80,7 @@ export function trainCommand(): Command {
 
 async function runTrain(flags: TrainFlags): Promise<void> {
   if (flags.init && flags.resume) throw new UserError('--init and --resume do not mix: --resume already restores the weights of the checkpoint');
-  if (flags.dataParallel !== undefined && (flags.threads !== undefined || !['auto', 'wasm'].includes(flags.backend)))
-    throw new UserError('--data-parallel runs one-thread wasm engines, one per thread: drop --threads and --backend (or use --backend wasm)');
+  checkDataParallel(flags);
   if (flags.momentum !== undefined && flags.optimizer !== 'sgd')
     throw new UserError(`--momentum applies to --optimizer sgd, not ${flags.optimizer}`);
   // Every file and option is checked before the engine starts and the data loads.
@@ -102,8 +101,7 @@ async function runTrain(flags: TrainFlags): Promise<void> {
     if (!(e instanceof InflowError)) throw e;
     throw new UserError(`${resume ? `--resume: ${ckptFile}: its options: ` : ''}${e.message}`);
   }
-  const parallel = opts.dataParallel !== undefined;
-  const engine = await engineFrom(parallel ? { ...flags, backend: 'wasm', threads: 1 } : flags);
+  const engine = await engineFrom(replicaEngineFlags(flags, opts.dataParallel));
   let model: FlowModel;
   let fitPrior = false;
   if (resume) {

@@ -15,8 +15,8 @@ import { checkCount, checkOptions, CORRUPT } from '../guards.js';
 import { buildAutoencoder, type Autoencoder } from '../autoencoder/autoencoder-bytes.js';
 import { UNet } from '../unet/unet.js';
 import { autoencoderTensors, canonicalJson, diffusionActivationBytes, diffusionParamCount, diffusionParamShapes, splitTensors, withAutoencoderTensors } from './latent.js';
-import { asEpsilonModel } from './prediction.js';
-import { sampleLoop, type EpsilonModel } from './sampler.js';
+import { asEpsilonModel, epsilonOf } from './prediction.js';
+import { sampleLoop, type EpsilonModel, type ReplicaDenoiser } from './sampler.js';
 import { noiseSchedule, type NoiseSchedule } from './schedule.js';
 import { repaintLoop } from './repaint.js';
 import { checkSampling, imageArg, SAMPLING_KEYS, type SamplingArgs } from './sample-args.js';
@@ -27,8 +27,14 @@ export const DIFFUSION_FORMAT = 'inflow-diffusion-1';
 const FORMAT_KEY = 'inflow.format';
 const CONFIG_KEY = 'inflow.config';
 
-/** Options of DiffusionModel.sample (src/models/diffusion/sample-args.ts documents each). */
-export type DiffusionSampleOptions = SamplingArgs;
+/** Options of DiffusionModel.sample (src/models/diffusion/sample-args.ts documents the shared ones). */
+export interface DiffusionSampleOptions extends SamplingArgs {
+  /**
+   * This model's UNet replicated on threads — `DataParallel.create(model.unet, { threads })` from
+   * the Node entry: every step's batch is split between the replicas, the images are the same bits.
+   */
+  replicas?: { readonly model: unknown; denoise: ReplicaDenoiser['denoise'] };
+}
 
 export interface InpaintOptions extends SamplingArgs {
   /** Positions each resampling jump climbs (default min(10, steps − 1)); must be below steps when resampling. */
@@ -143,12 +149,19 @@ export class DiffusionModel {
     const op = 'DiffusionModel.sample';
     if (this.unet.isDisposed) fail(op, 'the DiffusionModel was disposed: its weights are freed (build or load it again)');
     const count = checkCount(op, 'n', n);
-    const o = await checkSampling(op, this.config, count, checkOptions<DiffusionSampleOptions>(op, opts, SAMPLING_KEYS));
+    const given = checkOptions<DiffusionSampleOptions>(op, opts, [...SAMPLING_KEYS, 'replicas']), r = given.replicas;
+    if (r !== undefined && (r === null || typeof r !== 'object' || r.model !== this.unet || typeof r.denoise !== 'function'))
+      fail(op, 'replicas must be DataParallel.create(model.unet, …) of this very model');
+    const o = await checkSampling(op, this.config, count, given);
     checkDiffusionBudget(op, this.config, o.batch, this.engine.memoryBudget);
     const shape = [count, ...this.latentShape] as [number, number, number, number];
     // Clamping x̂_0 to [−1, 1] assumes pixels; latents are not confined to it.
     const clip = o.clip ?? !this.autoencoder;
-    const x = await sampleLoop(this.denoiser, this.schedule, shape, { ...o, clip, nullLabel: this.classes });
+    const replicas: ReplicaDenoiser | undefined = r && {
+      denoise: (x, dims, t, extra) => r.denoise(x, dims, t, extra),
+      toEpsilon: (x, y, t) => epsilonOf(this.engine, this.schedule, this.prediction, x, y, t),
+    };
+    const x = await sampleLoop(this.denoiser, this.schedule, shape, { ...o, clip, nullLabel: this.classes, ...(replicas ? { replicas } : {}) });
     if (!this.autoencoder) return this.finish(op, x, shape, o.output);
     return this.finish(op, await this.decodeLatents(op, x, shape), [count, ...this.imageShape], o.output);
   }

@@ -38,9 +38,14 @@ export function asEpsilonModel(unet: EpsilonModel, schedule: NoiseSchedule, kind
   return {
     engine,
     forward(x: Tensor, t: ArrayLike<number>, labels?: ArrayLike<number>, cond?: Tensor): Tensor {
-      const v = cond ? unet.forward(x, t, labels, cond) : unet.forward(x, t, labels);
-      const rank = x.shape.length - 1;
-      return add(mul(x, perExample(engine, schedule, t, rank, (ab) => Math.sqrt(1 - ab))), mul(v, perExample(engine, schedule, t, rank, Math.sqrt)));
+      return epsilonOf(engine, schedule, kind, x, cond ? unet.forward(x, t, labels, cond) : unet.forward(x, t, labels), t);
     },
   };
+}
+
+/** ε̂ from the UNet's output y at x_t: y itself for ε-prediction, √(1 − ᾱ_t) x_t + √ᾱ_t y for v (the same ops wherever y was computed). */
+export function epsilonOf(engine: Engine, schedule: NoiseSchedule, kind: PredictionKind, x: Tensor, y: Tensor, t: ArrayLike<number>): Tensor {
+  if (kind === 'epsilon') return y;
+  const rank = x.shape.length - 1;
+  return add(mul(x, perExample(engine, schedule, t, rank, (ab) => Math.sqrt(1 - ab))), mul(y, perExample(engine, schedule, t, rank, Math.sqrt)));
 }

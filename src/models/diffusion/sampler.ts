@@ -109,6 +109,14 @@ export interface SampleLoopOptions {
   xT?: ArrayLike<number>;
   /** Called after each denoiser step with (done, total). */
   onStep?: (done: number, total: number) => void;
+  /** The UNet replicated on threads, in place of `model`'s own pass: the same ε̂ bits, the batch split between the replicas. */
+  replicas?: ReplicaDenoiser;
+}
+
+/** A replicated UNet (DataParallel, src/parallel/data-parallel.ts) and the step that turns its output into ε̂ (prediction.ts epsilonOf). */
+export interface ReplicaDenoiser {
+  denoise(x: Float32Array, shape: readonly number[], t: readonly number[], opts: { labels?: readonly number[]; cond?: { data: Float32Array; shape: number[] } }): Promise<Float32Array>;
+  toEpsilon(x: Tensor, y: Tensor, t: readonly number[]): Tensor;
 }
 
 /** x_T: the given values, or n · per normals drawn first from the run's RNG. */
@@ -166,22 +174,28 @@ export class GuidedDenoiser {
   private readonly engine: Engine;
   private cond: Tensor | null = null;
   private condTwice: Tensor | null = null;
+  /** The image condition on the host, for the replicas: by batch size (n, or 2n with guidance). */
+  private readonly condHost = new Map<number, { data: Float32Array; shape: number[] }>();
 
   constructor(private readonly model: EpsilonModel, private readonly shape: readonly [number, number, number, number],
-    private readonly o: Pick<SampleLoopOptions, 'guidance' | 'labels' | 'nullLabel' | 'cond'>) {
+    private readonly o: Pick<SampleLoopOptions, 'guidance' | 'labels' | 'nullLabel' | 'cond' | 'replicas'>) {
     this.engine = model.engine;
     const c = o.cond;
     if (c) {
       const [n, , H, W] = shape, per = c.channels * H * W;
       if (c.values.length !== n * per) fail('sample', `cond has ${c.values.length} values, the batch needs ${n * per}`);
       const values = Float64Array.from(c.values);
-      this.cond = this.engine.tensor(values, [n, c.channels, H, W]);
-      if (o.labels && o.guidance !== 1 && o.guidance !== 0) {
-        const twice = new Float64Array(2 * values.length);
-        twice.set(values);
-        twice.set(values, values.length);
-        this.condTwice = this.engine.tensor(twice, [2 * n, c.channels, H, W]);
+      const twice = o.labels && o.guidance !== 1 && o.guidance !== 0 ? new Float64Array(2 * values.length) : null;
+      twice?.set(values);
+      twice?.set(values, values.length);
+      if (o.replicas) {
+        // Float32 as engine.tensor rounds them: the replicas see the condition the model's own pass would.
+        this.condHost.set(n, { data: Float32Array.from(values), shape: [n, c.channels, H, W] });
+        if (twice) this.condHost.set(2 * n, { data: Float32Array.from(twice), shape: [2 * n, c.channels, H, W] });
+        return;
       }
+      this.cond = this.engine.tensor(values, [n, c.channels, H, W]);
+      if (twice) this.condTwice = this.engine.tensor(twice, [2 * n, c.channels, H, W]);
     }
   }
 
@@ -204,10 +218,15 @@ export class GuidedDenoiser {
   }
 
   private async run(values: Float64Array, batch: number, labels: number[] | undefined, cond: Tensor | null, t: number): Promise<Float64Array> {
-    const { engine, model, shape } = this;
-    const out = engine.noGrad(() => engine.scope(() => {
-      const xt = engine.tensor(values, [batch, shape[1], shape[2], shape[3]]);
-      const ts = new Array<number>(batch).fill(t);
+    const { engine, model, shape } = this, replicas = this.o.replicas;
+    const dims = [batch, shape[1], shape[2], shape[3]], ts = new Array<number>(batch).fill(t);
+    let out: Tensor;
+    if (replicas) {
+      const x = Float32Array.from(values), c = this.condHost.get(batch);
+      const y = await replicas.denoise(x, dims, ts, { ...(labels ? { labels } : {}), ...(c ? { cond: c } : {}) });
+      out = engine.noGrad(() => engine.scope(() => replicas.toEpsilon(engine.tensor(x, dims), engine.tensor(y, dims), ts)));
+    } else out = engine.noGrad(() => engine.scope(() => {
+      const xt = engine.tensor(values, dims);
       return cond ? model.forward(xt, ts, labels, cond) : model.forward(xt, ts, labels);
     }));
     try {
