@@ -117,9 +117,9 @@ export class DataParallel {
     const range = opts.range ?? (x.every((v) => v >= 0 && v <= 1) ? undefined : 'pixels');
     const labels = opts.labels === undefined ? null : Array.from(opts.labels);
     if (labels && labels.length !== n) fail(op, `${labels.length} labels for ${n} images`);
-    const args = shardRanges(n, Math.min(this.threads, n)).map((r): ProgramArgs['flow.logProb'] =>
+    const args = shardRanges(n, Math.min(this.threads, n)).map((r): ProgramArgs['flow.score'] =>
       ({ x: rowsOf(x, shape, r), labels: labels ? labels.slice(...r) : null, range, score }));
-    return concatShards((await this.pool.run('flow.logProb', args)).map((s) => s.out!));
+    return concatShards((await this.pool.run('flow.score', args)).map((s) => s.out!));
   }
 
   /**

@@ -38,7 +38,7 @@ export interface UNetGradArgs { x0: HostTensor; noise: HostTensor; t: number[]; 
   cond: HostTensor | null; prediction: 'epsilon' | 'v'; scale: number }
 
 export interface ProgramArgs {
-  'flow.logProb': FlowScoreArgs;
+  'flow.score': FlowScoreArgs;
   'flow.decode': FlowDecodeArgs;
   'flow.grads': FlowGradArgs;
   'unet.forward': UNetForwardArgs;
@@ -87,7 +87,7 @@ const flow = (m: Module): FlowModel => m as FlowModel;
 const unet = (m: Module): UNet => m as UNet;
 
 export const PROGRAMS: { [K in ProgramName]: Program<K> } = {
-  async 'flow.logProb'(m, a) {
+  async 'flow.score'(m, a) {
     const model = flow(m), e = model.engine;
     await model.prepare();
     const range = a.range ? { range: a.range } : {}, opts = { ...(a.labels ? { labels: a.labels } : {}), ...range };

@@ -161,6 +161,8 @@ async function snapshot(model: Module, known: ReadonlyMap<string, number> | null
     changed.push([name, slot]);
     total += slot.value.size;
   }
+  // The usual case before an inference call: nothing moved, nothing to read or send.
+  if (changed.length === 0) return { state: [], versions };
   const packed = new Float32Array(new SharedArrayBuffer(total * Float32Array.BYTES_PER_ELEMENT));
   const state: StateEntries = [];
   let at = 0;

@@ -25,7 +25,8 @@ import { DEFAULT_LABEL_DROPOUT, diffusionImageData, DiffusionTask, WarmEma } fro
 import { DataParallel } from '../../parallel/data-parallel.js';
 import { tensorData, type TensorData } from '../../train/tensor-data.js';
 import { loadData, maxImagePixelsOption, type DataFlags, type DataSplit } from '../data-source.js';
-import { addEngineOptions, checkDataParallel, engineFrom, replicaEngineFlags, type EngineFlags } from '../engine-option.js';
+import { addEngineOptions, engineFrom, type EngineFlags } from '../engine-option.js';
+import { checkDataParallel, replicaEngineFlags } from '../data-parallel-option.js';
 import { addLoopOptions, dataLine, finishLoopOptions, loopOptionsFrom, prepareRun, requireBatchFits, resumedRun, totalSteps, trainWithProgress, writeModelFile, type LoopFlags } from '../loop-options.js';
 import { parseNonNegativeInt, parseNumber, parsePositiveInt } from '../options.js';
 import { CountProgress, RecentSteps } from '../progress.js';

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { checkImageGrid, writeImageGrid } from '../../io/png.js';
-import { addEngineOptions, checkDataParallel, dataParallelOption, engineFrom, replicaEngineFlags, where, withReplicas, type EngineFlags } from '../engine-option.js';
+import { addEngineOptions, engineFrom, type EngineFlags } from '../engine-option.js';
+import { checkDataParallel, dataParallelOption, replicaEngineFlags, where, withReplicas } from '../data-parallel-option.js';
 import { parsePositiveInt } from '../options.js';
 import { makeParent, prepareOutput } from '../paths.js';
 import { UserError } from '../user-error.js';

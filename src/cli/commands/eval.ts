@@ -1,7 +1,8 @@
 import { Command, Option } from 'commander';
 import { checkShape, evaluateWithClasses } from '../../train/evaluate.js';
 import { loadEvalData, maxImagePixelsOption, type DataFlags } from '../data-source.js';
-import { addEngineOptions, checkDataParallel, dataParallelOption, engineFrom, replicaEngineFlags, where, withReplicas, type EngineFlags } from '../engine-option.js';
+import { addEngineOptions, engineFrom, type EngineFlags } from '../engine-option.js';
+import { checkDataParallel, dataParallelOption, replicaEngineFlags, where, withReplicas } from '../data-parallel-option.js';
 import { openModel } from '../open-model.js';
 import { parsePositiveInt } from '../options.js';
 import { UserError } from '../user-error.js';

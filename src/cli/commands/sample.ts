@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { checkImageGrid, writeImageGrid } from '../../io/png.js';
-import { addEngineOptions, checkDataParallel, dataParallelOption, engineFrom, replicaEngineFlags, where, withReplicas, type EngineFlags } from '../engine-option.js';
+import { addEngineOptions, engineFrom, type EngineFlags } from '../engine-option.js';
+import { checkDataParallel, dataParallelOption, replicaEngineFlags, where, withReplicas } from '../data-parallel-option.js';
 import { openModel } from '../open-model.js';
 import { parseInteger, parseNumber, parsePositiveInt } from '../options.js';
 import { makeParent, prepareOutput } from '../paths.js';
@@ -29,13 +30,11 @@ export function sampleCommand(): Command {
       const opts = { temperature: flags.temperature, seed: flags.seed, ...(flags.label ? { labels: flags.label } : {}) };
       let ms = 0;
       const values = await withReplicas(model, flags.dataParallel, async (dp) => {
+        // Timed without the replicas' start-up. They give the one-thread images bit for bit (docs/thread-scaling.md §6).
         const t0 = performance.now();
-        try {
-          // Replicas give the one-thread images bit for bit (docs/thread-scaling.md §6).
-          return dp ? await dp.sample(flags.n, opts) : await readAndFree(await model.sample(flags.n, opts));
-        } finally {
-          ms = performance.now() - t0;
-        }
+        const v = dp ? await dp.sample(flags.n, opts) : await readAndFree(await model.sample(flags.n, opts));
+        ms = performance.now() - t0;
+        return v;
       });
       makeParent(flags.out);
       await writeImageGrid(flags.out, values, [flags.n, ...model.config.model.inputShape] as [number, number, number, number], undefined, flags.scale);
