@@ -13,6 +13,7 @@ import type { AnonymizeReply, PhotoFill } from './protocol.js';
 const FILLS: readonly PhotoFill[] = ['telea', 'blur', 'pixelate', 'solid'];
 const DETECTOR = 'face-api/tiny_face_detector_model-weights_manifest.json';
 const PLATE_DETECTOR = 'models/plate-detector.safetensors';
+const RECOGNIZER = 'face-api/face_recognition_model-weights_manifest.json';
 
 interface Photo { name: string; width: number; height: number; rgba: Uint8ClampedArray }
 
@@ -38,6 +39,7 @@ export function setupAnonymizePanel(host: AnonymizeHost, params: URLSearchParams
   const fileInput = $<HTMLInputElement>('anon-file');
   const modeSelect = $<HTMLSelectElement>('anon-mode');
   const platesBox = $<HTMLInputElement>('anon-plates');
+  const verifyBox = $<HTMLInputElement>('anon-verify');
   const runButton = $<HTMLButtonElement>('anon-run');
   const download = $<HTMLAnchorElement>('anon-download');
   const original = $<HTMLCanvasElement>('anon-original');
@@ -45,6 +47,7 @@ export function setupAnonymizePanel(host: AnonymizeHost, params: URLSearchParams
   const status = $('anon-status');
   const detectorUrl = new URL(params.get('face-api') ?? DETECTOR, document.baseURI).href;
   const plateDetectorUrl = new URL(params.get('plate-model') ?? PLATE_DETECTOR, document.baseURI).href;
+  const recognizerUrl = new URL(params.get('face-recognition') ?? RECOGNIZER, document.baseURI).href;
   let photo: Photo | null = null;
   let enabled = false, again = false, downloadUrl: string | null = null;
 
@@ -52,6 +55,7 @@ export function setupAnonymizePanel(host: AnonymizeHost, params: URLSearchParams
   const wanted = params.get('anon-mode');
   if (wanted && (FILLS as readonly string[]).includes(wanted)) modeSelect.value = wanted;
   platesBox.checked = params.get('anon-plates') === '1';
+  verifyBox.checked = params.get('anon-verify') === '1';
 
   const say = (text: string, error = false): void => {
     status.textContent = text;
@@ -109,11 +113,13 @@ export function setupAnonymizePanel(host: AnonymizeHost, params: URLSearchParams
     }
     state.busy = true;
     refresh();
-    const mode = modeSelect.value as PhotoFill, p = photo, plates = platesBox.checked;
+    const mode = modeSelect.value as PhotoFill, p = photo, plates = platesBox.checked, verify = verifyBox.checked;
     try {
       say(`${p.name}: finding faces${plates ? ' and licence plates' : ''} and filling them (${mode}) on this device…`);
       // The worker takes the buffer over: it gets a copy, the page keeps the photo for another fill.
-      const r = await client.anonymize({ width: p.width, height: p.height, rgba: p.rgba.slice(), mode, detectorUrl, ...(plates ? { plates, plateDetectorUrl } : {}) });
+      const r = await client.anonymize({
+        width: p.width, height: p.height, rgba: p.rgba.slice(), mode, detectorUrl, ...(plates ? { plates, plateDetectorUrl } : {}), ...(verify ? { recognizerUrl } : {}),
+      });
       if (p !== photo) return;
       const full = document.createElement('canvas');
       full.width = p.width;
@@ -130,7 +136,8 @@ export function setupAnonymizePanel(host: AnonymizeHost, params: URLSearchParams
       state.result = r;
       state.runs++;
       say(`${p.name}: ${p.width}×${p.height} · ${found(r.boxes.length, plates ? r.plates.length : null, mode)} ` +
-        `in ${(r.ms / 1000).toFixed(2)} s on ${host.backend() ?? 'the engine'}${r.detectorMs ? ` (detector loaded in ${(r.detectorMs / 1000).toFixed(2)} s)` : ''}`);
+        `in ${(r.ms / 1000).toFixed(2)} s on ${host.backend() ?? 'the engine'}${r.detectorMs ? ` (detectors loaded in ${(r.detectorMs / 1000).toFixed(2)} s)` : ''}` +
+        (r.distances ? ` · ${identityVerdict(r.distances, r.samePersonDistance!)}` : ''));
     } catch (e) {
       say(`${p.name}: anonymising failed: ${(e as Error).message}`, true);
     } finally {
@@ -163,6 +170,7 @@ export function setupAnonymizePanel(host: AnonymizeHost, params: URLSearchParams
   });
   modeSelect.addEventListener('change', () => { if (photo) void run(); });
   platesBox.addEventListener('change', () => { if (photo) void run(); });
+  verifyBox.addEventListener('change', () => { if (photo) void run(); });
   runButton.addEventListener('click', () => void run());
   refresh();
   return {
@@ -175,6 +183,15 @@ export function setupAnonymizePanel(host: AnonymizeHost, params: URLSearchParams
       if (on && !was && photo && !state.result) void run();
     },
   };
+}
+
+/** What the identity check found: every face past the same-person distance, or which still match. */
+function identityVerdict(distances: readonly number[], samePerson: number): string {
+  if (!distances.length) return 'no face to check';
+  const matching = distances.flatMap((d, i) => (d <= samePerson ? [`face ${i + 1} (${d.toFixed(2)})`] : []));
+  return matching.length
+    ? `still recognisable by face-api's recogniser: ${matching.join(', ')}; try solid or pixelate`
+    : `no face matches its original for face-api's recogniser (closest ${Math.min(...distances).toFixed(2)})`;
 }
 
 /** "2 faces filled (telea)", "1 face and 3 plates filled (blur)", or what was not found. */

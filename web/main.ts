@@ -11,7 +11,8 @@ import { setupTaskPanel, type TaskState } from './tasks-panel.js';
  * The image-task panel (tasks-panel.ts) takes task=upscale|restore|inpaint, sr=URL, restore=URL, inpaint=URL,
  * task-steps, task-seed, task-mask, task-jump and task-resample. The photo panel (anonymize-panel.ts) takes
  * anon-mode=telea|blur|pixelate|solid, face-api=URL of the TinyFaceDetector manifest, anon-plates=1 (hide
- * licence plates too) and plate-model=URL of the plate detector file.
+ * licence plates too), plate-model=URL of the plate detector file, anon-verify=1 (the identity check) and
+ * face-recognition=URL of face-api's recognition network manifest.
  */
 const params = new URLSearchParams(location.search);
 const DEFAULT_MODEL = 'models/finc-mnist.safetensors';

@@ -53,6 +53,8 @@ export interface AnonymizeRun {
   /** Also hide licence plates, with the plate detector file at plateDetectorUrl (absolute). */
   plates?: boolean;
   plateDetectorUrl?: string;
+  /** Measure each hidden face against its original with face-api's recognition network at this manifest URL (docs/anonymize.md §4.2). */
+  recognizerUrl?: string;
 }
 
 export interface AnonymizeReply {
@@ -64,7 +66,11 @@ export interface AnonymizeReply {
   plates: { x: number; y: number; width: number; height: number; score: number }[];
   /** The filled rectangles, [x0, y0, x1, y1) (src/anonymize/mask.ts). */
   regions: { x0: number; y0: number; x1: number; y1: number }[];
-  /** Downloading and building the detector (0 when it was loaded already), and the run itself. */
+  /** With recognizerUrl: each face's descriptor distance to its original, in the order of boxes (above 0.6: no longer matched). */
+  distances?: number[];
+  /** With recognizerUrl: the distance at or below which a face still matches (face-api's 0.6). */
+  samePersonDistance?: number;
+  /** Downloading and building the detectors (0 when they were loaded already), and the run itself. */
   detectorMs: number;
   ms: number;
 }

@@ -45,11 +45,14 @@ function bundledModels(): Plugin {
   };
 }
 
-/** The TinyFaceDetector files of the photo panel (web/anonymize-panel.ts), from the installed @vladmandic/face-api (MIT), with its licence. */
-const FACE_API_FILES = ['tiny_face_detector_model-weights_manifest.json', 'tiny_face_detector_model.bin'];
+/** The photo panel's face-api files (web/anonymize-panel.ts): the TinyFaceDetector and the recognition network of the identity check, from the installed @vladmandic/face-api (MIT), with its licence. */
+const FACE_API_FILES = [
+  'tiny_face_detector_model-weights_manifest.json', 'tiny_face_detector_model.bin',
+  'face_recognition_model-weights_manifest.json', 'face_recognition_model.bin',
+];
 
 /**
- * Serves face-api's TinyFaceDetector weights at ./face-api/ (dev and preview) and copies them into a
+ * Serves those face-api weights at ./face-api/ (dev and preview) and copies them into a
  * build, straight from node_modules: the weights are never committed to this repository.
  */
 function faceApiWeights(): Plugin {

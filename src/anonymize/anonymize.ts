@@ -13,6 +13,7 @@ import type { Box, Detection } from '../models/detect/box.js';
 import { detectFaces } from '../models/detect/detect-faces.js';
 import { detectFacesSsd } from '../models/detect/detect-faces-ssd.js';
 import { SsdMobilenetV1 } from '../models/detect/ssd-mobilenet.js';
+import { FaceRecognitionNet } from '../models/detect/face-recognition-net.js';
 import type { RgbImage } from '../models/detect/image.js';
 import { TinyFaceDetector } from '../models/detect/tiny-face-detector.js';
 import type { PipelineModel } from '../models/diffusion/pipelines.js';
@@ -24,7 +25,8 @@ import { checkLearnedModel, fillLearned } from './fill-inpaint.js';
 import { fillPixelate } from './fill-pixelate.js';
 import { checkColor, fillSolid, type Rgb } from './fill-solid.js';
 import { fillTelea } from './fill-telea.js';
-import { buildMask, checkMaskOptions, maskRect, type Mask, type Rect } from './mask.js';
+import { buildMask, checkMaskOptions, maskRect, type Mask, type Rect, type Region } from './mask.js';
+import { checkIdentity, DEFAULT_FILL_TRIES, MAX_FILL_TRIES, retrySeed } from './verify-identity.js';
 
 export const FILL_MODES = ['blur', 'pixelate', 'solid', 'telea', 'inpaint'] as const;
 export type FillMode = (typeof FILL_MODES)[number];
@@ -78,8 +80,17 @@ export interface AnonymizeOptions {
   /** inpaint with RePaint: jump length and resampling passes (models.inpaint). */
   jumpLength?: number;
   resampleCount?: number;
-  /** inpaint: progress over the denoiser calls of the whole image. */
+  /** inpaint: progress over the denoiser calls of each fill pass over the image. */
   onStep?: (done: number, total: number) => void;
+  /**
+   * face-api's recognition network (loadFaceRecognitionNet in Node, detect.fetchFaceRecognitionNet in a
+   * browser): each hidden face is compared with its original, and its detection carries `distance`
+   * (above SAME_PERSON_DISTANCE, 0.6: face-api no longer matches it). With mode 'inpaint' a region whose
+   * face still matches is filled again with other seeds (docs/anonymize.md §4.2).
+   */
+  recognizer?: FaceRecognitionNet;
+  /** inpaint with a recognizer: fills per region at most, the first included (default 4, 1 = measure only). */
+  tries?: number;
 }
 
 export interface AnonymizeResult {
@@ -101,13 +112,17 @@ export interface AnonymizeResult {
 export interface RegionDetection extends Detection {
   kind: 'face' | 'plate' | 'box';
   rect: Rect | null;
+  /** Faces, with a recognizer: descriptor distance between the original and the result at the box. */
+  distance?: number;
+  /** Faces, with a recognizer: fills its region took (more than 1 only in mode 'inpaint'). */
+  fills?: number;
 }
 
 const KEYS = ['faces', 'plates', 'plateDetector', 'plateThreshold', 'plateTiles', 'mode', 'detector', 'scoreThreshold', 'inputSize', 'boxes', 'shrink', 'dilate', 'blur', 'blocks', 'color', 'radius',
-  'model', 'steps', 'seed', 'jumpLength', 'resampleCount', 'onStep'];
+  'model', 'steps', 'seed', 'jumpLength', 'resampleCount', 'onStep', 'recognizer', 'tries'];
 /** Settings that belong to one mode: given with another, they would be silently ignored. */
 const MODE_KEYS: Record<string, FillMode> = {
-  blur: 'blur', blocks: 'pixelate', color: 'solid', radius: 'telea', model: 'inpaint', steps: 'inpaint', seed: 'inpaint', jumpLength: 'inpaint', resampleCount: 'inpaint', onStep: 'inpaint',
+  blur: 'blur', blocks: 'pixelate', color: 'solid', radius: 'telea', model: 'inpaint', steps: 'inpaint', seed: 'inpaint', jumpLength: 'inpaint', resampleCount: 'inpaint', onStep: 'inpaint', tries: 'inpaint',
 };
 /** Largest telea radius: the neighbourhood has ≈ π r² pixels, visited for every hole pixel. */
 export const MAX_TELEA_RADIUS = 32;
@@ -171,10 +186,17 @@ export async function anonymize(engine: Engine | null, image: RgbImage, opts: An
   const blocks = checkInt(op, 'blocks', o.blocks ?? FILL_DEFAULTS.blocks, 1, MAX_BLOCKS);
   const color = checkColor(op, o.color ?? FILL_DEFAULTS.color);
   const radius = checkInt(op, 'radius', o.radius ?? FILL_DEFAULTS.radius, 1, MAX_TELEA_RADIUS);
+  if (o.tries !== undefined && o.recognizer === undefined) fail(op, 'tries needs a recognizer: a fill is done again only when a face still matches its original');
   if (mode === 'inpaint' && o.model === undefined) fail(op, "mode 'inpaint' needs a model: a mask-conditioned inpainting model or a pixel generation model for RePaint (loadDiffusionModel)");
   if (mode === 'inpaint') checkLearnedModel(op, o.model, o);
   if (o.onStep !== undefined && typeof o.onStep !== 'function') fail(op, `onStep = ${describeValue(o.onStep)} must be a function`);
   if (o.seed !== undefined) checkSeed(op, o.seed);
+  if (o.recognizer !== undefined) {
+    if (!(o.recognizer instanceof FaceRecognitionNet)) fail(op, `recognizer = ${describeValue(o.recognizer)} must be a FaceRecognitionNet (loadFaceRecognitionNet)`);
+    if (!faces) fail(op, 'recognizer was given but faces is false: it checks faces only');
+    if (o.recognizer.engine !== o.detector!.engine) fail(op, 'the recognizer lives on another engine than the detector');
+  }
+  const tries = o.tries === undefined ? DEFAULT_FILL_TRIES : checkInt(op, 'tries', o.tries, 1, MAX_FILL_TRIES);
 
   const boxes = !faces ? []
     : o.detector instanceof SsdMobilenetV1
@@ -191,12 +213,12 @@ export async function anonymize(engine: Engine | null, image: RgbImage, opts: An
   ].map((d) => ({ ...d, rect: maskRect(d.box, out.width, out.height, maskOpts) }));
   const { mask, regions } = buildMask(detections.map((d) => d.box), out.width, out.height, maskOpts);
   const plateRects = detections.filter((d) => d.kind === 'plate' && d.rect).map((d) => d.rect!);
+  const learned = {
+    ...(o.steps !== undefined ? { steps: o.steps } : {}), ...(o.jumpLength !== undefined ? { jumpLength: o.jumpLength } : {}),
+    ...(o.resampleCount !== undefined ? { resampleCount: o.resampleCount } : {}), ...(o.onStep ? { onStep: o.onStep } : {}),
+  };
   if (mode === 'inpaint' && regions.length) {
-    await fillLearned(o.model!, out, regions, {
-      ...(o.steps !== undefined ? { steps: o.steps } : {}), ...(o.seed !== undefined ? { seed: o.seed } : {}),
-      ...(o.jumpLength !== undefined ? { jumpLength: o.jumpLength } : {}), ...(o.resampleCount !== undefined ? { resampleCount: o.resampleCount } : {}),
-      ...(o.onStep ? { onStep: o.onStep } : {}),
-    });
+    await fillLearned(o.model!, out, regions, { ...learned, ...(o.seed !== undefined ? { seed: o.seed } : {}) });
   } else {
     for (const g of regions) {
       if (mode === 'blur') fillBlur(out, g, Math.max(1, blur * Math.min(g.x1 - g.x0, g.y1 - g.y0)));
@@ -204,6 +226,13 @@ export async function anonymize(engine: Engine | null, image: RgbImage, opts: An
       else if (mode === 'solid') fillSolid(out, g, color);
       else if (mode === 'telea') fillTelea(out, g, radius);
     }
+  }
+  if (o.recognizer) {
+    const checked = detections.filter((d) => d.kind === 'face' && d.rect);
+    const faceRegions = checked.map((d) => regions.findIndex((g) => g.rects.some((r) => sameRect(r, d.rect!))));
+    const refill = mode === 'inpaint' ? (again: Region[], t: number) => fillLearned(o.model!, out, again, { ...learned, seed: retrySeed(o.seed ?? 0, t) }) : undefined;
+    const check = await checkIdentity(o.recognizer, image, out, checked.map((d, i) => ({ box: d.box, region: faceRegions[i]! })), regions, tries, refill);
+    checked.forEach((d, i) => Object.assign(d, { distance: check.distances[i]!, fills: faceRegions[i]! >= 0 ? check.fills[faceRegions[i]!]! : 0 }));
   }
   return { image: out, boxes, plates: plateBoxes, detections, regions: regions.flatMap((g) => g.rects), mask };
 }

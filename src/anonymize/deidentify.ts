@@ -12,12 +12,22 @@ import type { RgbImage } from '../models/detect/image.js';
 /** face-api's usual threshold: descriptors closer than this are taken for the same person. */
 export const SAME_PERSON_DISTANCE = 0.6;
 
-/** Descriptor distance between `original` and `anonymised` for each box (both images the same size). */
-export async function descriptorDistances(net: FaceRecognitionNet, original: RgbImage, anonymised: RgbImage, boxes: readonly Box[]): Promise<number[]> {
-  const out: number[] = [];
-  for (const box of boxes) out.push(descriptorDistance(await faceDescriptor(net, original, box), await faceDescriptor(net, anonymised, box)));
+/** The descriptor of each box of `image`, in order. */
+export async function faceDescriptors(net: FaceRecognitionNet, image: RgbImage, boxes: readonly Box[]): Promise<Float32Array[]> {
+  const out: Float32Array[] = [];
+  for (const box of boxes) out.push(await faceDescriptor(net, image, box));
   return out;
 }
+
+/** Distance from each of `originals` to the descriptor of the same box of `image`. */
+export async function distancesTo(net: FaceRecognitionNet, originals: readonly Float32Array[], image: RgbImage, boxes: readonly Box[]): Promise<number[]> {
+  const now = await faceDescriptors(net, image, boxes);
+  return now.map((d, i) => descriptorDistance(originals[i]!, d));
+}
+
+/** Descriptor distance between `original` and `anonymised` for each box (both images the same size). */
+export const descriptorDistances = async (net: FaceRecognitionNet, original: RgbImage, anonymised: RgbImage, boxes: readonly Box[]): Promise<number[]> =>
+  distancesTo(net, await faceDescriptors(net, original, boxes), anonymised, boxes);
 
 /** Share of distances above SAME_PERSON_DISTANCE (faces no longer matched to their original); 1 when there are none. */
 export const deidentifiedShare = (distances: readonly number[]): number =>

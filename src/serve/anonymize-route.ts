@@ -3,18 +3,22 @@
  * faces (and with plates=true its licence plates) hidden out. face-api's TinyFaceDetector and the
  * bundled plate detector are loaded once when the server starts, on an engine of the main thread;
  * a request that needs a detector that could not be loaded is answered 503 and the rest of the
- * server works as before. The fills run on the host and a photo's work is short (tens to hundreds of ms),
+ * server works as before. With verify=true, face-api's recognition network (loaded on the first such
+ * request, from the detector's folder) measures how far each hidden face lies from its original
+ * (docs/anonymize.md §4.2). The fills run on the host and a photo's work is short (tens to hundreds of ms),
  * so requests run one at a time in arrival order instead of going through the model workers.
  */
 import { Buffer } from 'node:buffer';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { anonymize, type AnonymizeOptions } from '../anonymize/anonymize.js';
+import { SAME_PERSON_DISTANCE } from '../anonymize/deidentify.js';
 import { encodePhoto, type PhotoFormat } from '../cli/photo-files.js';
 import { DEFAULT_MAX_IMAGE_PIXELS } from '../data/image-folder.js';
 import { createEngine, type EngineOptions } from '../engine/dispatcher.js';
 import type { Engine } from '../engine/engine.js';
 import { describeValue } from '../engine/errors.js';
-import { loadTinyFaceDetector } from '../models/detect/face-api-weights.js';
+import { loadFaceRecognitionNet, loadTinyFaceDetector, recognizerWeightsBeside } from '../models/detect/face-api-weights.js';
+import type { FaceRecognitionNet } from '../models/detect/face-recognition-net.js';
 import type { TinyFaceDetector } from '../models/detect/tiny-face-detector.js';
 import { BUNDLED_PLATE_DETECTOR, loadPlateDetector } from '../models/plates/plate-file-node.js';
 import type { PlateDetector } from '../models/plates/plate-detector.js';
@@ -52,12 +56,13 @@ const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/webp'] as const;
 const MODES = ['blur', 'pixelate', 'solid', 'telea'] as const;
 const FORMATS = ['same', 'png', 'jpeg', 'webp'] as const;
 const OUTPUTS = ['image', 'json'] as const;
-const OPTION_KEYS = ['mode', 'faces', 'plates', 'threshold', 'plateThreshold', 'shrink', 'dilate', 'format', 'output'] as const;
+const OPTION_KEYS = ['mode', 'faces', 'plates', 'threshold', 'plateThreshold', 'shrink', 'dilate', 'verify', 'format', 'output'] as const;
 
 interface RouteRequest {
   options: AnonymizeOptions;
   faces: boolean;
   plates: boolean;
+  verify: boolean;
   format: (typeof FORMATS)[number];
   output: (typeof OUTPUTS)[number];
 }
@@ -101,8 +106,10 @@ export function parseAnonymizeOptions(raw: Record<string, unknown>): RouteReques
   if (plateThreshold !== undefined && !plates) throw badRequest(`${OP}: plateThreshold applies to plates: add plates=true`);
   if (plateThreshold !== undefined && !(plateThreshold > 0 && plateThreshold < 1)) throw badRequest(`${OP}: plateThreshold = ${plateThreshold} must be between 0 and 1`);
   const shrink = numberOption('shrink', raw.shrink), dilate = numberOption('dilate', raw.dilate);
+  const verify = booleanOption('verify', raw.verify, false);
+  if (verify && !faces) throw badRequest(`${OP}: verify checks faces, but faces=false`);
   return {
-    faces, plates,
+    faces, plates, verify,
     options: {
       mode, ...(threshold !== undefined ? { scoreThreshold: threshold } : {}), ...(shrink !== undefined ? { shrink } : {}), ...(dilate !== undefined ? { dilate } : {}),
       ...(plateThreshold !== undefined ? { plateThreshold } : {}),
@@ -119,6 +126,16 @@ const round2 = (x: number): number => Math.round(x * 100) / 100;
 export function anonymizeRoute(app: FastifyInstance, opts: AnonymizeRouteOptions): AnonymizeRoute {
   const maxPixels = opts.maxPixels ?? DEFAULT_MAX_IMAGE_PIXELS;
   let engine: Engine | null = null, detector: TinyFaceDetector | null = null, plateDetector: PlateDetector | null = null;
+  // Loaded on the first verify=true request (most servers never need it), in that request's turn; a failure is kept and answered 503.
+  let recognizer: Promise<FaceRecognitionNet> | null = null;
+  const loadRecognizer = (): Promise<FaceRecognitionNet> => {
+    recognizer ??= loadFaceRecognitionNet(engine!, recognizerWeightsBeside(opts.weights === false ? undefined : opts.weights)).catch((e: Error) => {
+      const why = `verify is not available: face-api's recognition network did not load: ${e.message.split('\n')[0]}`;
+      app.log.warn(`POST /anonymize will answer 503 for verify=true: ${why}`);
+      throw new HttpError(503, why);
+    });
+    return recognizer;
+  };
   let why: string | null = 'the face detector is still loading', plateWhy: string | null = 'the plate detector is still loading';
   const ready = (async () => {
     if (opts.weights === false) why = 'face detection is off on this server';
@@ -177,6 +194,7 @@ export function anonymizeRoute(app: FastifyInstance, opts: AnonymizeRouteOptions
     plateThreshold: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.5, description: 'keep plates scoring above this' },
     shrink: { type: 'number', minimum: 0, exclusiveMaximum: 0.5, default: 0.1, description: 'fraction taken off each side of a box' },
     dilate: { type: 'integer', minimum: 0, default: 0, description: 'pixels added on every side after shrinking' },
+    verify: { type: 'boolean', default: false, description: `measure each hidden face against its original with face-api's recognition network (above ${SAME_PERSON_DISTANCE}: no longer matched); distances in X-Distances and X-Still-Matching, or per face in the JSON` },
     format: { type: 'string', enum: [...FORMATS], default: 'same', description: 'format of the returned image (same: as uploaded; JPEG is re-encoded lossily)' },
     output: { type: 'string', enum: [...OUTPUTS], default: 'image', description: 'image: the bytes, boxes in X-Faces / X-Boxes (and X-Plates / X-Plate-Boxes); json: the image as base64 with the boxes' },
   };
@@ -192,7 +210,7 @@ export function anonymizeRoute(app: FastifyInstance, opts: AnonymizeRouteOptions
         },
       },
       response: {
-        200: { description: 'the anonymised photo (headers X-Faces, X-Boxes, with plates=true X-Plates, X-Plate-Boxes), or with output=json: { width, height, format, faces, boxes, plates, plateBoxes, detections, regions, image }' },
+        200: { description: 'the anonymised photo (headers X-Faces, X-Boxes, with plates=true X-Plates, X-Plate-Boxes, with verify=true X-Distances, X-Still-Matching), or with output=json: { width, height, format, faces, boxes, plates, plateBoxes, detections (with verify=true each face\'s distance), stillMatching, regions, image }' },
         '4xx': { type: 'object', properties: { error: { type: 'string' } } },
         '5xx': { type: 'object', properties: { error: { type: 'string' } } },
       },
@@ -216,22 +234,27 @@ export function anonymizeRoute(app: FastifyInstance, opts: AnonymizeRouteOptions
     if (parsed.plates && plateWhy !== null) throw new HttpError(503, plateWhy);
     const photo = await decodePhoto(OP, bytes, maxPixels);
     if (type !== 'application/json' && type !== `image/${photo.format}`) throw new HttpError(415, `${OP}: the body is a ${photo.format.toUpperCase()} image but its content type is '${type}'`);
-    const r = await inTurn(reply, () => anonymize(engine, photo.image, {
+    const r = await inTurn(reply, async () => anonymize(engine, photo.image, {
       ...parsed.options, ...(parsed.faces ? { detector: detector! } : { faces: false }), ...(parsed.plates ? { plates: true, plateDetector: plateDetector! } : {}),
+      ...(parsed.verify ? { recognizer: await loadRecognizer() } : {}),
     }));
     const format: PhotoFormat = parsed.format === 'same' ? photo.format : parsed.format;
     const out = Buffer.from(await encodePhoto(r.image, format));
     const rounded = (d: { box: { x: number; y: number; width: number; height: number }; score: number }) =>
       ({ x: round2(d.box.x), y: round2(d.box.y), width: round2(d.box.width), height: round2(d.box.height), score: Math.round(d.score * 1e4) / 1e4 });
     const boxes = r.boxes.map(rounded), plateBoxes = r.plates.map(rounded);
+    const distances = r.detections.flatMap((d) => (d.distance !== undefined ? [Math.round(d.distance * 1e4) / 1e4] : []));
+    const stillMatching = distances.filter((d) => d <= SAME_PERSON_DISTANCE).length;
     if (parsed.output === 'json')
       return {
         width: r.image.width, height: r.image.height, format, faces: boxes.length, boxes, ...(parsed.plates ? { plates: plateBoxes.length, plateBoxes } : {}),
-        detections: r.detections.map((d) => ({ kind: d.kind, ...rounded(d) })), regions: r.regions, image: out.toString('base64'),
+        detections: r.detections.map((d) => ({ kind: d.kind, ...rounded(d), ...(d.distance !== undefined ? { distance: Math.round(d.distance * 1e4) / 1e4 } : {}) })),
+        ...(parsed.verify ? { stillMatching } : {}), regions: r.regions, image: out.toString('base64'),
       };
     return reply.type(`image/${format}`).headers({
       'x-faces': String(boxes.length), 'x-boxes': JSON.stringify(boxes),
       ...(parsed.plates ? { 'x-plates': String(plateBoxes.length), 'x-plate-boxes': JSON.stringify(plateBoxes) } : {}),
+      ...(parsed.verify ? { 'x-distances': JSON.stringify(distances), 'x-still-matching': String(stillMatching) } : {}),
     }).send(out);
   });
 
@@ -243,11 +266,13 @@ export function anonymizeRoute(app: FastifyInstance, opts: AnonymizeRouteOptions
       await ready;
       // Requests still in turn finish first: their replies need the detector.
       await turn;
+      (await recognizer?.catch(() => null))?.dispose();
       detector?.dispose();
       plateDetector?.dispose();
       engine?.dispose();
       detector = null;
       plateDetector = null;
+      recognizer = null;
       engine = null;
     },
   };

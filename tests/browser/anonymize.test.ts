@@ -29,7 +29,7 @@ const QUERY = '&model=flow.safetensors&n=1';
 
 interface Photo { png: Buffer; rgb: Uint8Array; width: number; height: number }
 interface Rect { x0: number; y0: number; x1: number; y1: number }
-interface PageResult { boxes: { x: number; y: number; width: number; height: number; score: number }[]; plates: PageResult['boxes']; regions: Rect[] }
+interface PageResult { boxes: { x: number; y: number; width: number; height: number; score: number }[]; plates: PageResult['boxes']; regions: Rect[]; distances?: number[] }
 
 /** face-api's demo photo 3 at 640 px wide, as a PNG (lossless, so the page decodes exactly these bytes). */
 async function makePhoto(): Promise<Photo> {
@@ -49,6 +49,8 @@ describe.skipIf(!!missing)('photo panel in headless Chromium', () => {
   const node: Partial<Record<FillMode, { boxes: PageResult['boxes']; regions: Rect[]; image: Uint8Array }>> = {};
   /** Held-out synthetic plate scenes in a grey 640 × 360 image, and the Node library's faces-and-plates result on it. */
   let plates: { png: Buffer; rgb: Uint8Array; plates: PageResult['boxes']; regions: Rect[]; image: Uint8Array };
+  /** The Node library's identity check after a blur fill: each face's distance to its original. */
+  let blurDistances: number[];
 
   beforeAll(async () => {
     const [{ build }, { chromium }, flows, p] = await Promise.all([import('vite'), import('playwright-core'), modelsUnderTest(), makePhoto()]);
@@ -64,6 +66,7 @@ describe.skipIf(!!missing)('photo panel in headless Chromium', () => {
       const r = await anonymize(engine, { width: p.width, height: p.height, data: p.rgb }, { mode });
       node[mode] = { boxes: r.boxes.map((d) => ({ ...d.box, score: d.score })), regions: r.regions, image: new Uint8Array(r.image.data) };
     }
+    blurDistances = (await anonymize(engine, { width: p.width, height: p.height, data: p.rgb }, { mode: 'blur', verify: true })).detections.map((d) => d.distance!);
     const scene = pasteScenes({ width: 640, height: 360, data: new Uint8Array(640 * 360 * 3).fill(120), channels: 3 }, { first: 0, count: 8, minSide: 150, maxSide: 300, seed: 2 });
     const rp = await anonymize(engine, scene.image, { plates: true, mode: 'blur' });
     plates = {
@@ -169,6 +172,24 @@ describe.skipIf(!!missing)('photo panel in headless Chromium', () => {
     await context.close();
   }, 120_000);
 
+  it('wasm: "check that no face still matches" gives the Node library\'s distances and says that none matches', async () => {
+    const { page, context } = await newPage(`${server.isolated}?backend=wasm${QUERY}&anon-mode=blur&anon-verify=1`);
+    expect((await waitForBatches(page, 1, 90_000)).error).toBeNull();
+    await page.setInputFiles('#anon-file', { name: 'people.png', mimeType: 'image/png', buffer: photo.png });
+    const r = await waitForRun(page, 1);
+    expect(blurDistances).toHaveLength(r.boxes.length);
+    expect(r.distances).toHaveLength(blurDistances.length);
+    r.distances!.forEach((d, i) => expect(d, `face ${i}`).toBeCloseTo(blurDistances[i]!, 4));
+    expect(Math.min(...blurDistances)).toBeGreaterThan(0.6);
+    await expect.poll(() => page.locator('#anon-status').textContent())
+      .toMatch(new RegExp(`· no face matches its original for face-api's recogniser \\(closest ${Math.min(...r.distances!).toFixed(2)}\\)$`));
+    // Unticked: no check, no distances.
+    await page.uncheck('#anon-verify');
+    expect((await waitForRun(page, 2)).distances).toBeUndefined();
+    expect(await page.locator('#anon-status').textContent()).not.toMatch(/recogniser/);
+    await context.close();
+  }, 120_000);
+
   it('a file that is no image, and a photo over the pixel limit, are one clear message each; the page keeps working', async () => {
     const { page, context } = await newPage(`${server.isolated}?backend=wasm${QUERY}`);
     expect((await waitForBatches(page, 1)).error).toBeNull();
@@ -203,6 +224,7 @@ describe.skipIf(!!missing)('photo panel in headless Chromium', () => {
     expect(requests.some((r) => r.path.endsWith('/face-api/tiny_face_detector_model-weights_manifest.json'))).toBe(true);
     expect(requests.some((r) => r.path.endsWith('/face-api/tiny_face_detector_model.bin'))).toBe(true);
     expect(requests.some((r) => r.path.endsWith('/models/plate-detector.safetensors'))).toBe(true);
+    expect(requests.some((r) => r.path.endsWith('/face-api/face_recognition_model.bin'))).toBe(true);
     expect(requests.filter((r) => r.method !== 'GET' || r.body > 0)).toEqual([]);
     expect(server.requests.filter((p) => /people|cars|notes|huge|broken|\.png$|\.jpe?g$/.test(p))).toEqual([]);
   });
@@ -221,6 +243,6 @@ async function waitForRun(page: Page, n: number): Promise<PageResult> {
   return page.evaluate(() => {
     const a = (window as unknown as { inflowDemo: { anonymize: { error: string | null; result: PageResult } } }).inflowDemo.anonymize;
     if (a.error) throw new Error(a.error);
-    return { boxes: a.result.boxes, plates: a.result.plates, regions: a.result.regions };
+    return { boxes: a.result.boxes, plates: a.result.plates, regions: a.result.regions, distances: a.result.distances };
   });
 }

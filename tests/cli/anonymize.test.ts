@@ -149,6 +149,24 @@ describe('inflow anonymize', () => {
     expect(readdirSync(at('cars-anonymized')).sort()).toEqual(['empty.png', 'plates.png']);
   }, 60_000);
 
+  it('--verify: each face\'s recognition distance in the report, and a line on stderr saying whether any face still matches', async () => {
+    const r = await inProcess('anonymize', at('people.jpg'), '--mode', 'solid', '--verify', '--report', at('verify.json'), '--out', at('verified.png'), ...wasm);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(readFileSync(at('verify.json'), 'utf8'));
+    const faces = report.images[0].detections;
+    expect(faces).toHaveLength(3);
+    for (const d of faces) expect([typeof d.distance, d.fills]).toEqual(['number', 1]);
+    const matching = faces.filter((d: { distance: number }) => d.distance <= 0.6).length;
+    expect(report.verify).toEqual({ samePersonDistance: 0.6, stillMatching: matching });
+    // Measured: solid black moves all three faces of this photo past 0.64 (tests/anonymize/anonymize.test.ts).
+    expect(matching).toBe(0);
+    expect(r.stderr).toMatch(/^verified: no hidden face matches its original for face-api's recogniser \(every distance > 0\.6\)\n$/);
+    const same = await inProcess('anonymize', at('people.jpg'), '--mode', 'blur', '--blur', '0.01', '--verify', '--out', at('barely.png'), ...wasm);
+    expect(same.code, same.stderr).toBe(0);
+    // A 1-pixel blur changes a face too little: all three still match, each named with its distance.
+    expect(same.stderr).toMatch(/^warning: 3 faces still match their original for face-api's recogniser \(distance ≤ 0\.6\): (\S*people\.jpg face [123] \(distance 0\.\d{3}\)(, |\n$)){3}/);
+  }, 60_000);
+
   it('bad input: one line, exit 2, nothing written', async () => {
     const ip = (...a: string[]) => inProcess('anonymize', ...a, ...wasm);
     expectOneLine(await ip(at('truncated.jpg'), '--out', at('t.png')), /^inflow: \S*truncated\.jpg: the JPEG image is corrupt or truncated$/);
@@ -179,6 +197,10 @@ describe('inflow anonymize', () => {
     expectOneLine(await ip(at('people.jpg'), '--plates', '--plate-threshold', '1', '--out', at('nf.png')), /^inflow: --plate-threshold 1: must be between 0 and 1/);
     expectOneLine(await ip(at('people.jpg'), '--plates', '--plate-model', at('no-such.safetensors'), '--out', at('nf.png')), /no-such\.safetensors/);
     expectOneLine(await ip(at('people.jpg'), '--plates', '--plate-model', at('people.jpg'), '--out', at('nf.png')), /people\.jpg/);
+    expectOneLine(await ip(at('people.jpg'), '--mode', 'inpaint', '--tries', '2', '--out', at('nf.png')), /^inflow: --tries needs --verify: a face is filled again only when/);
+    expectOneLine(await ip(at('people.jpg'), '--verify', '--tries', '2', '--out', at('nf.png')), /^inflow: --tries applies to --mode inpaint only \(the mode is telea\)$/);
+    expectOneLine(await ip(at('people.jpg'), '--mode', 'inpaint', '--verify', '--tries', '17', '--out', at('nf.png')), /^inflow: --tries 17: must be at most 16$/);
+    expectOneLine(await ip(at('plates.png'), '--plates', '--no-faces', '--verify', '--out', at('nf.png')), /^inflow: --verify checks faces, but --no-faces was given$/);
     for (const f of ['t.png', 'h.png', 'z.png', 'x.png', 'g.png', 'hp.png', 'tp.png', 'nf.png', 'missing-anonymized.jpg', 'people-anonymized.jpg', 'bad-album-anonymized', 'p.gif'])
       expect(existsSync(at(f)), f).toBe(false);
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
@@ -187,7 +209,7 @@ describe('inflow anonymize', () => {
   it('--help lists every option', async () => {
     const r = await inProcess('anonymize', '--help');
     for (const flag of ['--out', '--faces', '--no-faces', '--plates', '--plate-model', '--plate-threshold', '--plate-tiles', '--mode', '--report', '--mask-out', '--detector', '--weights', '--threshold', '--input-size', '--shrink', '--dilate',
-      '--blur', '--blocks', '--color', '--radius', '--model', '--steps', '--seed', '--jump-length', '--resample', '--backend', '--threads', '--memory-budget'])
+      '--blur', '--blocks', '--color', '--radius', '--model', '--steps', '--seed', '--jump-length', '--resample', '--verify', '--tries', '--backend', '--threads', '--memory-budget'])
       expect(r.stdout, flag).toContain(flag);
     expect(r.stdout).toMatch(/Licence plates \(--plates; --plates --no-faces for plates only\)/);
   });

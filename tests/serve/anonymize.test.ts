@@ -1,13 +1,19 @@
 // POST /anonymize on a real server (random port, fetch): the response against the library's
 // anonymize() on the same decoded pixels, the three formats and the JSON variants, and every bad
-// request; a server whose face-api weights are missing still starts and answers the route 503.
+// request; a server whose face-api weights are missing still starts and answers the route 503, and
+// one whose folder lacks the recognition network answers verify=true 503.
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { anonymize, type AnonymizeResult } from '../../src/anonymize/anonymize.js';
 import { createEngine } from '../../src/engine/dispatcher.js';
 import type { Engine } from '../../src/engine/engine.js';
-import { loadTinyFaceDetector } from '../../src/models/detect/face-api-weights.js';
+import { SAME_PERSON_DISTANCE } from '../../src/anonymize/deidentify.js';
+import { faceApiModelDir, loadFaceRecognitionNet, loadTinyFaceDetector } from '../../src/models/detect/face-api-weights.js';
+import type { FaceRecognitionNet } from '../../src/models/detect/face-recognition-net.js';
 import type { RgbImage } from '../../src/models/detect/image.js';
 import type { TinyFaceDetector } from '../../src/models/detect/tiny-face-detector.js';
 import { createServer, defaults, type InflowServer, type ServerOptions } from '../../src/serve/server.js';
@@ -23,7 +29,7 @@ const options = (over: Partial<ServerOptions>): ServerOptions => ({
 });
 
 let server: InflowServer, url: string;
-let engine: Engine, detector: TinyFaceDetector, plateDetector: PlateDetector;
+let engine: Engine, detector: TinyFaceDetector, plateDetector: PlateDetector, recognizer: FaceRecognitionNet;
 let png: Buffer, jpeg: Buffer, photo: RgbImage, platePng: Buffer, platePhoto: RgbImage;
 
 /** RGB bytes of encoded image bytes, decoded as the route decodes them. */
@@ -46,6 +52,7 @@ beforeAll(async () => {
   await server.anonymizer.ready;
   engine = await createEngine({ backend: 'wasm', threads: 1 });
   detector = await loadTinyFaceDetector(engine);
+  recognizer = await loadFaceRecognitionNet(engine);
   plateDetector = loadPlateDetector(BUNDLED_PLATE_DETECTOR, { engine });
   // Held-out synthetic plate scenes pasted into a grey 640 × 360 image.
   const scene = pasteScenes({ width: 640, height: 360, data: new Uint8Array(640 * 360 * 3).fill(120), channels: 3 }, { first: 0, count: 8, minSide: 150, maxSide: 300, seed: 2 });
@@ -56,6 +63,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close();
   detector?.dispose();
+  recognizer?.dispose();
   plateDetector?.dispose();
   engine?.dispose();
 });
@@ -139,6 +147,24 @@ describe('POST /anonymize', () => {
     expect(j.detections.every((d) => d.kind !== 'plate' || d.score > 0.6)).toBe(true);
   });
 
+  test('verify=true: each face\'s distance to its original, as the library measures it, in headers or in the JSON', async () => {
+    const lib = await anonymize(engine, photo, { detector, recognizer, mode: 'blur', blur: 0.25 });
+    const want = lib.detections.map((d) => Math.round(d.distance! * 1e4) / 1e4);
+    expect(want).toHaveLength(lib.boxes.length);
+    const r = await post(png, 'image/png', '?mode=blur&verify=true');
+    expect(r.status).toBe(200);
+    expect(JSON.parse(r.headers.get('x-distances')!)).toEqual(want);
+    expect(r.headers.get('x-still-matching')).toBe(String(want.filter((d) => d <= SAME_PERSON_DISTANCE).length));
+    expect(Buffer.from((await decode(Buffer.from(await r.arrayBuffer()))).data).equals(Buffer.from(lib.image.data))).toBe(true);
+    const j = await (await post(png, 'image/png', '?mode=solid&verify=true&output=json')).json() as { detections: Array<{ distance: number }>; stillMatching: number };
+    const libSolid = await anonymize(engine, photo, { detector, recognizer, mode: 'solid' });
+    expect(j.detections.map((d) => d.distance)).toEqual(libSolid.detections.map((d) => Math.round(d.distance! * 1e4) / 1e4));
+    expect(j.stillMatching).toBe(libSolid.detections.filter((d) => Math.round(d.distance! * 1e4) / 1e4 <= SAME_PERSON_DISTANCE).length);
+    // Without verify nothing is measured.
+    const plain = await post(png, 'image/png', '?mode=solid');
+    expect([plain.headers.get('x-distances'), plain.headers.get('x-still-matching')]).toEqual([null, null]);
+  });
+
   test('the OpenAPI document describes the route and its four body types', async () => {
     const doc = await (await fetch(`${url}/v1/openapi.json`)).json() as { paths: Record<string, { post?: { requestBody?: { content: Record<string, unknown> } } }> };
     expect(Object.keys(doc.paths['/anonymize']!.post!.requestBody!.content).sort()).toEqual(['application/json', 'image/jpeg', 'image/png', 'image/webp']);
@@ -179,6 +205,8 @@ describe('POST /anonymize', () => {
     ['faces=false alone', () => post(png, 'image/png', '?faces=false'), 400, /^anonymize: faces=false leaves nothing to hide: add plates=true/],
     ['plateThreshold without plates', () => post(png, 'image/png', '?plateThreshold=0.3'), 400, /^anonymize: plateThreshold applies to plates: add plates=true$/],
     ['a face threshold with faces=false', () => post(png, 'image/png', '?faces=false&plates=true&threshold=0.3'), 400, /^anonymize: threshold applies to faces, but faces=false$/],
+    ['verify that is no switch', () => post(png, 'image/png', '?verify=yes'), 400, /^anonymize: verify = "yes" must be true or false$/],
+    ['verify with faces=false', () => post(platePng, 'image/png', '?faces=false&plates=true&verify=true'), 400, /^anonymize: verify checks faces, but faces=false$/],
     ['JSON without an image', () => post(JSON.stringify({ mode: 'blur' }), 'application/json'), 400, /^anonymize: image = missing must be/],
   ];
   test.each(bad)('%s: refused with one line', async (_what, send, status, message) => {
@@ -206,6 +234,27 @@ test('without face-api weights the server starts and the route answers 503', asy
     expect(Number(p.headers['x-plates'])).toBeGreaterThanOrEqual(2);
   } finally {
     await s.close();
+  }
+});
+
+test('a face-api folder without the recognition network: verify=true answers 503 naming why, the rest works', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'inflow-face-weights-'));
+  for (const f of ['tiny_face_detector_model-weights_manifest.json', 'tiny_face_detector_model.bin']) copyFileSync(join(faceApiModelDir()!, f), join(dir, f));
+  const s = await createServer(options({ faceWeights: dir }));
+  try {
+    await s.anonymizer.ready;
+    expect(s.anonymizer.unavailable()).toBeNull();
+    for (let i = 0; i < 2; i++) {
+      const r = await s.app.inject({ method: 'POST', url: '/anonymize?verify=true', headers: { 'content-type': 'image/png' }, payload: png });
+      expect(r.statusCode).toBe(503);
+      expect(r.json().error).toMatch(/^verify is not available: face-api's recognition network did not load: .*face_recognition_model/);
+      expect(r.json().error).not.toContain('\n');
+    }
+    const f = await s.app.inject({ method: 'POST', url: '/anonymize', headers: { 'content-type': 'image/png' }, payload: png });
+    expect(f.statusCode).toBe(200);
+  } finally {
+    await s.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

@@ -5,7 +5,10 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { anonymize, FILL_DEFAULTS, FILL_MODES, MAX_BLOCKS, MAX_TELEA_RADIUS, type AnonymizeOptions, type FillMode } from '../../anonymize/anonymize.js';
 import { MAX_DILATE } from '../../anonymize/mask.js';
 import { MAX_DETECT_INPUT } from '../../models/detect/detect-faces.js';
-import { loadSsdMobilenetV1, loadTinyFaceDetector } from '../../models/detect/face-api-weights.js';
+import { SAME_PERSON_DISTANCE } from '../../anonymize/deidentify.js';
+import { DEFAULT_FILL_TRIES, MAX_FILL_TRIES } from '../../anonymize/verify-identity.js';
+import { loadFaceRecognitionNet, loadSsdMobilenetV1, loadTinyFaceDetector, recognizerWeightsBeside } from '../../models/detect/face-api-weights.js';
+import type { FaceRecognitionNet } from '../../models/detect/face-recognition-net.js';
 import type { DiffusionModel } from '../../models/diffusion/diffusion-model.js';
 import { PLATE_TILE_DEFAULTS } from '../../models/plates/detect-plates-tiled.js';
 import { BUNDLED_PLATE_DETECTOR, loadPlateDetector } from '../../models/plates/plate-file-node.js';
@@ -48,6 +51,8 @@ interface AnonymizeFlags extends EngineFlags {
   seed?: number;
   jumpLength?: number;
   resample?: number;
+  verify?: boolean;
+  tries?: number;
 }
 
 /** One photo to do: where it comes from and where its outputs go. */
@@ -57,6 +62,7 @@ interface Job { input: string; output: string; format: PhotoFormat; mask?: strin
 const MODE_FLAGS: [keyof AnonymizeFlags, string, FillMode][] = [
   ['blur', '--blur', 'blur'], ['blocks', '--blocks', 'pixelate'], ['color', '--color', 'solid'], ['radius', '--radius', 'telea'],
   ['model', '--model', 'inpaint'], ['steps', '--steps', 'inpaint'], ['seed', '--seed', 'inpaint'], ['jumpLength', '--jump-length', 'inpaint'], ['resample', '--resample', 'inpaint'],
+  ['tries', '--tries', 'inpaint'],
 ];
 
 function parseColor(value: string): [number, number, number] {
@@ -152,6 +158,9 @@ function checkFlags(flags: AnonymizeFlags): void {
   range('--blocks', flags.blocks, (x) => x <= MAX_BLOCKS, `at most ${MAX_BLOCKS}`);
   range('--radius', flags.radius, (x) => x <= MAX_TELEA_RADIUS, `at most ${MAX_TELEA_RADIUS} pixels`);
   range('--seed', flags.seed, (x) => x >= 0 && x <= 0xffffffff, 'an integer from 0 to 4294967295');
+  if (flags.verify && flags.faces === false) throw new UserError('--verify checks faces, but --no-faces was given');
+  if (flags.tries !== undefined && !flags.verify) throw new UserError('--tries needs --verify: a face is filled again only when the check finds it still matches its original');
+  range('--tries', flags.tries, (x) => x <= MAX_FILL_TRIES, `at most ${MAX_FILL_TRIES}`);
 }
 
 const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
@@ -184,7 +193,9 @@ export function anonymizeCommand(): Command {
     .option('--steps <n>', 'inpaint: denoiser steps (default: the model file\'s)', parsePositiveInt)
     .option('--seed <n>', 'inpaint: seed (0…2³²−1, default 0); the same seed, the same fill', parseInteger)
     .option('--jump-length <n>', 'inpaint with RePaint: positions each resampling jump climbs', parsePositiveInt)
-    .option('--resample <r>', 'inpaint with RePaint: passes through each jump point (1 = no resampling)', parsePositiveInt))
+    .option('--resample <r>', 'inpaint with RePaint: passes through each jump point (1 = no resampling)', parsePositiveInt)
+    .option('--verify', `compare every hidden face with its original by face-api's 128-d recognition network (from --weights' folder or the installed package) and report the distance (above ${SAME_PERSON_DISTANCE}: no longer matched); with --mode inpaint a face that still matches is filled again with other seeds`)
+    .option('--tries <n>', `inpaint with --verify: fills per face at most, the first included (default ${DEFAULT_FILL_TRIES})`, parsePositiveInt))
     .addHelpText('after', `
 Modes: blur (Gaussian), pixelate (block means), solid (one colour), telea (fast-marching inpainting from
 the surrounding pixels), inpaint (a diffusion model fills a crop around each face, resized to the model's
@@ -199,6 +210,12 @@ found (recall 78 % on held-out plates pasted into 1920 × 1080 photos, docs/plat
 pixelate, solid or telea the glyph reader reads a different string on 96.7 % of held-out plates it read
 before (docs/anonymize.md §10). The detector knows only synthetic Indian-style plates: it is no
 street-tested plate detector.
+--verify measures what the fill did: each face's descriptor distance goes into --report, and faces that
+still match are named on stderr. With --mode inpaint (a random draw) it also fills such faces again, up to
+--tries fills, keeping the draw that hides the most: on the demo photos 95 % of faces (19 of 20, the set's
+ceiling) at each of ten seeds, against 85–95 % without. It is judged by the same network, so it says
+face-api's recogniser at the detected box no longer matches them, not that no recogniser would: at a box
+grown by 20 % the share moved only from 74.5 % to 76.5 % (docs/anonymize.md §4.2).
 Inputs are never overwritten; outputs are written only when every photo succeeded. A photo without faces
 or plates is written unchanged (exit 0). PNG and WebP outputs keep every pixel outside the mask exactly;
 JPEG is lossy.`)
@@ -208,7 +225,7 @@ JPEG is lossy.`)
       for (const j of jobs) await probeImage(j.input);
       if (flags.report !== undefined) prepareOutput('--report', flags.report);
       const engine = await engineFrom(flags);
-      let model: DiffusionModel | undefined, plateDetector: PlateDetector | undefined;
+      let model: DiffusionModel | undefined, plateDetector: PlateDetector | undefined, recognizer: FaceRecognitionNet | undefined;
       const faceOn = flags.faces !== false;
       const load = flags.detector === 'ssd' ? loadSsdMobilenetV1 : loadTinyFaceDetector;
       const detector = !faceOn ? undefined : await load(engine, flags.weights !== undefined ? { weights: flags.weights } : {}).catch((e) => {
@@ -220,9 +237,11 @@ JPEG is lossy.`)
       const t0 = performance.now();
       const rows: unknown[] = [];
       let faces = 0, plates = 0, empty = 0;
+      const matching: string[] = [];
       try {
         if (flags.mode === 'inpaint') model = await openDiffusionModel(flags.model ?? BUNDLED_INPAINTER, engine);
         if (flags.plates) plateDetector = loadPlateDetector(flags.plateModel ?? BUNDLED_PLATE_DETECTOR, { engine });
+        if (flags.verify) recognizer = await loadFaceRecognitionNet(engine, recognizerWeightsBeside(flags.weights));
         const opts: AnonymizeOptions = {
           mode: flags.mode, ...(detector ? { detector } : { faces: false }),
           ...(plateDetector ? { plates: true, plateDetector } : {}),
@@ -233,6 +252,7 @@ JPEG is lossy.`)
           ...(flags.color !== undefined ? { color: flags.color } : {}), ...(flags.radius !== undefined ? { radius: flags.radius } : {}),
           ...(model ? { model } : {}), ...(flags.steps !== undefined ? { steps: flags.steps } : {}), ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
           ...(flags.jumpLength !== undefined ? { jumpLength: flags.jumpLength } : {}), ...(flags.resample !== undefined ? { resampleCount: flags.resample } : {}),
+          ...(recognizer ? { recognizer } : {}), ...(flags.tries !== undefined ? { tries: flags.tries } : {}),
         };
         progress?.begin();
         for (const [i, job] of jobs.entries()) {
@@ -243,12 +263,17 @@ JPEG is lossy.`)
           faces += r.boxes.length;
           plates += r.plates.length;
           if (!r.boxes.length && !r.plates.length) empty++;
+          r.detections.forEach((d, k) => {
+            if (d.distance !== undefined && d.distance <= SAME_PERSON_DISTANCE) matching.push(`${job.input} face ${k + 1} (distance ${d.distance.toFixed(3)})`);
+          });
           const rounded = (d: { box: { x: number; y: number; width: number; height: number }; score: number }) =>
             ({ x: +d.box.x.toFixed(2), y: +d.box.y.toFixed(2), width: +d.box.width.toFixed(2), height: +d.box.height.toFixed(2), score: +d.score.toFixed(5) });
           rows.push({
             input: job.input, output: job.output, ...(job.mask ? { mask: job.mask } : {}), width: image.width, height: image.height,
             faces: r.boxes.length, boxes: r.boxes.map(rounded), ...(flags.plates ? { plates: r.plates.length } : {}),
-            detections: r.detections.map((d) => ({ kind: d.kind, ...rounded(d), rect: d.rect })),
+            detections: r.detections.map((d) => ({
+              kind: d.kind, ...rounded(d), rect: d.rect, ...(d.distance !== undefined ? { distance: +d.distance.toFixed(4), fills: d.fills } : {}),
+            })),
             regions: r.regions,
           });
           progress?.update(i + 1);
@@ -258,7 +283,9 @@ JPEG is lossy.`)
           const report = {
             mode: flags.mode, ...(faceOn ? { threshold: flags.threshold ?? 0.5 } : {}),
             ...(flags.plates ? { plateThreshold: flags.plateThreshold ?? PLATE_TILE_DEFAULTS.scoreThreshold, plateTiles: flags.plateTiles ?? PLATE_TILE_DEFAULTS.maxTiles } : {}),
-            shrink: flags.shrink ?? 0.1, dilate: flags.dilate ?? 0, faces, ...(flags.plates ? { plates } : {}), images: rows,
+            shrink: flags.shrink ?? 0.1, dilate: flags.dilate ?? 0, faces, ...(flags.plates ? { plates } : {}),
+            ...(recognizer ? { verify: { samePersonDistance: SAME_PERSON_DISTANCE, ...(flags.mode === 'inpaint' ? { tries: flags.tries ?? DEFAULT_FILL_TRIES } : {}), stillMatching: matching.length } } : {}),
+            images: rows,
           };
           staged.write(flags.report, `${JSON.stringify(report, null, 2)}\n`);
         }
@@ -270,9 +297,14 @@ JPEG is lossy.`)
         progress?.end();
         model?.dispose();
         detector?.dispose();
+        recognizer?.dispose();
         plateDetector?.dispose();
         engine.dispose();
       }
+      if (flags.verify)
+        console.error(matching.length
+          ? `warning: ${plural(matching.length, 'face')} still ${matching.length === 1 ? 'matches its' : 'match their'} original for face-api's recogniser (distance ≤ ${SAME_PERSON_DISTANCE}): ${matching.join(', ')}`
+          : `verified: no hidden face matches its original for face-api's recogniser (every distance > ${SAME_PERSON_DISTANCE})`);
       const secs = ((performance.now() - t0) / 1000).toFixed(1), on = `in ${secs} s on ${engine.name}`;
       const found = [...(faceOn ? [plural(faces, 'face')] : []), ...(flags.plates ? [plural(plates, 'plate')] : [])].join(' and ');
       const nothing = [...(faceOn ? ['faces'] : []), ...(flags.plates ? ['plates'] : [])].join(' or ');

@@ -70,7 +70,7 @@ export function serveCommand(): Command {
     .addOption(new Option('--threads <n>', 'wasm threads per worker, at most 64 (default: all cores with one worker, 1 with more)').argParser(parsePositiveInt))
     .addOption(memoryBudgetOption())
     .addOption(webgpuKernelsOption())
-    .option('--face-weights <dir>', "face-api's model folder for POST /anonymize (default: the installed @vladmandic/face-api)")
+    .option('--face-weights <dir>', "face-api's model folder for POST /anonymize: the detector, and the recognition network for verify=true (default: the installed @vladmandic/face-api)")
     .option('--plate-model <file|none>', 'plate detector for POST /anonymize?plates=true (default: the bundled models/plate-detector.safetensors; none: plates=true answers 503)')
     .addOption(new Option('--log-level <level>', 'JSON log on stderr: one line per request at info').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'))
     .action(async (flags: ServeFlags) => {

@@ -65,6 +65,19 @@ export async function loadFaceRecognitionNet(engine: Engine, opts: LoadDetectorO
   return faceRecognitionNetFromTfjs(engine, await readTfjsWeights(manifest), manifest);
 }
 
+/**
+ * Where to find the recognition network given a detector's `weights`: the same folder, or the
+ * installed package when `weights` names one manifest (which holds one network only).
+ */
+export function recognizerWeightsBeside(weights: string | undefined): LoadDetectorOptions {
+  if (weights === undefined) return {};
+  try {
+    return statSync(weights).isDirectory() ? { weights } : {};
+  } catch {
+    return {};
+  }
+}
+
 /** face-api's SSD-MobileNetV1 face detector read from disk (docs/face-detection.md §8), like loadTinyFaceDetector. Node only. */
 export async function loadSsdMobilenetV1(engine: Engine, opts: LoadDetectorOptions = {}): Promise<SsdMobilenetV1> {
   const manifest = resolveManifest(opts.weights, SSD_MOBILENET.manifest);
