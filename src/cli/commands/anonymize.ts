@@ -200,10 +200,9 @@ export function anonymizeCommand(): Command {
 Modes: blur (Gaussian), pixelate (block means), solid (one colour), telea (fast-marching inpainting from
 the surrounding pixels), inpaint (a diffusion model fills a crop around each face, resized to the model's
 size; a grey model fills luma only; the default model is a 281 k-parameter colour inpainter trained on
-photo patches, not on faces). On face-api's six demo
-photos (20 faces) the share whose 128-d descriptor moves past face-api's same-person distance 0.6 is
-blur 80 %, pixelate 90 %, solid 95 %, telea 80 %, inpaint with the default model 85–95 % by seed
-(mean 92 % over seeds 0–4; docs/anonymize.md).
+photo patches, not on faces). On face-api's six demo photos (20 faces) the share whose 128-d
+descriptor moves past face-api's same-person distance 0.6 is blur 80 %, pixelate 90 %, solid 95 %,
+telea 80 %, inpaint with the default model 85–95 % by seed (90 % over seeds 0–9; docs/anonymize.md).
 Licence plates (--plates; --plates --no-faces for plates only): the photo is searched whole and in
 overlapping tiles down to 128 pixels (--plate-tiles bounds the count), so small plates in large photos are
 found (recall 78 % on held-out plates pasted into 1920 × 1080 photos, docs/plates.md §10). After blur,
