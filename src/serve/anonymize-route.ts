@@ -243,8 +243,10 @@ export function anonymizeRoute(app: FastifyInstance, opts: AnonymizeRouteOptions
     const rounded = (d: { box: { x: number; y: number; width: number; height: number }; score: number }) =>
       ({ x: round2(d.box.x), y: round2(d.box.y), width: round2(d.box.width), height: round2(d.box.height), score: Math.round(d.score * 1e4) / 1e4 });
     const boxes = r.boxes.map(rounded), plateBoxes = r.plates.map(rounded);
-    const distances = r.detections.flatMap((d) => (d.distance !== undefined ? [Math.round(d.distance * 1e4) / 1e4] : []));
-    const stillMatching = distances.filter((d) => d <= SAME_PERSON_DISTANCE).length;
+    const measured = r.detections.flatMap((d) => (d.distance !== undefined ? [d.distance] : []));
+    // Counted before rounding: 0.60004 no longer matches, though it prints as 0.6.
+    const stillMatching = measured.filter((d) => d <= SAME_PERSON_DISTANCE).length;
+    const distances = measured.map((d) => Math.round(d * 1e4) / 1e4);
     if (parsed.output === 'json')
       return {
         width: r.image.width, height: r.image.height, format, faces: boxes.length, boxes, ...(parsed.plates ? { plates: plateBoxes.length, plateBoxes } : {}),
