@@ -11,7 +11,7 @@ import { checkIdentity, retrySeed } from '../../src/anonymize/verify-identity.js
 import { createEngine } from '../../src/engine/dispatcher.js';
 import type { Engine } from '../../src/engine/engine.js';
 import { detectFaces } from '../../src/models/detect/detect-faces.js';
-import { loadFaceRecognitionNet, loadTinyFaceDetector } from '../../src/models/detect/face-api-weights.js';
+import { faceApiModelDir, loadFaceRecognitionNet, loadTinyFaceDetector, recognizerWeightsBeside } from '../../src/models/detect/face-api-weights.js';
 import type { FaceRecognitionNet } from '../../src/models/detect/face-recognition-net.js';
 import type { RgbImage } from '../../src/models/detect/image.js';
 import type { TinyFaceDetector } from '../../src/models/detect/tiny-face-detector.js';
@@ -154,4 +154,11 @@ describe('the identity check (docs/anonymize.md §4.2)', () => {
     await expect(anonymizeNode(engine, img, { verify: true, recognizer: net })).rejects.toThrow(/^anonymize: verify was given but a recognizer was passed too$/);
     await expect(anonymizeNode(engine, img, { verify: 'yes' as never })).rejects.toThrow(/^anonymize: verify = "yes" must be true or false$/);
   }, 60_000);
+
+  it('the recognition network is looked for beside the detector: its folder, or the installed package when a manifest was named', () => {
+    const dir = faceApiModelDir()!;
+    expect(recognizerWeightsBeside(dir)).toEqual({ weights: dir });
+    expect(recognizerWeightsBeside(`${dir}/tiny_face_detector_model-weights_manifest.json`)).toEqual({});
+    expect(recognizerWeightsBeside(undefined)).toEqual({});
+  });
 });
