@@ -124,15 +124,13 @@ for (const mode of modes) {
       grownBox: dg.map((x) => +x.toFixed(4)), mirrored: dm.map((x) => +x.toFixed(4)), ...(a.verify ? { fills: r.detections.filter((x) => x.kind === 'face').map((x) => x.fills) } : {}),
     });
   }
-  const share = deidentifiedShare(distances);
   const summary = {
-    faces: distances.length, deidentified: distances.filter((x) => x > SAME_PERSON_DISTANCE).length, share,
-    minDistance: Math.min(...distances), meanDistance: distances.reduce((s, x) => s + x, 0) / distances.length,
+    faces: distances.length, ...summarise(distances), meanDistance: distances.reduce((s, x) => s + x, 0) / distances.length,
     stillDetected: kept, seconds: +seconds.toFixed(2), grownBox: summarise(grownD), mirrored: summarise(mirrorD), ...(a.verify ? { fillsPerFace: fills / distances.length } : {}),
     photos: perPhoto,
   };
   (report.modes as Record<string, unknown>)[mode] = summary;
-  console.log(`${mode.padEnd(8)} ${summary.deidentified}/${summary.faces} faces above ${SAME_PERSON_DISTANCE} (${(100 * share).toFixed(1)} %), ` +
+  console.log(`${mode.padEnd(8)} ${summary.deidentified}/${summary.faces} faces above ${SAME_PERSON_DISTANCE} (${(100 * summary.share).toFixed(1)} %), ` +
     `distance min ${summary.minDistance.toFixed(3)} mean ${summary.meanDistance.toFixed(3)}; detector still finds ${kept}; ${seconds.toFixed(1)} s; ` +
     `box grown 20 % ${summary.grownBox.deidentified}/${summary.faces}, mirrored ${summary.mirrored.deidentified}/${summary.faces}${a.verify ? `; ${(fills / distances.length).toFixed(2)} fills per face` : ''}`);
 }
