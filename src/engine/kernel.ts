@@ -15,14 +15,16 @@ export type WasmArgs = Readonly<Record<string, WasmArg>>;
 export interface WasmExport<A extends WasmArgs = WasmArgs> {
   readonly export: string;
   readonly args: A;
+  /** The argument names in declaration order (Object.keys(args), read once: kernels are called per op). */
+  readonly names: readonly string[];
   /** A query: returns an i32 and runs on the calling thread alone (no tid / nt arguments). */
   readonly query?: true;
 }
 
-export const wasmExport = <const A extends WasmArgs>(name: string, args: A): WasmExport<A> => ({ export: name, args });
+export const wasmExport = <const A extends WasmArgs>(name: string, args: A): WasmExport<A> => ({ export: name, args, names: Object.keys(args) });
 
 /** A wasm export the glue calls for a number (e.g. scratch bytes), declared and checked like a kernel. */
-export const wasmQuery = <const A extends WasmArgs>(name: string, args: A): WasmExport<A> => ({ export: name, args, query: true });
+export const wasmQuery = <const A extends WasmArgs>(name: string, args: A): WasmExport<A> => ({ export: name, args, names: Object.keys(args), query: true });
 
 /** Field types of a WGSL uniform block (`struct P`): scalars only, 4 bytes each, in declaration order. */
 export type UniformField = 'u32' | 'i32' | 'f32';
@@ -147,9 +149,11 @@ export function packUniforms<U extends Uniforms>(k: WgslKernel<U>, values: Value
 
 /** Orders named wasm arguments as the export declares them. */
 export function orderArgs<A extends WasmArgs>(fn: WasmExport<A>, values: Values<A>): number[] {
-  return Object.keys(fn.args).map((name) => {
-    const v = (values as Record<string, number>)[name];
-    if (v === undefined) throw new Error(`${fn.export}: no value for argument ${name}`);
-    return v;
-  });
+  const names = fn.names, out = new Array<number>(names.length);
+  for (let i = 0; i < names.length; i++) {
+    const v = (values as Record<string, number>)[names[i]!];
+    if (v === undefined) throw new Error(`${fn.export}: no value for argument ${names[i]}`);
+    out[i] = v;
+  }
+  return out;
 }
