@@ -2,6 +2,7 @@
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ceilingBench } from './ceiling.js';
 import { detectBench } from './detect.js';
 import { diffusionBench } from './diffusion.js';
 import { ganBench } from './gan.js';
@@ -20,7 +21,7 @@ import { serveBench } from './serve.js';
 import { trainBench } from './train.js';
 import { unetBench } from './unet.js';
 
-const suites: Suite[] = [ops, sampling, trainBench, perf, unetBench, diffusionBench, detectBench, ganBench, geomapBench, serveBench, qualityBench, scalingBench, report];
+const suites: Suite[] = [ops, sampling, trainBench, perf, unetBench, diffusionBench, detectBench, ganBench, geomapBench, serveBench, qualityBench, scalingBench, ceilingBench, report];
 const resultsDir = join(dirname(fileURLToPath(import.meta.url)), 'results');
 
 function usage(msg: string): never {

@@ -21,7 +21,7 @@ function load(dir: string, suite: string): J | null {
 export function generateReport(resultsDir = join(root, 'bench', 'results'), docsDir = join(root, 'docs', 'perf'), readme = join(root, 'README.md')): string[] {
   const r: Results = { ops: load(resultsDir, 'ops'), sampling: load(resultsDir, 'sampling'), train: load(resultsDir, 'train'),
     perf: load(resultsDir, 'perf'), gpu: load(resultsDir, 'gpu'), unet: load(resultsDir, 'unet'), gan: load(resultsDir, 'gan'),
-    scaling: load(resultsDir, 'scaling'),
+    scaling: load(resultsDir, 'scaling'), ceiling: load(resultsDir, 'ceiling'),
     gpuTables: existsSync(join(resultsDir, 'gpu.md')) ? readFileSync(join(resultsDir, 'gpu.md'), 'utf8') : null };
   mkdirSync(docsDir, { recursive: true });
   const written: string[] = [];
