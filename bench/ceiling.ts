@@ -86,7 +86,8 @@ class Child {
   }
 
   stop(): void {
-    this.proc.send({ type: 'exit' } satisfies ToChild);
+    // A process that already died has no channel left to send on.
+    if (this.proc.connected) this.proc.send({ type: 'exit' } satisfies ToChild);
   }
 }
 
