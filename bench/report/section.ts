@@ -82,6 +82,7 @@ export function readmeSection(r: Results, plots: string[]): string {
       sh ? `${x(sh.worst)} (${sh.rows})` : '–', '≥ 1.6× on 2 threads', met(sh?.worst, 1.6)],
     ['the same, sustained (blocks of calls)', sh?.worstSustained ? `${x(sh.worstSustained)} (${sh.rowsSustained})` : '–', '≥ 1.6× on 2 threads', met(sh?.worstSustained ?? undefined, 1.6)],
     ['the machine\'s ceiling for those rows: two independent processes, half the batch each, ÷ 1 thread: worst row', ch ? `${x(ch.worstPair)} (${ch.worstPairRow})` : '–', '(ceiling)', ''],
+    ['the same ceiling, sustained (blocks of calls)', ch?.worstSustainedPair ? `${x(ch.worstSustainedPair)} (${ch.worstSustainedRow})` : '–', '(ceiling)', ''],
     ['data-parallel ÷ two independent processes: worst / median row', ch ? `${x(ch.worstShare)} / ${x(ch.medianShare)}` : '–', '≈ 1×', ''],
   ]), '');
   out.push(...whyNotMet(kRows, big, r.train?.threads?.all as number | undefined));
