@@ -1,10 +1,8 @@
 // The ceiling suite's part of the README "Performance" section (bench/ceiling.ts): the same shards
 // in two independent processes, the most a split over two threads could give on the machine.
-type J = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+import { n, table } from './markdown.js';
 
-const n = (v: unknown, d = 3): string => (typeof v === 'number' && Number.isFinite(v) ? String(Number(v.toPrecision(d))) : '–');
-const table = (header: string[], rows: unknown[][]): string =>
-  [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map((c) => String(c ?? '–')).join(' | ')} |`)].join('\n');
+type J = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** Over the ceiling run's rows: the lowest two-process ceiling, and data-parallel's share of the ceiling (lowest and median). */
 export function ceilingHeadline(ceiling: J | null): { worstPair: number; worstPairRow: string; worstSustainedPair: number | null; worstSustainedRow: string;

@@ -1,10 +1,8 @@
 // The scaling suite's part of the README "Performance" section (bench/scaling.ts): whole models on 1
 // thread vs all threads, through the threaded kernels and as data parallelism, and readback speed.
-type J = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+import { n, table } from './markdown.js';
 
-const n = (v: unknown, d = 3): string => (typeof v === 'number' && Number.isFinite(v) ? String(Number(v.toPrecision(d))) : '–');
-const table = (header: string[], rows: unknown[][]): string =>
-  [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map((c) => String(c ?? '–')).join(' | ')} |`)].join('\n');
+type J = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** Data-parallel ÷ 1 thread over the rows at batch ≥ 16 (the thread-scaling target's rows): the worst, alternating and sustained. */
 export function scalingHeadline(scaling: J | null): { worst: number; rows: string; worstSustained: number | null; rowsSustained: string } | null {

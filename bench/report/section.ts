@@ -1,5 +1,6 @@
 // The README "Performance" section as markdown, from whatever result files exist (a missing suite
 // leaves its rows out rather than failing the report).
+import { n, table } from './markdown.js';
 import { ceilingHeadline, ceilingSection } from './ceiling-section.js';
 import { scalingHeadline, scalingSection } from './scaling-section.js';
 
@@ -16,10 +17,7 @@ export interface Results {
   gpuTables?: string | null;
 }
 
-const n = (v: unknown, d = 3): string => (typeof v === 'number' && Number.isFinite(v) ? String(Number(v.toPrecision(d))) : '–');
 const x = (v: unknown): string => (typeof v === 'number' && Number.isFinite(v) ? `${n(v)}×` : '–');
-const table = (header: string[], rows: unknown[][]): string =>
-  [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map((c) => String(c ?? '–')).join(' | ')} |`)].join('\n');
 const geomean = (xs: number[]) => (xs.length ? Math.exp(xs.reduce((a, b) => a + Math.log(b), 0) / xs.length) : NaN);
 const met = (v: number | undefined, target: number) => (v === undefined || !Number.isFinite(v) ? 'not measured' : v >= target ? 'met' : 'not met');
 
